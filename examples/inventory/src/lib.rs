@@ -1,0 +1,148 @@
+//! An inventory gateway: stock look-ups and adjustments for AI agents, over MCP.
+//!
+//! The tools live in this library so tests can serve them in-process; `main.rs` is the server binary.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use mcp_runtime::prelude::*;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Stock of one SKU, in one warehouse or summed over all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct StockLevel {
+    /// The stock keeping unit.
+    pub sku: String,
+    /// The warehouse, or `None` for the total over every warehouse.
+    pub warehouse_id: Option<String>,
+    /// Units on hand.
+    pub on_hand: i64,
+}
+
+/// A warehouse that holds stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Warehouse {
+    /// Its identifier.
+    pub id: String,
+    /// Where it is.
+    pub city: String,
+}
+
+/// An in-memory inventory: units on hand by (SKU, warehouse).
+#[derive(Debug)]
+pub struct Inventory {
+    warehouses: Vec<Warehouse>,
+    stock: Mutex<BTreeMap<(String, String), i64>>,
+}
+
+impl Inventory {
+    /// The demo inventory: five SKUs in two warehouses.
+    pub fn seeded() -> Self {
+        let warehouses = vec![
+            Warehouse { id: "WH-EAST".into(), city: "Newark".into() },
+            Warehouse { id: "WH-WEST".into(), city: "Reno".into() },
+        ];
+        let stock = [
+            ("ABC123", "WH-EAST", 40),
+            ("ABC123", "WH-WEST", 2),
+            ("WIDGET9", "WH-EAST", 125),
+            ("GADGET42", "WH-WEST", 0),
+            ("SPROCKET7", "WH-EAST", 18),
+            ("SPROCKET7", "WH-WEST", 61),
+            ("BOLT00001", "WH-WEST", 5000),
+        ]
+        .into_iter()
+        .map(|(sku, wh, n)| ((sku.to_owned(), wh.to_owned()), n))
+        .collect();
+        Self { warehouses, stock: Mutex::new(stock) }
+    }
+
+    fn warehouse_known(&self, id: &str) -> bool {
+        self.warehouses.iter().any(|w| w.id == id)
+    }
+
+    fn stock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), i64>> {
+        self.stock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Retrieves current inventory levels for a given SKU.
+#[mcp_tool(rate = "30/min", scopes = ["inventory:read"], read_only)]
+pub async fn lookup_stock(
+    /// Stock keeping unit: 5-12 upper-case letters or digits.
+    #[schema(pattern = r"^[A-Z0-9]{5,12}$")]
+    sku: String,
+    /// Warehouse to search; every warehouse when absent.
+    #[schema(min_length = 3)]
+    warehouse_id: Option<String>,
+    inventory: State<Inventory>,
+) -> Result<Json<StockLevel>, ToolError> {
+    if let Some(wh) = &warehouse_id
+        && !inventory.warehouse_known(wh)
+    {
+        return Err(ToolError::msg(format!("unknown warehouse {wh}")));
+    }
+    let stock = inventory.stock();
+    let mut found = false;
+    let on_hand = stock
+        .iter()
+        .filter(|((s, w), _)| *s == sku && warehouse_id.as_ref().is_none_or(|want| want == w))
+        .inspect(|_| found = true)
+        .map(|(_, n)| n)
+        .sum();
+    if !found && !stock.keys().any(|(s, _)| *s == sku) {
+        return Err(ToolError::msg(format!("unknown SKU {sku}")));
+    }
+    Ok(Json(StockLevel { sku, warehouse_id, on_hand }))
+}
+
+/// Adds `delta` units (negative to remove) to a SKU's stock in one warehouse.
+#[mcp_tool(rate = "10/min", scopes = ["inventory:write"], destructive)]
+pub async fn adjust_stock(
+    /// Stock keeping unit: 5-12 upper-case letters or digits.
+    #[schema(pattern = r"^[A-Z0-9]{5,12}$")]
+    sku: String,
+    /// The warehouse whose stock changes.
+    #[schema(min_length = 3)]
+    warehouse_id: String,
+    /// Units to add; negative to remove.
+    #[schema(minimum = -100_000, maximum = 100_000)]
+    delta: i64,
+    inventory: State<Inventory>,
+    ctx: Context,
+) -> Result<Json<StockLevel>, ToolError> {
+    if !inventory.warehouse_known(&warehouse_id) {
+        return Err(ToolError::msg(format!("unknown warehouse {warehouse_id}")));
+    }
+    let on_hand = {
+        let mut stock = inventory.stock();
+        let entry = stock.entry((sku.clone(), warehouse_id.clone())).or_insert(0);
+        let next = *entry + delta;
+        if next < 0 {
+            return Err(ToolError::msg(format!(
+                "only {} units of {sku} in {warehouse_id}: cannot remove {}",
+                *entry, -delta
+            )));
+        }
+        *entry = next;
+        next
+    };
+    ctx.info(format!("adjusted {sku} in {warehouse_id} by {delta}")).await;
+    Ok(Json(StockLevel { sku, warehouse_id: Some(warehouse_id), on_hand }))
+}
+
+/// Lists the warehouses that hold stock.
+#[mcp_tool(read_only)]
+pub async fn list_warehouses(inventory: State<Inventory>) -> Json<Vec<Warehouse>> {
+    Json(inventory.warehouses.clone())
+}
+
+/// The server with the inventory's tools and state, for tests and embedding.
+pub fn server() -> Server {
+    Server::new("inventory-gateway", env!("CARGO_PKG_VERSION"))
+        .tool(lookup_stock::SPEC)
+        .tool(adjust_stock::SPEC)
+        .tool(list_warehouses::SPEC)
+        .with_state(Inventory::seeded())
+}

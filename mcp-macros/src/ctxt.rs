@@ -1,0 +1,97 @@
+//! Collects every error a macro finds, so a user sees all of them at once (serde_derive's `Ctxt`).
+
+use std::cell::RefCell;
+use std::fmt::Display;
+
+use quote::ToTokens;
+
+/// An error accumulator that must be checked: dropping it unchecked is a bug in the macro.
+pub(crate) struct Ctxt {
+    errors: RefCell<Option<Vec<syn::Error>>>,
+}
+
+impl Ctxt {
+    pub(crate) fn new() -> Self {
+        Self { errors: RefCell::new(Some(Vec::new())) }
+    }
+
+    /// Records an error pointing at `tokens`.
+    pub(crate) fn error_spanned_by<T: ToTokens, M: Display>(&self, tokens: T, message: M) {
+        self.syn_error(syn::Error::new_spanned(tokens.into_token_stream(), message));
+    }
+
+    /// Records an error at a span.
+    pub(crate) fn error_at<M: Display>(&self, span: proc_macro2::Span, message: M) {
+        self.syn_error(syn::Error::new(span, message));
+    }
+
+    /// Records a parse error.
+    pub(crate) fn syn_error(&self, error: syn::Error) {
+        self.errors.borrow_mut().as_mut().expect("Ctxt used after check").push(error);
+    }
+
+    /// All errors combined into one, or `Ok` when there were none.
+    pub(crate) fn check(self) -> syn::Result<()> {
+        let mut errors = self.errors.borrow_mut().take().expect("Ctxt checked twice").into_iter();
+        let Some(mut combined) = errors.next() else { return Ok(()) };
+        for rest in errors {
+            combined.combine(rest);
+        }
+        Err(combined)
+    }
+}
+
+impl Drop for Ctxt {
+    fn drop(&mut self) {
+        if !std::thread::panicking() && self.errors.borrow().is_some() {
+            panic!("mcp-macros: a Ctxt was dropped without being checked");
+        }
+    }
+}
+
+/// Sets an attribute value once; a second occurrence is an error on the second key.
+pub(crate) fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, key: &syn::Path, value: T) {
+    if slot.is_some() {
+        cx.error_spanned_by(key, format_args!("`{}` specified more than once", path_name(key)));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+pub(crate) fn path_name(path: &syn::Path) -> String {
+    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+/// The known key closest to `unknown`, for "did you mean" hints.
+pub(crate) fn closest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(unknown, k), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// An "unknown key" error with a suggestion when one is close.
+pub(crate) fn unknown_key(cx: &Ctxt, path: &syn::Path, what: &str, known: &[&str]) {
+    let name = path_name(path);
+    match closest(&name, known) {
+        Some(hint) => cx.error_spanned_by(path, format_args!("unknown {what} key `{name}`; did you mean `{hint}`?")),
+        None => cx
+            .error_spanned_by(path, format_args!("unknown {what} key `{name}`; expected one of: {}", known.join(", "))),
+    }
+}

@@ -1,0 +1,58 @@
+//! Generates the real `fn main`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ast::ServerFn;
+
+pub(crate) fn expand(server: &ServerFn) -> TokenStream {
+    let krate = &server.krate;
+    let item = &server.item;
+    let attrs = &item.attrs;
+    let setup_ident = format_ident!("__mcp_setup");
+    let mut setup = item.sig.clone();
+    setup.ident = setup_ident.clone();
+    let body = &item.body;
+    let name = match &server.attrs.name {
+        Some(n) => quote!(#n),
+        None => quote!(::core::env!("CARGO_PKG_NAME")),
+    };
+    let version = match &server.attrs.version {
+        Some(v) => quote!(#v),
+        None => quote!(::core::env!("CARGO_PKG_VERSION")),
+    };
+    let mut builder = Vec::new();
+    if let Some(t) = &server.attrs.title {
+        builder.push(quote!(.title(#t)));
+    }
+    if let Some(d) = &server.attrs.description {
+        builder.push(quote!(.description(#d)));
+    }
+    if let Some(i) = &server.attrs.instructions {
+        builder.push(quote!(.instructions(#i)));
+    }
+    let run = if server.takes_server {
+        quote!(#krate::__private::IntoServer::into_server(#setup_ident(__server).await))
+    } else {
+        quote!(#krate::__private::IntoSetup::into_setup(#setup_ident().await).map(move |()| __server))
+    };
+    quote! {
+        #(#attrs)*
+        fn main() -> ::std::process::ExitCode {
+            #setup #body
+            #krate::__private::run_main(#name, #version, |__server| async move {
+                let __server = __server #(#builder)*;
+                #run
+            })
+        }
+    }
+}
+
+/// What is emitted when the attribute is wrong: a `main` that compiles, so the one real error shows.
+pub(crate) fn fallback(server: &ServerFn) -> TokenStream {
+    let attrs = &server.item.attrs;
+    quote! {
+        #(#attrs)*
+        fn main() {}
+    }
+}

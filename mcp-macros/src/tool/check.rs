@@ -1,0 +1,176 @@
+//! Rules across keys and parameters; produces the values `expand` needs.
+
+use quote::ToTokens;
+use syn::{Expr, ExprLit, ExprUnary, Lit, UnOp};
+
+use super::ast::{Injected, Param, ToolFn};
+use super::attr::RateLit;
+use crate::ctxt::Ctxt;
+
+/// Values resolved from the attribute's text.
+#[derive(Default)]
+pub(crate) struct Resolved {
+    /// (calls, period in milliseconds)
+    pub(crate) rate: Option<(u32, u64)>,
+    pub(crate) burst: Option<u32>,
+    pub(crate) timeout_ms: Option<u64>,
+}
+
+pub(crate) fn check(cx: &Ctxt, tool: &ToolFn) -> Resolved {
+    let sig = &tool.item.sig;
+    if sig.asyncness.is_none() {
+        cx.error_spanned_by(sig.fn_token, "#[mcp_tool] needs an `async fn`");
+    }
+    if !sig.generics.params.is_empty() {
+        cx.error_spanned_by(&sig.generics, "a tool cannot be generic: its schema is fixed at compile time");
+    }
+    if !valid_name(&tool.name) {
+        cx.error_at(
+            tool.name_span,
+            format_args!("tool name `{}` must be 1-128 characters of A-Z a-z 0-9 _ - .", tool.name),
+        );
+    }
+    let mut resolved = Resolved::default();
+    if let Some(rate) = &tool.attrs.rate {
+        resolved.rate = check_rate(cx, rate);
+    }
+    if let Some(burst) = &tool.attrs.burst {
+        match burst.base10_parse::<u32>() {
+            Ok(0) | Err(_) => cx.error_spanned_by(burst, "`burst` must be a whole number of calls above 0"),
+            Ok(b) if tool.attrs.rate.is_none() => {
+                cx.error_spanned_by(burst, "`burst` needs a `rate`");
+                resolved.burst = Some(b);
+            }
+            Ok(b) => resolved.burst = Some(b),
+        }
+    }
+    if let Some(timeout) = &tool.attrs.timeout {
+        match parse_duration_ms(&timeout.value()) {
+            Some(0) | None => {
+                cx.error_spanned_by(timeout, "`timeout` must be a duration above zero like \"500ms\", \"5s\", \"2min\"")
+            }
+            Some(ms) => resolved.timeout_ms = Some(ms),
+        }
+    }
+    if let Some((_, scopes)) = &tool.attrs.scopes {
+        for scope in scopes {
+            let s = scope.value();
+            if s.is_empty() || !s.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+            {
+                cx.error_spanned_by(
+                    scope,
+                    "an OAuth scope is one or more visible ASCII characters, without spaces, `\"` or `\\`",
+                );
+            }
+        }
+    }
+    if let (Some(ro), Some(_)) = (tool.attrs.read_only, tool.attrs.destructive) {
+        cx.error_at(ro, "a tool cannot be both `read_only` and `destructive`");
+    }
+    check_params(cx, tool);
+    resolved
+}
+
+fn check_params(cx: &Ctxt, tool: &ToolFn) {
+    let mut context_seen = false;
+    let mut states = Vec::new();
+    for param in &tool.params {
+        match param {
+            Param::Inject { ty, kind: Injected::Context } => {
+                if context_seen {
+                    cx.error_spanned_by(ty, "`Context` is taken twice");
+                }
+                context_seen = true;
+            }
+            Param::Inject { ty, kind: Injected::State } => {
+                let key = ty.to_token_stream().to_string();
+                if states.contains(&key) {
+                    cx.error_spanned_by(ty, "this `State<T>` is taken twice");
+                }
+                states.push(key);
+            }
+            Param::Arg { schema, ident, .. } => {
+                let (min, max) = schema.length_bounds();
+                for (lo, hi) in [(min, max), (schema.minimum.as_ref(), schema.maximum.as_ref())] {
+                    if let (Some(lo), Some(hi)) = (lo.and_then(literal), hi.and_then(literal))
+                        && lo > hi
+                    {
+                        cx.error_spanned_by(ident, "the lower bound is above the upper bound");
+                    }
+                }
+                if schema.min_length.is_some() && schema.min_items.is_some()
+                    || schema.max_length.is_some() && schema.max_items.is_some()
+                {
+                    cx.error_spanned_by(
+                        ident,
+                        "use either the `_length` or the `_items` bounds: they are the same keyword for a given type",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn literal(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse().ok(),
+        Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => f.base10_parse().ok(),
+        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => literal(expr).map(|v| -v),
+        _ => None,
+    }
+}
+
+fn check_rate(cx: &Ctxt, rate: &RateLit) -> Option<(u32, u64)> {
+    match rate {
+        RateLit::PerMinute(n) => match n.base10_parse::<u32>() {
+            Ok(count) if count > 0 => Some((count, 60_000)),
+            _ => {
+                cx.error_spanned_by(n, "`rate` must allow at least one call");
+                None
+            }
+        },
+        RateLit::Text(text) => {
+            let value = text.value();
+            let parsed = value.split_once('/').and_then(|(count, unit)| {
+                let count: u32 = count.trim().parse().ok().filter(|&c| c > 0)?;
+                let per = match unit.trim() {
+                    "s" | "sec" | "second" => 1_000,
+                    "m" | "min" | "minute" => 60_000,
+                    "h" | "hour" => 3_600_000,
+                    "d" | "day" => 86_400_000,
+                    _ => return None,
+                };
+                Some((count, per))
+            });
+            if parsed.is_none() {
+                cx.error_at(
+                    text.span(),
+                    format_args!(
+                        "`rate = {value:?}` is not a rate: write \"30/min\", \"5/s\", \"100/h\" or \"1000/day\""
+                    ),
+                );
+            }
+            parsed
+        }
+    }
+}
+
+pub(crate) fn valid_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// `"500ms"`, `"5s"`, `"2min"`, `"1h"` in milliseconds (the runtime's configuration accepts the same).
+pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1000),
+        "m" | "min" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => None,
+    }
+}

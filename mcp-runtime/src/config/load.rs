@@ -1,0 +1,214 @@
+//! Loading: built-in defaults < `mcp.toml` < `MCP_*` environment variables < command-line flags.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Deserialize;
+use toml::{Table, Value};
+
+use super::model::{Config, TransportKindConfig};
+
+/// The command line every `#[mcp_server]` binary accepts.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(about = "An MCP server built with mcp-runtime", disable_version_flag = true)]
+pub struct Cli {
+    /// The configuration file (default: `$MCP_CONFIG`, else `./mcp.toml` when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The transport: stdio, http or sse (overrides `transport.kind`).
+    #[arg(long, value_name = "KIND")]
+    pub transport: Option<TransportKindConfig>,
+    /// The address network transports bind (overrides `transport.bind`).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Print the effective configuration (secrets masked) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Print the `tools/list` result as JSON and exit.
+    #[arg(long)]
+    pub print_manifest: bool,
+    /// Development mode: inline secrets are accepted with a warning.
+    #[arg(long)]
+    pub dev: bool,
+    /// Print the server's name and version and exit.
+    #[arg(long, short = 'V')]
+    pub version: bool,
+}
+
+/// A configuration that cannot be used. The message names the file and line, or the variable or flag.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {}: {reason}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not valid TOML or holds an unknown key or a bad value.
+    #[error("in {}: {message}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with the line and column.
+        message: String,
+    },
+    /// An `MCP_*` variable names an unknown key or holds a bad value.
+    #[error("environment variable {var}: {message}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The prefix of configuration variables; `__` separates levels: `MCP_TRANSPORT__KIND=stdio`.
+pub const ENV_PREFIX: &str = "MCP_";
+const ENV_SEPARATOR: &str = "__";
+
+impl Config {
+    /// Loads the configuration from the process's flags and environment.
+    ///
+    /// # Errors
+    /// See [`ConfigError`].
+    pub fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
+        Self::load(cli, std::env::vars_os())
+    }
+
+    /// Loads the configuration from explicit flags and environment (what tests call).
+    ///
+    /// # Errors
+    /// See [`ConfigError`].
+    pub fn load(cli: &Cli, env: impl IntoIterator<Item = (OsString, OsString)>) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> =
+            env.into_iter().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
+        let path = cli.config.clone().or_else(|| {
+            env.iter()
+                .find(|(k, _)| k == "MCP_CONFIG")
+                .map(|(_, v)| PathBuf::from(v))
+                .or_else(|| Path::new("mcp.toml").exists().then(|| PathBuf::from("mcp.toml")))
+        });
+        let mut table = match &path {
+            Some(path) => read_file(path)?,
+            None => Table::new(),
+        };
+        for (var, value) in &env {
+            let Some(rest) = var.strip_prefix(ENV_PREFIX) else { continue };
+            if !rest.contains(ENV_SEPARATOR) {
+                continue; // MCP_CONFIG and variables of other tools
+            }
+            let keys: Vec<String> = rest.split(ENV_SEPARATOR).map(str::to_ascii_lowercase).collect();
+            let value = env_value(value);
+            let mut alone = Table::new();
+            insert(&mut alone, &keys, value.clone());
+            if let Err(e) = Config::deserialize(alone) {
+                return Err(ConfigError::Env { var: var.clone(), message: e.message().to_owned() });
+            }
+            insert(&mut table, &keys, value);
+        }
+        if let Some(kind) = cli.transport {
+            insert(&mut table, &["transport".into(), "kind".into()], Value::String(kind.to_string()));
+        }
+        if let Some(bind) = cli.bind {
+            insert(&mut table, &["transport".into(), "bind".into()], Value::String(bind.to_string()));
+        }
+        Config::deserialize(table)
+            .map_err(|e| ConfigError::File { path: path.unwrap_or_default(), message: e.message().to_owned() })
+    }
+
+    /// The configuration as TOML, secrets masked (what `--print-config` shows).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the configuration is plain TOML")
+    }
+}
+
+fn read_file(path: &Path) -> Result<Table, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::Read { path: path.to_owned(), reason: e.to_string() })?;
+    // Parsing into the typed model first gives errors with the key's line and column.
+    toml::from_str::<Config>(&text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })?;
+    toml::from_str::<Table>(&text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })
+}
+
+/// A variable's value as TOML when it reads as a TOML scalar (`8080`, `true`), else as a string.
+fn env_value(raw: &str) -> Value {
+    match toml::from_str::<Table>(&format!("v = {raw}")) {
+        Ok(mut t) if !matches!(t.get("v"), Some(Value::Table(_) | Value::Array(_))) => t.remove("v").expect("parsed"),
+        _ => Value::String(raw.to_owned()),
+    }
+}
+
+fn insert(table: &mut Table, keys: &[String], value: Value) {
+    let (last, parents) = keys.split_last().expect("at least one key");
+    let mut t = table;
+    for k in parents {
+        let entry = t.entry(k.clone()).or_insert_with(|| Value::Table(Table::new()));
+        if !entry.is_table() {
+            *entry = Value::Table(Table::new());
+        }
+        t = entry.as_table_mut().expect("just made a table");
+    }
+    t.insert(last.clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))).collect()
+    }
+
+    fn file(text: &str) -> (PathBuf, Cli) {
+        let dir = std::env::temp_dir().join(format!("mcp-config-{}-{:x}", std::process::id(), text.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mcp.toml");
+        std::fs::write(&path, text).unwrap();
+        (path.clone(), Cli { config: Some(path), ..Cli::default() })
+    }
+
+    #[test]
+    fn precedence_is_file_then_env_then_flags() {
+        let (_, mut cli) = file("[transport]\nkind = \"http\"\nmax_in_flight = 8\n[tools]\ndefault_timeout = \"5s\"\n");
+        let c = Config::load(&cli, env(&[("MCP_TRANSPORT__MAX_IN_FLIGHT", "16")])).unwrap();
+        assert_eq!(c.transport.kind, TransportKindConfig::Http);
+        assert_eq!(c.transport.max_in_flight, 16);
+        assert_eq!(c.tools.default_timeout, Duration::from_secs(5));
+        cli.transport = Some(TransportKindConfig::Stdio);
+        let c = Config::load(&cli, env(&[("MCP_TRANSPORT__KIND", "sse")])).unwrap();
+        assert_eq!(c.transport.kind, TransportKindConfig::Stdio);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let (path, cli) = file("[transport]\nkind = \"stdio\"\nmax_mesage_bytes = 10\n");
+        let e = Config::load(&cli, env(&[])).unwrap_err().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("max_mesage_bytes"), "{e}");
+    }
+
+    #[test]
+    fn bad_env_values_name_the_variable() {
+        let e = Config::load(&Cli::default(), env(&[("MCP_TRANSPORT__KIND", "carrier-pigeon")])).unwrap_err();
+        assert!(matches!(&e, ConfigError::Env { var, .. } if var == "MCP_TRANSPORT__KIND"), "{e}");
+        let e = Config::load(&Cli::default(), env(&[("MCP_TRANSPORT__NOPE", "1")])).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        // Variables without the `__` separator belong to other tools.
+        assert!(Config::load(&Cli::default(), env(&[("MCP_CLIENT_KEY", "x")])).is_ok());
+    }
+
+    #[test]
+    fn printed_config_reads_back() {
+        let c = Config::default();
+        let again: Config = toml::from_str(&c.to_toml()).unwrap();
+        assert_eq!(again, c);
+    }
+}

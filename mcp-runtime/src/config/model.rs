@@ -1,0 +1,199 @@
+//! The configuration model: every key, its default, and what it means.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The whole runtime configuration (`mcp.toml`, `MCP_*` variables, flags). Every field has a secure default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// How the server is reached.
+    pub transport: TransportConfig,
+    /// How tools run and are listed.
+    pub tools: ToolsConfig,
+    /// The server's own diagnostics on stderr.
+    pub log: LogConfig,
+}
+
+/// `[transport]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransportConfig {
+    /// `stdio`, `http` (Streamable HTTP) or `sse` (legacy HTTP+SSE).
+    pub kind: TransportKindConfig,
+    /// The socket address the network transports bind (loopback by default).
+    pub bind: SocketAddr,
+    /// The endpoint path of the network transports.
+    pub path: String,
+    /// The largest message accepted, in bytes (a stdio line, an HTTP body).
+    pub max_message_bytes: usize,
+    /// How many requests of one connection run at once; reading pauses beyond it.
+    pub max_in_flight: usize,
+    /// How long in-flight requests may finish after stdin closes or a shutdown signal arrives.
+    #[serde(with = "duration")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            kind: TransportKindConfig::Stdio,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            path: "/mcp".to_owned(),
+            max_message_bytes: 4 * 1024 * 1024,
+            max_in_flight: 256,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// `transport.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKindConfig {
+    /// Newline-delimited JSON on stdin/stdout.
+    Stdio,
+    /// Streamable HTTP.
+    Http,
+    /// Legacy HTTP+SSE (protocol 2024-11-05).
+    Sse,
+}
+
+impl FromStr for TransportKindConfig {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "stdio" => Ok(Self::Stdio),
+            "http" => Ok(Self::Http),
+            "sse" => Ok(Self::Sse),
+            other => Err(format!("unknown transport `{other}`: expected stdio, http or sse")),
+        }
+    }
+}
+
+impl fmt::Display for TransportKindConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+            Self::Sse => "sse",
+        })
+    }
+}
+
+/// `[tools]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ToolsConfig {
+    /// How long a call may run when its tool sets no `timeout`.
+    #[serde(with = "duration")]
+    pub default_timeout: Duration,
+    /// Tools per `tools/list` page.
+    pub page_size: usize,
+    /// How long 2026-07-28 clients may cache `tools/list` and `server/discover` results (`ttlMs`).
+    #[serde(with = "duration")]
+    pub list_ttl: Duration,
+}
+
+impl Default for ToolsConfig {
+    fn default() -> Self {
+        Self { default_timeout: Duration::from_secs(60), page_size: 100, list_ttl: Duration::from_secs(300) }
+    }
+}
+
+/// `[log]`: the server's own logs, always on stderr (stdout belongs to the protocol on stdio).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter: `info`, `mcp_runtime=debug,warn`, …
+    pub level: String,
+    /// `text` or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".to_owned(), format: LogFormat::Text }
+    }
+}
+
+/// `log.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Durations as `"500ms"`, `"5s"`, `"2min"`, `"1h"` (or an integer number of seconds).
+pub(crate) mod duration {
+    use super::{Deserialize, Deserializer, Duration, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_duration(*d))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Seconds(s) => Ok(Duration::from_secs(s)),
+            Raw::Text(t) => parse_duration(&t).map_err(serde::de::Error::custom),
+        }
+    }
+
+    /// Parses `"250ms"`, `"5s"`, `"2min"`, `"1h"`.
+    pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+        let text = text.trim();
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (digits, unit) = text.split_at(split);
+        let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a duration like 500ms, 5s, 2min or 1h"))?;
+        let ms = match unit.trim() {
+            "ms" => Some(n),
+            "s" | "" => n.checked_mul(1000),
+            "m" | "min" => n.checked_mul(60_000),
+            "h" => n.checked_mul(3_600_000),
+            _ => return Err(format!("`{text}` has an unknown unit: use ms, s, min or h")),
+        };
+        ms.map(Duration::from_millis).ok_or_else(|| format!("`{text}` is too long a duration"))
+    }
+
+    pub(crate) fn format_duration(d: Duration) -> String {
+        let ms = d.as_millis();
+        if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration::parse_duration;
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_every_unit() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("5 fortnights").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn defaults_are_secure() {
+        let c = Config::default();
+        assert!(c.transport.bind.ip().is_loopback());
+        assert_eq!(c.transport.kind, TransportKindConfig::Stdio);
+    }
+}

@@ -1,0 +1,179 @@
+//! What generated code names. Not a public API: no stability promise, hidden from the docs.
+
+use std::fmt;
+use std::future::Future;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+pub use {linkme, schemars, serde, serde_json};
+
+use crate::config::{Cli, Config, LogConfig, LogFormat};
+use crate::pipeline::Pipeline;
+pub use crate::protocol::{CallToolResult, ToolAnnotations};
+use crate::server::Server;
+pub use crate::server::{
+    FromInvocation, IntoToolResult, InvocationError, Rate, StateRequirement, ToolFuture, ToolInvocation, ToolSpec,
+};
+
+/// Every `#[mcp_tool]` linked into the binary.
+#[linkme::distributed_slice]
+pub static TOOLS: [&'static ToolSpec];
+
+/// A rate from the attribute, checked by the macro.
+pub const fn rate(count: u32, per_ms: u64) -> Rate {
+    Rate { count, per: Duration::from_millis(per_ms) }
+}
+
+/// `Some(Duration)` from milliseconds, for `timeout = "5s"`.
+pub const fn timeout_ms(ms: u64) -> Option<Duration> {
+    Some(Duration::from_millis(ms))
+}
+
+/// A `State<T>` requirement.
+pub const fn state<T: Send + Sync + 'static>() -> StateRequirement {
+    StateRequirement { type_id: std::any::TypeId::of::<T>, type_name: std::any::type_name::<T> }
+}
+
+/// The failure of a `#[mcp_server]` function body.
+#[derive(Debug)]
+pub struct SetupError(String);
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a `#[mcp_server]` function that takes a `Server` may return.
+#[diagnostic::on_unimplemented(
+    message = "a #[mcp_server] function that takes a `Server` must return it",
+    note = "return `Server` or `Result<Server, E>` (e.g. `anyhow::Result<Server>`)"
+)]
+pub trait IntoServer {
+    /// The server, or why setup failed.
+    ///
+    /// # Errors
+    /// The body's error.
+    fn into_server(self) -> Result<Server, SetupError>;
+}
+
+impl IntoServer for Server {
+    fn into_server(self) -> Result<Server, SetupError> {
+        Ok(self)
+    }
+}
+
+impl<E: fmt::Debug> IntoServer for Result<Server, E> {
+    fn into_server(self) -> Result<Server, SetupError> {
+        self.map_err(|e| SetupError(format!("{e:?}")))
+    }
+}
+
+/// What a `#[mcp_server]` function without parameters may return.
+#[diagnostic::on_unimplemented(
+    message = "a #[mcp_server] function without parameters must return `()` or `Result<(), E>`",
+    note = "take a `Server` parameter and return it to customise the server"
+)]
+pub trait IntoSetup {
+    /// `Ok` to go on serving.
+    ///
+    /// # Errors
+    /// The body's error.
+    fn into_setup(self) -> Result<(), SetupError>;
+}
+
+impl IntoSetup for () {
+    fn into_setup(self) -> Result<(), SetupError> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug> IntoSetup for Result<(), E> {
+    fn into_setup(self) -> Result<(), SetupError> {
+        self.map_err(|e| SetupError(format!("{e:?}")))
+    }
+}
+
+/// The body of a `#[mcp_server] main`: flags, configuration, logging, runtime, tools, serving, exit code.
+pub fn run_main<F, Fut>(name: &'static str, version: &'static str, setup: F) -> ExitCode
+where
+    F: FnOnce(Server) -> Fut,
+    Fut: Future<Output = Result<Server, SetupError>>,
+{
+    let cli = Cli::parse();
+    if cli.version {
+        println!("{name} {version}");
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_cli(&cli) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config.log);
+    if cli.print_config {
+        print!("{}", config.to_toml());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let print_manifest = cli.print_manifest;
+    let outcome = runtime.block_on(async move {
+        let server =
+            setup(Server::new(name, version).linked_tools().config(config)).await.map_err(|e| e.to_string())?;
+        if print_manifest {
+            let pipeline = Pipeline::build(server).map_err(|e| e.to_string())?;
+            let manifest = serde_json::to_string_pretty(&pipeline.app().manifest()).map_err(|e| e.to_string())?;
+            println!("{manifest}");
+            return Ok(());
+        }
+        server.serve().await.map_err(|e| e.to_string())
+    });
+    // tokio's stdin reader is a blocking thread that may sit in read(2): do not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(log: &LogConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|e| {
+        eprintln!("warning: log.level `{}` is not a valid filter ({e}); using `info`", log.level);
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match log.format {
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// A type a tool takes as an argument from the client.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool argument",
+    note = "an argument is deserialized from JSON and described in the input schema: derive `serde::Deserialize` and `schemars::JsonSchema` for it, or take `Context` / `State<T>` to have it injected"
+)]
+pub trait ToolArgument {}
+
+impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolArgument for T {}
+
+/// Points a missing argument impl at the parameter's type.
+pub const fn assert_tool_argument<T: ToolArgument>() {}
+
+/// Points a bad return type at the function's return type.
+pub const fn assert_tool_result<T: IntoToolResult>() {}

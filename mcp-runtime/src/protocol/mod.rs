@@ -1,0 +1,16 @@
+//! The protocol core: JSON-RPC 2.0 framing, MCP message types and revision negotiation. No I/O here.
+
+pub mod jsonrpc;
+pub mod meta;
+mod types;
+mod version;
+
+pub use jsonrpc::{
+    Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, OutgoingNotification, Rejected, Request,
+    RequestId, Response,
+};
+pub use types::{
+    CallToolParams, CallToolResult, Content, ContentAnnotations, Implementation, InitializeParams, InitializeResult,
+    LogLevel, ProgressToken, ResourceContents, ServerCapabilities, ToolAnnotations, ToolsCapability,
+};
+pub use version::{ProtocolVersion, UnsupportedVersion};

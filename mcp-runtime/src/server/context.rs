@@ -1,0 +1,207 @@
+//! [`Context`]: what a tool knows about the request it serves, and how it talks back while it runs.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::{
+    Implementation, LogLevel, Outgoing, OutgoingNotification, ProgressToken, ProtocolVersion, RequestId,
+};
+
+/// The peer on the other side of a request: its name and its declared capabilities.
+///
+/// Handshake-era clients declare these once in `initialize`; 2026-07-28 clients send them with every request.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// `clientInfo`, when the client sent it.
+    pub implementation: Option<Implementation>,
+    /// `capabilities` (`sampling`, `elicitation`, `roots`, …).
+    pub capabilities: Map<String, Value>,
+}
+
+/// Sends notifications to the client on the stream the request came in on.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    tx: Option<mpsc::Sender<Outgoing>>,
+}
+
+impl Notifier {
+    /// A notifier writing into a transport's outbound channel.
+    pub fn new(tx: mpsc::Sender<Outgoing>) -> Self {
+        Self { tx: Some(tx) }
+    }
+
+    /// A notifier that drops everything (for requests no peer listens to).
+    pub fn discard() -> Self {
+        Self { tx: None }
+    }
+
+    /// Sends a notification; waits while the transport's queue is full. A gone peer is not an error:
+    /// the notification is dropped.
+    pub async fn notify(&self, notification: OutgoingNotification) {
+        if let Some(tx) = &self.tx {
+            // The receiver is gone only when the connection closed; nothing is owed to it then.
+            let _ = tx.send(Outgoing::Notification(notification)).await;
+        }
+    }
+}
+
+/// Which log messages a request may send to its client.
+#[derive(Debug, Clone)]
+pub(crate) enum LogGate {
+    /// Handshake era: the session's level, changed by `logging/setLevel` (`u8::MAX`: off).
+    Session(Arc<AtomicU8>),
+    /// 2026-07-28: the level in the request's `_meta`, or none (then nothing may be sent).
+    Fixed(Option<LogLevel>),
+}
+
+impl LogGate {
+    fn allows(&self, level: LogLevel) -> bool {
+        let threshold = match self {
+            Self::Session(v) => LogLevel::from_u8(v.load(Ordering::Relaxed)),
+            Self::Fixed(v) => *v,
+        };
+        threshold.is_some_and(|t| level >= t)
+    }
+}
+
+/// The request a tool is serving: ids, the client, progress, cancellation and logging to the client.
+///
+/// Take it as a parameter of a `#[mcp_tool]` function (`ctx: Context`); it is not part of the input schema.
+/// Cloning is cheap.
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    request_id: RequestId,
+    tool: &'static str,
+    version: ProtocolVersion,
+    client: Arc<ClientInfo>,
+    notifier: Notifier,
+    progress_token: Option<ProgressToken>,
+    last_progress: Mutex<Option<f64>>,
+    cancel: CancellationToken,
+    log: LogGate,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("request_id", &self.inner.request_id)
+            .field("tool", &self.inner.tool)
+            .field("version", &self.inner.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parts of a request a [`Context`] is made of.
+#[derive(Debug)]
+pub(crate) struct ContextParts {
+    pub(crate) request_id: RequestId,
+    pub(crate) tool: &'static str,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) client: Arc<ClientInfo>,
+    pub(crate) notifier: Notifier,
+    pub(crate) progress_token: Option<ProgressToken>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) log: LogGate,
+}
+
+impl Context {
+    pub(crate) fn new(p: ContextParts) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                request_id: p.request_id,
+                tool: p.tool,
+                version: p.version,
+                client: p.client,
+                notifier: p.notifier,
+                progress_token: p.progress_token,
+                last_progress: Mutex::new(None),
+                cancel: p.cancel,
+                log: p.log,
+            }),
+        }
+    }
+
+    /// The JSON-RPC id of the request.
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.request_id
+    }
+
+    /// The name of the tool being called.
+    pub fn tool_name(&self) -> &'static str {
+        self.inner.tool
+    }
+
+    /// The protocol revision the request was made under.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.version
+    }
+
+    /// The client: its name, version and capabilities.
+    pub fn client(&self) -> &ClientInfo {
+        &self.inner.client
+    }
+
+    /// Whether the client asked for progress (`_meta.progressToken`).
+    pub fn wants_progress(&self) -> bool {
+        self.inner.progress_token.is_some()
+    }
+
+    /// Reports progress (`notifications/progress`) when the client asked for it; otherwise does nothing.
+    ///
+    /// Progress must increase with every report: a value not above the last one is dropped, as the
+    /// specification requires.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = &self.inner.progress_token else { return };
+        {
+            let mut last = self.inner.last_progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.is_some_and(|l| progress <= l) || !progress.is_finite() {
+                return;
+            }
+            *last = Some(progress);
+        }
+        let mut params = json!({ "progressToken": token, "progress": progress });
+        if let Some(total) = total {
+            params["total"] = json!(total);
+        }
+        if let Some(message) = message {
+            params["message"] = json!(message);
+        }
+        self.inner.notifier.notify(OutgoingNotification::new("notifications/progress", params)).await;
+    }
+
+    /// Sends a log message to the client (`notifications/message`) when its level allows it: the level
+    /// set with `logging/setLevel` in the handshake era (info by default), or the request's
+    /// `io.modelcontextprotocol/logLevel` under 2026-07-28 (nothing without one). Never log secrets.
+    pub async fn log(&self, level: LogLevel, data: impl Into<Value>) {
+        if !self.inner.log.allows(level) {
+            return;
+        }
+        let params = json!({ "level": level, "logger": self.inner.tool, "data": data.into() });
+        self.inner.notifier.notify(OutgoingNotification::new("notifications/message", params)).await;
+    }
+
+    /// Shorthand for [`Context::log`] at info level.
+    pub async fn info(&self, message: impl Into<Value>) {
+        self.log(LogLevel::Info, message).await;
+    }
+
+    /// Whether the client cancelled the request. A cancelled handler's future is dropped at its next
+    /// `.await`; check this only in code that must stop work it spawned elsewhere.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// A token cancelled when the client cancels the request, to hand to work the tool spawns.
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.inner.cancel.clone()
+    }
+}

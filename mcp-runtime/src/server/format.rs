@@ -1,0 +1,92 @@
+//! The corridor's *format* step: a result becomes the bytes of a JSON-RPC result for the request's revision.
+//!
+//! Under 2026-07-28 every result carries `resultType`, names the server in `_meta`, and cacheable results
+//! (`tools/list`, `server/discover`) carry `ttlMs` and `cacheScope`. Older revisions get none of these,
+//! and no `structuredContent` before 2025-06-18.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use super::builder::App;
+use super::request::{McpResponse, Outcome};
+use crate::protocol::jsonrpc::to_raw;
+use crate::protocol::{CallToolResult, ErrorObject, ProtocolVersion};
+
+/// Whether a result may be cached by 2026-07-28 clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cache {
+    /// Not a cacheable result.
+    No,
+    /// Cacheable by any client for the configured list TTL.
+    Public,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, T> {
+    #[serde(flatten)]
+    body: &'a T,
+    #[serde(rename = "resultType")]
+    result_type: &'static str,
+    #[serde(rename = "ttlMs", skip_serializing_if = "Option::is_none")]
+    ttl_ms: Option<u64>,
+    #[serde(rename = "cacheScope", skip_serializing_if = "Option::is_none")]
+    cache_scope: Option<&'static str>,
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    meta: Option<&'a Value>,
+}
+
+impl App {
+    /// Serializes `body` as the result of a request made under `version`.
+    pub(crate) fn finish<T: Serialize>(
+        &self,
+        version: ProtocolVersion,
+        body: &T,
+        cache: Cache,
+    ) -> Result<Box<RawValue>, ErrorObject> {
+        if !version.is_stateless() {
+            return to_raw(body);
+        }
+        let ttl = u64::try_from(self.tools_config().list_ttl.as_millis()).unwrap_or(u64::MAX);
+        to_raw(&Envelope {
+            body,
+            result_type: "complete",
+            ttl_ms: (cache == Cache::Public).then_some(ttl),
+            cache_scope: (cache == Cache::Public).then_some("public"),
+            meta: Some(self.server_info_meta()),
+        })
+    }
+
+    /// Formats a `tools/call` result for `version`: wraps non-object structured output when the tool's
+    /// schema says so, drops structured output for revisions that predate it, and merges the server's
+    /// identity into `_meta` under 2026-07-28.
+    pub fn tool_response(
+        &self,
+        version: ProtocolVersion,
+        mut result: CallToolResult,
+        wrap_output: bool,
+        outcome: Outcome,
+    ) -> McpResponse {
+        if !version.has_structured_output() {
+            result.structured_content = None;
+        } else if wrap_output && !result.is_error {
+            result.structured_content = result.structured_content.map(|v| json!({ "result": v }));
+        }
+        let body = if version.is_stateless() {
+            let mut meta = result.meta.take().unwrap_or_default();
+            if let Value::Object(info) = self.server_info_meta() {
+                meta.extend(info.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            result.meta = Some(meta);
+            to_raw(&Envelope { body: &result, result_type: "complete", ttl_ms: None, cache_scope: None, meta: None })
+        } else {
+            to_raw(&result)
+        };
+        McpResponse { body, outcome }
+    }
+}
+
+/// An empty result (`{}` plus the 2026-07-28 envelope).
+pub(crate) fn empty() -> Map<String, Value> {
+    Map::new()
+}

@@ -1,0 +1,260 @@
+//! The frozen set of tools a server serves: schemas rendered once, listings rendered once per revision.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use super::tool::ToolSpec;
+use crate::protocol::{ProtocolVersion, ToolAnnotations};
+
+/// One registered tool with its schemas rendered.
+#[derive(Debug)]
+pub struct ToolEntry {
+    /// What `#[mcp_tool]` generated.
+    pub spec: ToolSpec,
+    /// The input schema as advertised (a JSON Schema 2020-12 object schema).
+    pub input_schema: Arc<Value>,
+    /// The output schema as advertised (always an object schema; see [`ToolEntry::wrap_output`]).
+    pub output_schema: Option<Arc<Value>>,
+    /// Whether structured results are wrapped as `{"result": value}` because the function's output
+    /// schema is not an object (a list, say) and handshake-era clients accept only objects.
+    pub wrap_output: bool,
+    /// The effective timeout of one call.
+    pub timeout: Duration,
+}
+
+/// Why a set of tools cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// Two tools share a name.
+    #[error("two tools are named `{name}`: one at {first}, one at {second}; tool names must be unique in a server")]
+    DuplicateTool {
+        /// The shared name.
+        name: &'static str,
+        /// Where the first is defined.
+        first: &'static str,
+        /// Where the second is defined.
+        second: &'static str,
+    },
+    /// A tool's name is outside the MCP rules.
+    #[error("tool name `{name}` (at {location}) must be 1-128 characters of A-Z a-z 0-9 _ - .")]
+    InvalidName {
+        /// The name.
+        name: &'static str,
+        /// Where the tool is defined.
+        location: &'static str,
+    },
+    /// A tool's input schema is not an object schema.
+    #[error("the input schema of tool `{name}` must have \"type\": \"object\" at its root")]
+    InputNotObject {
+        /// The tool.
+        name: &'static str,
+    },
+}
+
+/// Which fields of a tool definition a revision knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// 2024-11-05: name, description, inputSchema.
+    Base,
+    /// 2025-03-26: adds annotations.
+    Annotated,
+    /// 2025-06-18 onwards: adds title and outputSchema.
+    Structured,
+}
+
+impl Dialect {
+    const ALL: [Self; 3] = [Self::Base, Self::Annotated, Self::Structured];
+
+    fn of(version: ProtocolVersion) -> Self {
+        match version {
+            ProtocolVersion::V2024_11_05 => Self::Base,
+            ProtocolVersion::V2025_03_26 => Self::Annotated,
+            _ => Self::Structured,
+        }
+    }
+}
+
+/// The tools of a server, sorted by name (so listings are deterministic).
+#[derive(Debug)]
+pub struct Registry {
+    tools: Vec<ToolEntry>,
+    index: HashMap<&'static str, usize>,
+    /// Each tool's definition, serialized once per dialect, in `tools` order.
+    listings: [Vec<Box<RawValue>>; 3],
+}
+
+impl Registry {
+    /// Renders and checks the tools.
+    ///
+    /// # Errors
+    /// Duplicate or invalid names, and input schemas that are not object schemas.
+    pub fn new(specs: impl IntoIterator<Item = ToolSpec>, default_timeout: Duration) -> Result<Self, RegistryError> {
+        let mut specs: Vec<ToolSpec> = specs.into_iter().collect();
+        specs.sort_by(|a, b| a.name.cmp(b.name).then(a.location.cmp(b.location)));
+        for pair in specs.windows(2) {
+            if pair[0].name == pair[1].name {
+                return Err(RegistryError::DuplicateTool {
+                    name: pair[0].name,
+                    first: pair[0].location,
+                    second: pair[1].location,
+                });
+            }
+        }
+        let tools =
+            specs.into_iter().map(|spec| ToolEntry::render(spec, default_timeout)).collect::<Result<Vec<_>, _>>()?;
+        let index = tools.iter().enumerate().map(|(i, t)| (t.spec.name, i)).collect();
+        let listings = Dialect::ALL.map(|d| tools.iter().map(|t| t.definition(d)).collect());
+        Ok(Self { tools, index, listings })
+    }
+
+    /// The tool with this name.
+    pub fn get(&self, name: &str) -> Option<&ToolEntry> {
+        self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    /// Every tool, sorted by name.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &ToolEntry> {
+        self.tools.iter()
+    }
+
+    /// How many tools there are.
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+
+    /// The serialized definitions as `version` knows them, `range` of them.
+    pub(crate) fn definitions(&self, version: ProtocolVersion, range: std::ops::Range<usize>) -> &[Box<RawValue>] {
+        &self.listings[Dialect::of(version) as usize][range]
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+impl ToolEntry {
+    fn render(spec: ToolSpec, default_timeout: Duration) -> Result<Self, RegistryError> {
+        if !valid_name(spec.name) {
+            return Err(RegistryError::InvalidName { name: spec.name, location: spec.location });
+        }
+        let mut input = (spec.input_schema)().to_value();
+        if let Value::Object(map) = &mut input {
+            // schemars titles the root after the generated argument struct: noise for a model.
+            map.remove("title");
+        }
+        if input.get("type") != Some(&json!("object")) {
+            return Err(RegistryError::InputNotObject { name: spec.name });
+        }
+        let (output_schema, wrap_output) = match (spec.output_schema)() {
+            None => (None, false),
+            Some(schema) => {
+                let schema = schema.to_value();
+                if schema.get("type") == Some(&json!("object")) {
+                    (Some(Arc::new(schema)), false)
+                } else {
+                    (Some(Arc::new(wrap_schema(schema))), true)
+                }
+            }
+        };
+        Ok(Self {
+            timeout: spec.timeout.unwrap_or(default_timeout),
+            input_schema: Arc::new(input),
+            output_schema,
+            wrap_output,
+            spec,
+        })
+    }
+
+    fn definition(&self, dialect: Dialect) -> Box<RawValue> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Definition<'a> {
+            name: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            title: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            description: Option<&'a str>,
+            input_schema: &'a Value,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            output_schema: Option<&'a Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            annotations: Option<&'a ToolAnnotations>,
+        }
+        let structured = dialect == Dialect::Structured;
+        let annotations =
+            (dialect != Dialect::Base && !self.spec.annotations.is_empty()).then_some(&self.spec.annotations);
+        let def = Definition {
+            name: self.spec.name,
+            title: self.spec.title.filter(|_| structured),
+            description: self.spec.description,
+            input_schema: &self.input_schema,
+            output_schema: self.output_schema.as_deref().filter(|_| structured),
+            annotations,
+        };
+        serde_json::value::to_raw_value(&def).expect("a tool definition is plain JSON")
+    }
+}
+
+/// Wraps a non-object output schema as `{"result": schema}`, keeping `$defs` at the root where the
+/// schema's `$ref`s point.
+fn wrap_schema(schema: Value) -> Value {
+    let Value::Object(mut inner) = schema else {
+        // `true`/`false` schemas: any value / no value.
+        return json!({"type": "object", "properties": {"result": schema}, "required": ["result"]});
+    };
+    let mut root = Map::new();
+    if let Some(dialect) = inner.remove("$schema") {
+        root.insert("$schema".into(), dialect);
+    }
+    let defs = inner.remove("$defs");
+    inner.remove("title");
+    root.insert("type".into(), json!("object"));
+    root.insert("properties".into(), json!({ "result": inner }));
+    root.insert("required".into(), json!(["result"]));
+    if let Some(defs) = defs {
+        root.insert("$defs".into(), defs);
+    }
+    Value::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_mcp_charset() {
+        assert!(valid_name("lookup_stock"));
+        assert!(valid_name("a.b-c_D9"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("has space"));
+        assert!(!valid_name(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn wrapped_output_keeps_defs_at_the_root() {
+        let schema = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Array_of_Warehouse",
+            "type": "array",
+            "items": {"$ref": "#/$defs/Warehouse"},
+            "$defs": {"Warehouse": {"type": "object"}}
+        });
+        let wrapped = wrap_schema(schema);
+        assert_eq!(wrapped["type"], "object");
+        assert_eq!(wrapped["properties"]["result"]["items"]["$ref"], "#/$defs/Warehouse");
+        assert_eq!(wrapped["$defs"]["Warehouse"]["type"], "object");
+        assert_eq!(wrapped["required"], json!(["result"]));
+    }
+}

@@ -1,0 +1,81 @@
+//! Transports: they turn bytes into requests for the [`Pipeline`] and answers back into bytes.
+//!
+//! This build serves stdio. The network transports named in the configuration (`http`, `sse`) are refused
+//! at start-up with a clear error until they are built.
+
+mod connection;
+mod stdio;
+
+use std::io;
+
+pub use stdio::serve_io;
+
+use crate::config::TransportKindConfig;
+use crate::pipeline::Pipeline;
+use crate::server::{Server, StartError};
+
+/// Why serving stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The server refused to start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The transport's I/O failed.
+    #[error("transport I/O failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl Server {
+    /// Serves on the configured transport until the client leaves or SIGINT/SIGTERM arrives.
+    ///
+    /// # Errors
+    /// See [`ServeError`].
+    pub async fn serve(self) -> Result<(), ServeError> {
+        let kind = self.config_ref().transport.kind;
+        match kind {
+            TransportKindConfig::Stdio => self.serve_stdio().await,
+            TransportKindConfig::Http | TransportKindConfig::Sse => {
+                Err(StartError::TransportUnavailable(kind.to_string()).into())
+            }
+        }
+    }
+
+    /// Serves one client on stdin/stdout until stdin closes or SIGINT/SIGTERM arrives.
+    ///
+    /// # Errors
+    /// See [`ServeError`].
+    pub async fn serve_stdio(self) -> Result<(), ServeError> {
+        let pipeline = Pipeline::build(self)?;
+        tracing::info!(
+            server = %pipeline.app().info().name,
+            tools = pipeline.app().registry().len(),
+            "serving MCP on stdio"
+        );
+        serve_io(pipeline, tokio::io::stdin(), tokio::io::stdout(), shutdown_signal()).await?;
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
