@@ -1,1 +1,210 @@
-//! placeholder
+//! Helpers shared by the integration tests: finding the binaries under test, driving a server over
+//! stdio by hand, and locating the real peers `cargo xtask test` installs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long a test waits for one message before it fails.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_owned()
+}
+
+/// The folder cargo put this test binary's profile in (`target/debug`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    // target/<profile>/deps/<test>-<hash>
+    exe.parent().and_then(Path::parent).expect("tests run from target/<profile>/deps").to_owned()
+}
+
+/// The path of a workspace binary, built on first use if `cargo xtask test` did not build it already.
+pub fn bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let path = profile_dir().join(name);
+    if !path.exists() {
+        BUILT.get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "--bins", "-p", "inventory"])
+                .current_dir(workspace_root())
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building the example binaries failed");
+        });
+    }
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// The inventory example's server binary.
+pub fn inventory_bin() -> PathBuf {
+    bin("inventory")
+}
+
+/// A server process driven line by line over its stdin and stdout.
+pub struct StdioServer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+}
+
+impl StdioServer {
+    /// Starts `program` with `args` and extra environment variables; stderr is inherited.
+    pub fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(program)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { stdin: child.stdin.take(), child, lines }
+    }
+
+    /// The inventory example.
+    pub fn inventory(env: &[(&str, &str)]) -> Self {
+        Self::spawn(&inventory_bin(), &[], env)
+    }
+
+    /// Writes raw bytes followed by a newline.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).and_then(|()| stdin.write_all(b"\n")).and_then(|()| stdin.flush()).expect("write");
+    }
+
+    /// Writes one JSON message.
+    pub fn send(&mut self, message: &Value) {
+        self.send_raw(message.to_string().as_bytes());
+    }
+
+    /// Sends a request and returns its answer, skipping notifications.
+    #[allow(clippy::needless_pass_by_value)] // `json!` literals read best passed by value at call sites
+    pub fn request(&mut self, id: i64, method: &str, params: Value) -> Value {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self.recv();
+            if message.get("id") == Some(&json!(id)) {
+                return message;
+            }
+        }
+    }
+
+    /// The next message the server writes; every line must be JSON.
+    pub fn recv(&mut self) -> Value {
+        let line = match self.lines.recv_timeout(TIMEOUT) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!("no message from the server within {TIMEOUT:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed stdout"),
+        };
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line ({e}): {line}"))
+    }
+
+    /// Whether a message arrives within `wait`.
+    pub fn recv_within(&mut self, wait: Duration) -> Option<Value> {
+        self.lines.recv_timeout(wait).ok().map(|l| serde_json::from_str(&l).expect("JSON"))
+    }
+
+    /// Runs the handshake under `version`; returns the initialize result.
+    pub fn initialize(&mut self, version: &str) -> Value {
+        let answer = self.request(
+            0,
+            "initialize",
+            json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "mcp-tests", "version": "0"}}),
+        );
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        answer["result"].clone()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Closes stdin and waits for the process to exit.
+    pub fn close(mut self) -> ExitStatus {
+        drop(self.stdin.take());
+        self.wait(TIMEOUT)
+    }
+
+    /// Waits for the process to exit on its own.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit within {timeout:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for StdioServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `_meta` for a 2026-07-28 request.
+pub fn modern_meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "mcp-tests", "version": "0"}
+    })
+}
+
+/// The text of a tool result's content blocks, joined.
+pub fn result_text(result: &Value) -> String {
+    result["content"].as_array().into_iter().flatten().filter_map(|c| c["text"].as_str()).collect::<Vec<_>>().join("\n")
+}
+
+/// The folder of the real peers (`tests/interop`), once `cargo xtask test` installed them.
+///
+/// # Panics
+/// When they are not installed: the tests that need them are `#[ignore]`d under plain `cargo test` and run
+/// by `cargo xtask test`.
+pub fn interop_dir() -> PathBuf {
+    let dir = workspace_root().join("tests/interop");
+    assert!(
+        dir.join("node/node_modules").exists() && dir.join("python/.venv").exists(),
+        "the Node and Python MCP clients are not installed: run `cargo xtask test`"
+    );
+    dir
+}
+
+/// The `node` to run the Node clients with (`MCP_TEST_NODE` overrides).
+pub fn node() -> PathBuf {
+    std::env::var_os("MCP_TEST_NODE").map_or_else(|| PathBuf::from("node"), PathBuf::from)
+}
+
+/// Runs a command to completion and parses its stdout as one JSON value; stderr is inherited.
+///
+/// # Panics
+/// When the command fails or prints something other than JSON.
+pub fn run_json(command: &mut Command) -> Value {
+    let output = command.stderr(Stdio::inherit()).output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{command:?} failed with {}; stdout:\n{stdout}", output.status);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{command:?} printed no JSON ({e}):\n{stdout}"))
+}

@@ -1,2 +1,115 @@
-//! Project automation (filled in with the test runner).
-fn main() {}
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! `cargo xtask test` installs the real peers the tests talk to (the official TypeScript SDK client, the
+//! MCP Inspector CLI and the official Python SDK client, each pinned, into folders git ignores), then
+//! runs every test of the workspace, the peer-dependent ones included. Nothing is installed by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("install-peers") => install_peers().map(drop),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 test [-- <cargo test args>]   install the real MCP clients, then run every test\n  \
+                 install-peers                 only install the Node and Python clients"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is inside the workspace").to_owned()
+}
+
+/// What the peer-dependent tests need to find.
+struct Peers {
+    node: PathBuf,
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let started = Instant::now();
+    let peers = install_peers()?;
+    let root = root();
+    // One build of everything the tests spawn, then the tests themselves (same profile, same artifacts).
+    run(Command::new(cargo()).args(["build", "--workspace", "--bins"]).current_dir(&root))?;
+    let extra = extra.iter().skip_while(|a| *a == "--");
+    run(Command::new(cargo())
+        .args(["test", "--workspace", "--", "--include-ignored"])
+        .args(extra)
+        .env("MCP_TEST_NODE", &peers.node)
+        .current_dir(&root))?;
+    eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn install_peers() -> Result<Peers> {
+    let root = root();
+    let node = which("node").context("Node.js is needed for the TypeScript SDK client and the Inspector CLI")?;
+    let npm = which("npm").context("npm is needed to install the Node MCP clients")?;
+    let python = which("python3").context("python3 is needed for the Python MCP SDK client")?;
+
+    let node_dir = root.join("tests/interop/node");
+    let lock = node_dir.join("package-lock.json");
+    if stale(&lock, &node_dir.join("node_modules/.xtask-installed"))? {
+        eprintln!("xtask: installing the Node MCP clients (npm ci)");
+        run(Command::new(&npm)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .env("NPM_CONFIG_UPDATE_NOTIFIER", "false")
+            .current_dir(&node_dir))?;
+        std::fs::write(node_dir.join("node_modules/.xtask-installed"), b"")?;
+    }
+
+    let py_dir = root.join("tests/interop/python");
+    let venv = py_dir.join(".venv");
+    let requirements = py_dir.join("requirements.txt");
+    if stale(&requirements, &venv.join(".xtask-installed"))? {
+        eprintln!("xtask: installing the Python MCP client (pip)");
+        if !venv.join("bin/python").exists() {
+            run(Command::new(&python).args(["-m", "venv"]).arg(&venv))?;
+        }
+        run(Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements))?;
+        std::fs::write(venv.join(".xtask-installed"), b"")?;
+    }
+    Ok(Peers { node })
+}
+
+/// Whether `stamp` is missing or older than `source`.
+fn stale(source: &Path, stamp: &Path) -> Result<bool> {
+    let source = std::fs::metadata(source).with_context(|| format!("{} is missing", source.display()))?.modified()?;
+    Ok(match std::fs::metadata(stamp) {
+        Ok(stamp) => stamp.modified()? < source,
+        Err(_) => true,
+    })
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn which(program: &str) -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .with_context(|| format!("`{program}` is not on PATH"))
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let status = command.status().with_context(|| format!("cannot run {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! The rmcp client (the official Rust SDK) against the inventory binary, in both protocol eras.
+
+#![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
+
+use mcp_tests::inventory_bin;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
+};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientCacheConfig, ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use tokio::process::Command;
+
+fn transport() -> TokioChildProcess {
+    TokioChildProcess::new(Command::new(inventory_bin())).expect("the inventory binary starts")
+}
+
+fn config() -> ClientConfig {
+    ClientConfig::new(ClientCapabilities::default(), Implementation::new("mcp-tests-rmcp", "0.0.1"))
+}
+
+async fn call(client: &RunningService<RoleClient, ClientConfig>, tool: &str, args: Value) -> CallToolResult {
+    let args = args.as_object().cloned().expect("an object");
+    client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args)).await.expect("a result")
+}
+
+fn text(result: &CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text()).map(|t| t.text.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+async fn exercise(client: &RunningService<RoleClient, ClientConfig>) {
+    client.set_response_cache_config(ClientCacheConfig::disabled()).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock"]);
+    let lookup = tools.iter().find(|t| t.name == "lookup_stock").unwrap();
+    let schema = Value::Object((*lookup.input_schema).clone());
+    assert_eq!(schema["properties"]["sku"]["pattern"], "^[A-Z0-9]{5,12}$");
+    assert_eq!(schema["properties"]["warehouse_id"]["minLength"], 3);
+
+    let ok = call(client, "lookup_stock", json!({"sku": "ABC123"})).await;
+    assert_ne!(ok.is_error, Some(true));
+    assert_eq!(ok.structured_content.as_ref().unwrap()["on_hand"], 42);
+
+    let bad = call(client, "lookup_stock", json!({"sku": "abc"})).await;
+    assert_eq!(bad.is_error, Some(true));
+    assert!(text(&bad).contains("^[A-Z0-9]{5,12}$"), "{}", text(&bad));
+
+    let warehouses = call(client, "list_warehouses", json!({})).await;
+    assert_eq!(warehouses.structured_content.unwrap()["result"].as_array().unwrap().len(), 2);
+
+    let adjusted = call(client, "adjust_stock", json!({"sku": "WIDGET9", "warehouse_id": "WH-EAST", "delta": 5})).await;
+    assert_eq!(adjusted.structured_content.unwrap()["on_hand"], 130);
+
+    let unknown = client.call_tool(CallToolRequestParams::new("no_such_tool")).await;
+    assert!(unknown.is_err(), "an unknown tool is a JSON-RPC error");
+}
+
+#[tokio::test]
+async fn rmcp_handshake_client() {
+    let client = config().serve(transport()).await.expect("initialize");
+    let info = client.peer_info().expect("the server answered initialize");
+    assert_eq!(
+        info.protocol_version,
+        ProtocolVersion::V_2025_11_25,
+        "rmcp asks for 2026-07-28 in initialize; the handshake era tops out at 2025-11-25"
+    );
+    exercise(&client).await;
+    client.cancel().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn rmcp_stateless_2026_client() {
+    let mode = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let client = config().serve_with_lifecycle(transport(), mode).await.expect("server/discover");
+    let info = client.peer_info().expect("the server answered server/discover");
+    assert_eq!(info.protocol_version, ProtocolVersion::V_2026_07_28);
+    exercise(&client).await;
+    client.cancel().await.expect("clean shutdown");
+}
