@@ -1,0 +1,91 @@
+// Runs the interop scenario against an MCP stdio server with one of the TypeScript clients
+// and prints one JSON object describing what the client saw.
+//
+// usage: node scenario.mjs <sdk|v2-legacy|v2-modern> -- CMD [ARGS...]
+//   sdk        @modelcontextprotocol/sdk v1 Client (initialize handshake)
+//   v2-legacy  @modelcontextprotocol/client v2, versionNegotiation mode 'legacy' (initialize handshake)
+//   v2-modern  @modelcontextprotocol/client v2, pinned to 2026-07-28 (server/discover, per-request _meta)
+
+const CLIENTS = {
+  sdk: null,
+  'v2-legacy': { mode: 'legacy' },
+  'v2-modern': { mode: { pin: '2026-07-28' } },
+};
+
+const CALLS = [
+  ['lookup_stock', { sku: 'ABC123' }],
+  ['lookup_stock', { sku: 'abc' }],
+  ['lookup_stock', { sku: 'NOPE00' }],
+  ['list_warehouses', {}],
+  ['adjust_stock', { sku: 'WIDGET9', warehouse_id: 'WH-EAST', delta: 5 }],
+  ['no_such_tool', {}],
+];
+
+const [clientName, sep, command, ...args] = process.argv.slice(2);
+if (!(clientName in CLIENTS) || sep !== '--' || !command) {
+  console.error(`usage: node scenario.mjs <${Object.keys(CLIENTS).join('|')}> -- CMD [ARGS...]`);
+  process.exit(2);
+}
+
+const v1 = clientName === 'sdk';
+const { Client } = await import(v1 ? '@modelcontextprotocol/sdk/client/index.js' : '@modelcontextprotocol/client');
+const { StdioClientTransport } = await import(
+  v1 ? '@modelcontextprotocol/sdk/client/stdio.js' : '@modelcontextprotocol/client/stdio'
+);
+// A JSON-RPC error response is data for this scenario; anything else is a failure.
+const RpcError = v1
+  ? (await import('@modelcontextprotocol/sdk/types.js')).McpError
+  : (await import('@modelcontextprotocol/client')).ProtocolError;
+
+// The transports only hand HOME, LOGNAME, PATH, SHELL, TERM and USER to the child, so the
+// server's log level has to be forwarded explicitly. stderr defaults to 'inherit'.
+const env = process.env.MCP_LOG__LEVEL ? { MCP_LOG__LEVEL: process.env.MCP_LOG__LEVEL } : {};
+const transport = new StdioClientTransport({ command, args, env });
+
+const info = { name: `interop-${clientName}`, version: '0.1.0' };
+const client = v1
+  ? new Client(info, { capabilities: {} })
+  : new Client(info, { capabilities: {}, versionNegotiation: CLIENTS[clientName] });
+
+// The v1 client reports a dead connection (-32000) or a timeout (-32001) as an McpError too;
+// those are failures, not answers from the server. (v2 throws SdkError for them.)
+const CLIENT_SIDE_CODES = v1 ? [-32000, -32001] : [];
+
+function rpcError(e) {
+  if (!(e instanceof RpcError) || typeof e.code !== 'number' || CLIENT_SIDE_CODES.includes(e.code)) throw e;
+  // The v1 client prefixes the server's message with "MCP error <code>: "; strip it so the
+  // outputs of all clients compare equal.
+  return { code: e.code, message: String(e.message).replace(/^MCP error -?\d+: /, '') };
+}
+
+try {
+  await client.connect(transport);
+  const out = {
+    client: clientName,
+    // The v1 Client keeps the negotiated version private.
+    protocolVersion: v1 ? null : (client.getNegotiatedProtocolVersion() ?? null),
+    serverInfo: client.getServerVersion() ?? null,
+    // Listing first also makes the client validate structuredContent against outputSchema.
+    tools: (await client.listTools()).tools,
+    calls: [],
+  };
+  for (const [tool, toolArgs] of CALLS) {
+    const call = { tool, arguments: toolArgs, isError: false, structuredContent: null, text: '', rpcError: null };
+    try {
+      const res = await client.callTool({ name: tool, arguments: toolArgs });
+      call.isError = res.isError === true;
+      call.structuredContent = res.structuredContent ?? null;
+      call.text = (res.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('');
+    } catch (e) {
+      call.rpcError = rpcError(e);
+    }
+    out.calls.push(call);
+  }
+  console.log(JSON.stringify(out, null, 2));
+} catch (e) {
+  console.error(`scenario.mjs (${clientName}) failed:`, e?.stack ?? e);
+  if (e?.data !== undefined) console.error('error data:', JSON.stringify(e.data));
+  process.exitCode = 1;
+} finally {
+  await client.close().catch(() => {});
+}
