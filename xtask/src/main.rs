@@ -61,9 +61,11 @@ fn install_peers() -> Result<Peers> {
     let node_dir = root.join("tests/interop/node");
     let lock = node_dir.join("package-lock.json");
     if stale(&lock, &node_dir.join("node_modules/.xtask-installed"))? {
-        eprintln!("xtask: installing the Node MCP clients (npm ci)");
+        // `npm install` with a lock file installs exactly the locked versions. (`npm ci` refuses this lock:
+        // vite, which the Inspector pulls in, names a Windows-only optional package the registry lacks.)
+        eprintln!("xtask: installing the Node MCP clients (npm install, from package-lock.json)");
         run(Command::new(&npm)
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"])
             .env("NPM_CONFIG_UPDATE_NOTIFIER", "false")
             .current_dir(&node_dir))?;
         std::fs::write(node_dir.join("node_modules/.xtask-installed"), b"")?;
