@@ -95,3 +95,25 @@ pub(crate) fn unknown_key(cx: &Ctxt, path: &syn::Path, what: &str, known: &[&str
             .error_spanned_by(path, format_args!("unknown {what} key `{name}`; expected one of: {}", known.join(", "))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_find_near_misses_only() {
+        let keys = ["rate", "burst", "timeout", "read_only"];
+        assert_eq!(closest("rat", &keys), Some("rate"));
+        assert_eq!(closest("readonly", &keys), Some("read_only"));
+        assert_eq!(closest("colour", &keys), None);
+    }
+
+    #[test]
+    fn every_error_is_kept() {
+        let cx = Ctxt::new();
+        cx.error_at(proc_macro2::Span::call_site(), "first");
+        cx.error_at(proc_macro2::Span::call_site(), "second");
+        let messages: Vec<String> = cx.check().unwrap_err().into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages, ["first", "second"]);
+    }
+}

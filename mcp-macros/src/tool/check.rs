@@ -174,3 +174,40 @@ pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_match_the_runtime_configuration_syntax() {
+        assert_eq!(parse_duration_ms("250ms"), Some(250));
+        assert_eq!(parse_duration_ms("5s"), Some(5_000));
+        assert_eq!(parse_duration_ms("2min"), Some(120_000));
+        assert_eq!(parse_duration_ms("1h"), Some(3_600_000));
+        assert_eq!(parse_duration_ms("5 fortnights"), None);
+        assert_eq!(parse_duration_ms("s"), None);
+    }
+
+    #[test]
+    fn rates_parse_every_unit_and_refuse_nonsense() {
+        let parse = |text: &str| {
+            let cx = Ctxt::new();
+            let rate = check_rate(&cx, &RateLit::Text(syn::LitStr::new(text, proc_macro2::Span::call_site())));
+            let failed = cx.check().is_err();
+            (rate, failed)
+        };
+        assert_eq!(parse("30/min"), (Some((30, 60_000)), false));
+        assert_eq!(parse("5/s"), (Some((5, 1_000)), false));
+        assert_eq!(parse("1000/day"), (Some((1000, 86_400_000)), false));
+        assert_eq!(parse("0/min"), (None, true));
+        assert_eq!(parse("30/fortnight"), (None, true));
+        assert_eq!(parse("-1"), (None, true));
+    }
+
+    #[test]
+    fn names_follow_the_mcp_charset() {
+        assert!(valid_name("lookup_stock") && valid_name("a.b-c"));
+        assert!(!valid_name("with space") && !valid_name(""));
+    }
+}
