@@ -13,6 +13,18 @@
 //! max_in_flight = 256           # concurrent requests per connection
 //! shutdown_grace = "10s"        # time in-flight requests get at EOF or SIGTERM
 //!
+//! [http]                        # Streamable HTTP and legacy SSE only
+//! allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]                     # else 403
+//! allowed_origins = ["http://localhost", "http://127.0.0.1", "http://[::1]"] # else 403
+//! cors_origins = []             # browser origins answered with CORS headers; never "*"
+//! max_sessions = 1024           # initialize beyond it: 503
+//! session_idle_timeout = "600s"
+//! max_connections = 1024
+//! header_read_timeout = "10s"   # slowloris
+//! body_read_timeout = "30s"
+//! replay_events = 256           # per SSE stream, for Last-Event-ID
+//! keep_alive = "15s"            # SSE comment on idle streams
+//!
 //! [tools]
 //! default_timeout = "60s"       # for tools without #[mcp_tool(timeout = ...)]
 //! page_size = 100               # tools per tools/list page
@@ -30,5 +42,5 @@ mod model;
 mod secret;
 
 pub use load::{Cli, ConfigError, ENV_PREFIX};
-pub use model::{Config, LogConfig, LogFormat, ToolsConfig, TransportConfig, TransportKindConfig};
+pub use model::{Config, HttpConfig, LogConfig, LogFormat, ToolsConfig, TransportConfig, TransportKindConfig};
 pub use secret::{Secret, SecretError, SecretRef};

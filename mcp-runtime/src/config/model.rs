@@ -13,6 +13,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Config {
     /// How the server is reached.
     pub transport: TransportConfig,
+    /// The network transports' protections and limits.
+    pub http: HttpConfig,
     /// How tools run and are listed.
     pub tools: ToolsConfig,
     /// The server's own diagnostics on stderr.
@@ -83,6 +85,58 @@ impl fmt::Display for TransportKindConfig {
             Self::Http => "http",
             Self::Sse => "sse",
         })
+    }
+}
+
+/// `[http]`: what the Streamable HTTP and legacy SSE transports accept, and how much of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `Host` values accepted (with or without a port). Anything else gets 403 (DNS rebinding).
+    pub allowed_hosts: Vec<String>,
+    /// `Origin` values accepted (`scheme://host[:port]`; a port-less entry allows any port). A request
+    /// with another `Origin` gets 403; a request without one passes on to the `Host` check.
+    pub allowed_origins: Vec<String>,
+    /// Origins answered with CORS headers (browser clients). Empty: no CORS. `*` is refused.
+    pub cors_origins: Vec<String>,
+    /// Open handshake-era sessions at most; `initialize` beyond it gets 503.
+    pub max_sessions: usize,
+    /// A session unused this long is closed.
+    #[serde(with = "duration")]
+    pub session_idle_timeout: Duration,
+    /// Concurrent TCP connections at most; accepting waits beyond it.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (slowloris protection).
+    #[serde(with = "duration")]
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body.
+    #[serde(with = "duration")]
+    pub body_read_timeout: Duration,
+    /// Events kept per SSE stream for `Last-Event-ID` resumption.
+    pub replay_events: usize,
+    /// Interval of SSE keep-alive comments on idle streams.
+    #[serde(with = "duration")]
+    pub keep_alive: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "[::1]".to_owned()],
+            allowed_origins: vec![
+                "http://localhost".to_owned(),
+                "http://127.0.0.1".to_owned(),
+                "http://[::1]".to_owned(),
+            ],
+            cors_origins: Vec::new(),
+            max_sessions: 1024,
+            session_idle_timeout: Duration::from_secs(600),
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            replay_events: 256,
+            keep_alive: Duration::from_secs(15),
+        }
     }
 }
 

@@ -344,7 +344,26 @@ impl Serialize for JsonRpcVersion {
     }
 }
 
-/// A message this server sends: an answer or a notification.
+/// A request this server sends to the client (`sampling/createMessage`, `elicitation/create`, …).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutgoingRequest {
+    jsonrpc: JsonRpcVersion,
+    /// The id the client's response will carry.
+    pub id: RequestId,
+    /// The method.
+    pub method: &'static str,
+    /// The parameters.
+    pub params: Value,
+}
+
+impl OutgoingRequest {
+    /// A request with its id and parameters.
+    pub fn new(id: RequestId, method: &'static str, params: Value) -> Self {
+        Self { jsonrpc: JsonRpcVersion, id, method, params }
+    }
+}
+
+/// A message this server sends: an answer, a notification, or a request to the client.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
     /// The one answer to a request.
@@ -353,6 +372,15 @@ pub enum Outgoing {
     Notification(OutgoingNotification),
     /// The answers to a JSON-RPC batch, as one array (revisions 2024-11-05 and 2025-03-26).
     Batch(Vec<Answer>),
+    /// A request to the client.
+    Request(OutgoingRequest),
+    /// Not a message: asks an SSE transport to end the request's current stream after telling the
+    /// client to reconnect in `retry` (SEP-1699 polling); the request goes on and its remaining messages
+    /// wait for the client's `Last-Event-ID` resumption. Other transports ignore it.
+    CloseStream {
+        /// How long the client should wait before reconnecting.
+        retry: std::time::Duration,
+    },
 }
 
 impl Serialize for Outgoing {
@@ -361,6 +389,8 @@ impl Serialize for Outgoing {
             Self::Answer(a) => a.serialize(s),
             Self::Notification(n) => n.serialize(s),
             Self::Batch(answers) => answers.serialize(s),
+            Self::Request(r) => r.serialize(s),
+            Self::CloseStream { .. } => s.serialize_unit(),
         }
     }
 }

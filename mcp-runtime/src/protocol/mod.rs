@@ -6,8 +6,8 @@ mod types;
 mod version;
 
 pub use jsonrpc::{
-    Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, OutgoingNotification, Rejected, Request,
-    RequestId, Response,
+    Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, OutgoingNotification, OutgoingRequest,
+    Rejected, Request, RequestId, Response,
 };
 pub use types::{
     CallToolParams, CallToolResult, Content, ContentAnnotations, Implementation, InitializeParams, InitializeResult,

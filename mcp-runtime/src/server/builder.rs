@@ -83,6 +83,12 @@ pub enum StartError {
         /// The compiler's message.
         reason: String,
     },
+    /// A network bind outside loopback without authentication.
+    #[error(
+        "refusing to serve on {0} without authentication: bind a loopback address (127.0.0.1, [::1]); \
+         serving other interfaces needs an authentication strategy, which this version cannot configure yet"
+    )]
+    UnsafeBind(std::net::SocketAddr),
     /// The configured transport cannot be served by this build.
     #[error("transport `{0}` is not available in this version of mcp-runtime: use stdio")]
     TransportUnavailable(String),

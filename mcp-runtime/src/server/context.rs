@@ -3,13 +3,16 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::peer::{PeerError, PendingRequests};
 use crate::protocol::{
-    Implementation, LogLevel, Outgoing, OutgoingNotification, ProgressToken, ProtocolVersion, RequestId,
+    Implementation, LogLevel, Outgoing, OutgoingNotification, OutgoingRequest, ProgressToken, ProtocolVersion,
+    RequestId,
 };
 
 /// The peer on the other side of a request: its name and its declared capabilities.
@@ -23,21 +26,51 @@ pub struct ClientInfo {
     pub capabilities: Map<String, Value>,
 }
 
-/// Sends notifications to the client on the stream the request came in on.
+/// Sends notifications and requests to the client on the stream the request came in on.
 #[derive(Debug, Clone)]
 pub struct Notifier {
     tx: Option<mpsc::Sender<Outgoing>>,
+    requests: Option<Arc<PendingRequests>>,
 }
 
 impl Notifier {
-    /// A notifier writing into a transport's outbound channel.
+    /// A notifier writing notifications into a transport's outbound channel.
     pub fn new(tx: mpsc::Sender<Outgoing>) -> Self {
-        Self { tx: Some(tx) }
+        Self { tx: Some(tx), requests: None }
+    }
+
+    /// A notifier that can also send requests to the client; their responses are matched in `pending`.
+    pub fn with_requests(tx: mpsc::Sender<Outgoing>, pending: Arc<PendingRequests>) -> Self {
+        Self { tx: Some(tx), requests: Some(pending) }
     }
 
     /// A notifier that drops everything (for requests no peer listens to).
     pub fn discard() -> Self {
-        Self { tx: None }
+        Self { tx: None, requests: None }
+    }
+
+    /// Sends a request to the client and waits for its response.
+    ///
+    /// # Errors
+    /// See [`PeerError`].
+    pub async fn request(&self, method: &'static str, params: Value, timeout: Duration) -> Result<Value, PeerError> {
+        let (Some(tx), Some(pending)) = (&self.tx, &self.requests) else {
+            return Err(PeerError::Unavailable("this transport has no channel to the client"));
+        };
+        let (id, response) = pending.register();
+        if tx.send(Outgoing::Request(OutgoingRequest::new(id.clone(), method, params))).await.is_err() {
+            pending.forget(&id);
+            return Err(PeerError::Closed);
+        }
+        match tokio::time::timeout(timeout, response).await {
+            Ok(Ok(Ok(result))) => Ok(result),
+            Ok(Ok(Err(error))) => Err(PeerError::Rejected(error)),
+            Ok(Err(_)) => Err(PeerError::Closed),
+            Err(_) => {
+                pending.forget(&id);
+                Err(PeerError::Timeout(timeout))
+            }
+        }
     }
 
     /// Sends a notification; waits while the transport's queue is full. A gone peer is not an error:
@@ -203,5 +236,59 @@ impl Context {
     /// A token cancelled when the client cancels the request, to hand to work the tool spawns.
     pub fn cancellation_token(&self) -> CancellationToken {
         self.inner.cancel.clone()
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`); `params` as the specification
+    /// defines them (`messages`, `maxTokens`, …). Waits up to [`Context::PEER_TIMEOUT`].
+    ///
+    /// # Errors
+    /// [`PeerError::Unsupported`] when the client did not declare `sampling`; see [`PeerError`].
+    pub async fn create_message(&self, params: Value) -> Result<Value, PeerError> {
+        self.peer_request("sampling", "sampling/createMessage", params).await
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`); `params` as the specification
+    /// defines them (`message`, `requestedSchema`, or URL mode). Waits up to [`Context::PEER_TIMEOUT`].
+    ///
+    /// # Errors
+    /// [`PeerError::Unsupported`] when the client did not declare `elicitation`; see [`PeerError`].
+    pub async fn elicit(&self, params: Value) -> Result<Value, PeerError> {
+        self.peer_request("elicitation", "elicitation/create", params).await
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    ///
+    /// # Errors
+    /// [`PeerError::Unsupported`] when the client did not declare `roots`; see [`PeerError`].
+    pub async fn list_roots(&self) -> Result<Value, PeerError> {
+        self.peer_request("roots", "roots/list", json!({})).await
+    }
+
+    /// Over Streamable HTTP, ends the SSE stream this request's messages travel on, telling the client to
+    /// reconnect after `retry`; the request goes on, and its remaining messages (the answer included)
+    /// reach the client when it resumes with `Last-Event-ID` (SEP-1699 polling, for long calls behind
+    /// proxies that cut idle connections). Other transports ignore it.
+    pub async fn close_stream(&self, retry: Duration) {
+        if let Some(tx) = &self.inner.notifier.tx {
+            let _ = tx.send(Outgoing::CloseStream { retry }).await;
+        }
+    }
+
+    /// How long a request to the client may wait for its answer.
+    pub const PEER_TIMEOUT: Duration = Duration::from_secs(300);
+
+    async fn peer_request(
+        &self,
+        capability: &'static str,
+        method: &'static str,
+        params: Value,
+    ) -> Result<Value, PeerError> {
+        if self.inner.version.is_stateless() {
+            return Err(PeerError::Unavailable("2026-07-28 requests cannot call the client back"));
+        }
+        if !self.inner.client.capabilities.contains_key(capability) {
+            return Err(PeerError::Unsupported(capability));
+        }
+        self.inner.notifier.request(method, params, Self::PEER_TIMEOUT).await
     }
 }

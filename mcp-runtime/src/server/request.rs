@@ -19,6 +19,10 @@ use crate::protocol::{ErrorObject, ProtocolVersion, RequestId};
 pub enum TransportKind {
     /// Newline-delimited JSON over stdin/stdout.
     Stdio,
+    /// Streamable HTTP.
+    Http,
+    /// Legacy HTTP+SSE (2024-11-05).
+    Sse,
     /// Called in-process (tests, `--print-manifest`).
     InProcess,
 }
@@ -28,6 +32,8 @@ impl TransportKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Stdio => "stdio",
+            Self::Http => "http",
+            Self::Sse => "sse",
             Self::InProcess => "in-process",
         }
     }

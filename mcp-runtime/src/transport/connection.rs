@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::pipeline::Pipeline;
 use crate::protocol::jsonrpc::decode;
 use crate::protocol::{Answer, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId};
-use crate::server::{Notifier, Session, TransportKind};
+use crate::server::{Notifier, PendingRequests, Session, TransportKind};
 
 type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
 
@@ -25,6 +25,7 @@ pub(crate) struct Connection {
     pipeline: Pipeline,
     session: Session,
     out: mpsc::Sender<Outgoing>,
+    to_client: Arc<PendingRequests>,
     in_flight: InFlight,
     permits: Arc<Semaphore>,
     tasks: TaskTracker,
@@ -38,6 +39,7 @@ impl Connection {
             pipeline,
             session: Session::new(),
             out,
+            to_client: Arc::default(),
             in_flight: InFlight::default(),
             permits,
             tasks: TaskTracker::new(),
@@ -120,7 +122,10 @@ impl Connection {
                 None
             }
             Message::Response(r) => {
-                tracing::debug!(id = %r.id, "ignoring a response: this server sends no requests");
+                let id = r.id.clone();
+                if !self.to_client.complete(r) {
+                    tracing::debug!(%id, "ignoring a response to no pending request");
+                }
                 None
             }
         }
@@ -163,7 +168,8 @@ impl Connection {
         let admitted = if duplicate {
             Err(ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight")))
         } else {
-            self.session.admit(request, Notifier::new(self.out.clone()), token.clone(), self.transport)
+            let notifier = Notifier::with_requests(self.out.clone(), Arc::clone(&self.to_client));
+            self.session.admit(request, notifier, token.clone(), self.transport)
         };
         let pipeline = self.pipeline.clone();
         let in_flight = Arc::clone(&self.in_flight);

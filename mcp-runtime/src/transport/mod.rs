@@ -1,9 +1,10 @@
 //! Transports: they turn bytes into requests for the [`Pipeline`] and answers back into bytes.
 //!
-//! This build serves stdio. The network transports named in the configuration (`http`, `sse`) are refused
-//! at start-up with a clear error until they are built.
+//! stdio and Streamable HTTP are served; the legacy HTTP+SSE transport (`sse`) is refused at start-up
+//! with a clear error until it is built.
 
 mod connection;
+pub mod http;
 mod stdio;
 
 use std::io;
@@ -35,9 +36,8 @@ impl Server {
         let kind = self.config_ref().transport.kind;
         match kind {
             TransportKindConfig::Stdio => self.serve_stdio().await,
-            TransportKindConfig::Http | TransportKindConfig::Sse => {
-                Err(StartError::TransportUnavailable(kind.to_string()).into())
-            }
+            TransportKindConfig::Http => http::serve(Pipeline::build(self)?, shutdown_signal()).await,
+            TransportKindConfig::Sse => Err(StartError::TransportUnavailable(kind.to_string()).into()),
         }
     }
 

@@ -132,6 +132,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut
 }
 
 fn encode(message: &Outgoing, buf: &mut Vec<u8>) {
+    if matches!(message, Outgoing::CloseStream { .. }) {
+        return; // a stream-level instruction with no meaning on a pipe
+    }
     // serde_json escapes control characters, so an encoded message never holds a raw newline.
     if let Err(e) = serde_json::to_writer(&mut *buf, message) {
         tracing::error!(error = %e, "an outgoing message could not be encoded");

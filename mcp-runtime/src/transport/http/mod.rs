@@ -1,0 +1,267 @@
+//! Streamable HTTP: the MCP endpoint as an axum `Router`, served by hyper with the secure defaults.
+//!
+//! Every request passes the [`guard`] first: a `Host` outside `http.allowed_hosts` or an `Origin` outside
+//! `http.allowed_origins` gets 403 before anything is parsed (DNS rebinding). Bodies are capped while they
+//! stream (413), headers and bodies must arrive in time, connections are capped, and shutdown drains
+//! in-flight requests.
+
+mod headers;
+mod session;
+mod sse;
+mod streamable;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use self::session::Sessions;
+use crate::config::HttpConfig;
+use crate::pipeline::Pipeline;
+use crate::protocol::ErrorObject;
+use crate::server::{Server, StartError};
+
+/// What every handler of the HTTP transport shares.
+pub(crate) struct HttpState {
+    pipeline: Pipeline,
+    sessions: Sessions,
+    config: HttpConfig,
+    max_body: usize,
+}
+
+impl HttpState {
+    fn new(pipeline: Pipeline) -> Self {
+        let config = pipeline.config().http.clone();
+        let max_body = pipeline.config().transport.max_message_bytes;
+        Self { sessions: Sessions::new(config.max_sessions, config.session_idle_timeout), pipeline, config, max_body }
+    }
+}
+
+impl Server {
+    /// The MCP endpoint (at `transport.path`, default `/mcp`) plus `/healthz` and `/readyz`, as an axum
+    /// `Router` to serve yourself or nest in your own application under your own layers. The Host/Origin
+    /// guard is part of the router.
+    ///
+    /// # Errors
+    /// See [`StartError`].
+    pub fn into_router(self) -> Result<Router, StartError> {
+        let pipeline = Pipeline::build(self)?;
+        Ok(router(Arc::new(HttpState::new(pipeline))))
+    }
+}
+
+fn router(state: Arc<HttpState>) -> Router {
+    let path = state.pipeline.config().transport.path.clone();
+    let expiry = Arc::downgrade(&state);
+    let every = (state.config.session_idle_timeout / 4).max(Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let Some(state) = expiry.upgrade() else { return };
+            state.sessions.expire();
+        }
+    });
+    Router::new()
+        .route(&path, axum::routing::post(streamable::post).get(streamable::get).delete(streamable::delete))
+        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/readyz", get(|| async { axum::Json(serde_json::json!({"status": "ready"})) }))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        .with_state(state)
+}
+
+/// Host and Origin checks, before anything else; CORS for the configured browser origins.
+async fn guard(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if let Err(why) = check_host(headers, &state.config.allowed_hosts) {
+        return forbidden(&why);
+    }
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+    if let Some(origin) = &origin
+        && !origin_allowed(origin, &state.config.allowed_origins)
+        && !state.config.cors_origins.iter().any(|c| c == origin)
+    {
+        return forbidden(&format!("origin {origin:?} is not allowed"));
+    }
+    let cors = origin.filter(|o| state.config.cors_origins.iter().any(|c| c == o));
+    if request.method() == Method::OPTIONS {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        if let Some(origin) = &cors {
+            add_cors(response.headers_mut(), origin);
+        }
+        return response;
+    }
+    let mut response = next.run(request).await;
+    if let Some(origin) = &cors {
+        add_cors(response.headers_mut(), origin);
+    }
+    response
+}
+
+fn add_cors(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(origin) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE, OPTIONS"));
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(
+                "content-type, accept, authorization, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, last-event-id",
+            ),
+        );
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("mcp-session-id"));
+    }
+}
+
+fn forbidden(why: &str) -> Response {
+    tracing::warn!(reason = why, "request refused by the Host/Origin guard");
+    streamable::rpc_error(
+        StatusCode::FORBIDDEN,
+        None,
+        ErrorObject::new(crate::protocol::ErrorCode(-32000), format!("forbidden: {why}")),
+    )
+}
+
+/// The host of a `Host` header without its port: `localhost:8080` → `localhost`, `[::1]:80` → `[::1]`.
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h)
+}
+
+fn check_host(headers: &HeaderMap, allowed: &[String]) -> Result<(), String> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).ok_or("the Host header is missing")?;
+    let host = host.trim().to_ascii_lowercase();
+    let bare = strip_port(&host);
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(&host) || a.eq_ignore_ascii_case(bare)) {
+        Ok(())
+    } else {
+        Err(format!("host {host:?} is not allowed"))
+    }
+}
+
+/// `scheme://host[:port]` against the allow-list; an entry without a port allows every port.
+fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
+    let origin = origin.trim().to_ascii_lowercase();
+    let Some((scheme, rest)) = origin.split_once("://") else { return false };
+    let bare = format!("{scheme}://{}", strip_port(rest));
+    allowed.iter().any(|a| a.eq_ignore_ascii_case(&origin) || a.eq_ignore_ascii_case(&bare))
+}
+
+/// Serves Streamable HTTP on `transport.bind` until `shutdown` completes, then drains.
+///
+/// # Errors
+/// A bind that is refused (non-loopback without authentication) or fails.
+pub(crate) async fn serve(pipeline: Pipeline, shutdown: impl Future<Output = ()>) -> Result<(), super::ServeError> {
+    let bind = pipeline.config().transport.bind;
+    if !bind.ip().is_loopback() {
+        return Err(StartError::UnsafeBind(bind).into());
+    }
+    let listener = TcpListener::bind(bind).await?;
+    serve_on(listener, pipeline, shutdown).await
+}
+
+/// Serves on an already bound listener (tests bind port 0 and read the address).
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve_on(
+    listener: TcpListener,
+    pipeline: Pipeline,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), super::ServeError> {
+    let local: SocketAddr = listener.local_addr()?;
+    let grace = pipeline.config().transport.shutdown_grace;
+    let state = Arc::new(HttpState::new(pipeline));
+    let config = state.config.clone();
+    let app = router(Arc::clone(&state));
+    let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    tracing::info!(address = %local, path = %state.pipeline.config().transport.path, "serving MCP over Streamable HTTP");
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => permit.expect("never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.header_read_timeout)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    tracing::info!("shutting down: draining in-flight HTTP requests");
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("shutdown grace elapsed with connections still open");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts() -> Vec<String> {
+        HttpConfig::default().allowed_hosts
+    }
+
+    fn host(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn loopback_hosts_pass_with_or_without_a_port() {
+        for ok in ["localhost", "localhost:8080", "127.0.0.1:3000", "[::1]:80", "[::1]", "LOCALHOST:1"] {
+            assert!(check_host(&host(ok), &hosts()).is_ok(), "{ok}");
+        }
+        for bad in ["evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.nip.io", "[::2]:80"] {
+            assert!(check_host(&host(bad), &hosts()).is_err(), "{bad}");
+        }
+        assert!(check_host(&HeaderMap::new(), &hosts()).is_err());
+    }
+
+    #[test]
+    fn origins_match_scheme_host_and_port() {
+        let allowed = HttpConfig::default().allowed_origins;
+        assert!(origin_allowed("http://localhost:6274", &allowed));
+        assert!(origin_allowed("http://127.0.0.1", &allowed));
+        assert!(!origin_allowed("https://evil.example", &allowed));
+        assert!(!origin_allowed("http://localhost.evil.example", &allowed));
+        assert!(!origin_allowed("null", &allowed));
+        assert!(origin_allowed("https://app.example:8443", &["https://app.example:8443".to_owned()]));
+        assert!(!origin_allowed("https://app.example:9999", &["https://app.example:8443".to_owned()]));
+    }
+}

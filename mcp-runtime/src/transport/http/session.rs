@@ -1,0 +1,222 @@
+//! Handshake-era HTTP sessions (`Mcp-Session-Id`): random ids, a cap, idle expiry, and everything a
+//! session owns (its protocol state, its SSE streams, its in-flight requests and its requests to the
+//! client).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::sse::EventLog;
+use crate::protocol::RequestId;
+use crate::server::{PendingRequests, Session};
+
+/// SSE streams one session keeps for resumption; the oldest finished ones go first.
+const STREAMS_PER_SESSION: usize = 64;
+
+/// One open session.
+#[derive(Debug)]
+pub(crate) struct HttpSession {
+    pub(crate) id: String,
+    /// Who opened it; another principal presenting the id is told it does not exist.
+    pub(crate) owner: Option<String>,
+    pub(crate) protocol: Session,
+    pub(crate) to_client: Arc<PendingRequests>,
+    pub(crate) closed: CancellationToken,
+    last_seen: Mutex<Instant>,
+    next_stream: AtomicU64,
+    streams: Mutex<Vec<Arc<EventLog>>>,
+    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+}
+
+impl HttpSession {
+    fn touch(&self) {
+        *self.last_seen.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_seen.lock().unwrap_or_else(PoisonError::into_inner).elapsed()
+    }
+
+    /// A new SSE stream of this session, kept for resumption.
+    pub(crate) fn open_stream(&self, capacity: usize) -> Arc<EventLog> {
+        let log = EventLog::new(self.next_stream.fetch_add(1, Ordering::Relaxed), capacity);
+        let mut streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        if streams.len() >= STREAMS_PER_SESSION {
+            let victim = streams.iter().position(|s| s.is_finished()).unwrap_or(0);
+            streams.remove(victim);
+        }
+        streams.push(Arc::clone(&log));
+        log
+    }
+
+    pub(crate) fn stream(&self, id: u64) -> Option<Arc<EventLog>> {
+        self.streams.lock().unwrap_or_else(PoisonError::into_inner).iter().find(|s| s.stream_id() == id).cloned()
+    }
+
+    /// Registers a request so `notifications/cancelled` can reach it; `None` when the id is in flight.
+    pub(crate) fn start_request(&self, id: &RequestId) -> Option<CancellationToken> {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        if in_flight.contains_key(id) {
+            return None;
+        }
+        let token = self.closed.child_token();
+        in_flight.insert(id.clone(), token.clone());
+        Some(token)
+    }
+
+    pub(crate) fn end_request(&self, id: &RequestId) {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+
+    pub(crate) fn cancel_request(&self, id: &RequestId) {
+        if let Some(token) = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).get(id) {
+            token.cancel();
+        }
+    }
+}
+
+/// Why a session could not be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// No such session, or another principal's: 404, and the client starts again.
+    NotFound,
+}
+
+/// All open sessions.
+#[derive(Debug)]
+pub(crate) struct Sessions {
+    map: Mutex<HashMap<String, Arc<HttpSession>>>,
+    max: usize,
+    idle: Duration,
+}
+
+impl Sessions {
+    pub(crate) fn new(max: usize, idle: Duration) -> Self {
+        Self { map: Mutex::default(), max, idle }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<HttpSession>>> {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Opens a session for `owner`; `None` when the cap is reached even after expiring idle sessions.
+    pub(crate) fn open(&self, owner: Option<String>) -> Option<Arc<HttpSession>> {
+        let mut map = self.map();
+        if map.len() >= self.max {
+            self.expire_locked(&mut map);
+            if map.len() >= self.max {
+                return None;
+            }
+        }
+        let session = Arc::new(HttpSession {
+            id: new_session_id(),
+            owner,
+            protocol: Session::new(),
+            to_client: Arc::default(),
+            closed: CancellationToken::new(),
+            last_seen: Mutex::new(Instant::now()),
+            next_stream: AtomicU64::new(0),
+            streams: Mutex::default(),
+            in_flight: Mutex::default(),
+        });
+        map.insert(session.id.clone(), Arc::clone(&session));
+        Some(session)
+    }
+
+    /// The session with this id, if it exists, is alive, and belongs to `owner`.
+    pub(crate) fn get(&self, id: &str, owner: Option<&str>) -> Result<Arc<HttpSession>, Lookup> {
+        let session = self.map().get(id).cloned().ok_or(Lookup::NotFound)?;
+        if session.owner.as_deref() != owner {
+            return Err(Lookup::NotFound);
+        }
+        if session.idle_for() > self.idle {
+            self.remove(id);
+            return Err(Lookup::NotFound);
+        }
+        session.touch();
+        Ok(session)
+    }
+
+    /// Ends a session: its requests are cancelled and its streams end.
+    pub(crate) fn remove(&self, id: &str) -> bool {
+        let removed = self.map().remove(id);
+        match removed {
+            Some(session) => {
+                session.closed.cancel();
+                for stream in session.streams.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+                    stream.finish();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes sessions idle past the limit.
+    pub(crate) fn expire(&self) {
+        let mut map = self.map();
+        self.expire_locked(&mut map);
+    }
+
+    fn expire_locked(&self, map: &mut HashMap<String, Arc<HttpSession>>) {
+        map.retain(|_, session| {
+            let keep = session.idle_for() <= self.idle;
+            if !keep {
+                session.closed.cancel();
+            }
+            keep
+        });
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map().len()
+    }
+}
+
+/// 192 bits from the operating system's CSPRNG, as hex: visible ASCII, unguessable.
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_random_and_the_cap_holds() {
+        let sessions = Sessions::new(2, Duration::from_secs(60));
+        let a = sessions.open(None).unwrap();
+        let b = sessions.open(None).unwrap();
+        assert_ne!(a.id, b.id);
+        assert_eq!(a.id.len(), 48);
+        assert!(sessions.open(None).is_none(), "the cap holds");
+        assert!(sessions.remove(&a.id));
+        assert!(sessions.open(None).is_some());
+        assert_eq!(sessions.len(), 2);
+    }
+
+    #[test]
+    fn a_session_belongs_to_its_owner() {
+        let sessions = Sessions::new(8, Duration::from_secs(60));
+        let s = sessions.open(Some("alice".into())).unwrap();
+        assert!(sessions.get(&s.id, Some("alice")).is_ok());
+        assert_eq!(sessions.get(&s.id, Some("mallory")).unwrap_err(), Lookup::NotFound);
+        assert_eq!(sessions.get(&s.id, None).unwrap_err(), Lookup::NotFound);
+    }
+
+    #[test]
+    fn idle_sessions_expire() {
+        let sessions = Sessions::new(1, Duration::from_millis(0));
+        let s = sessions.open(None).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(sessions.get(&s.id, None).is_err());
+        assert!(s.closed.is_cancelled());
+        assert!(sessions.open(None).is_some(), "an expired session frees its place");
+    }
+}

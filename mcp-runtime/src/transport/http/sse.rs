@@ -1,0 +1,252 @@
+//! Server-Sent Events: a stream's events kept in a bounded log that readers follow, so a client that
+//! lost the connection resumes with `Last-Event-ID` and nothing in between is lost.
+//!
+//! Event ids are `<stream>-<seq>`: they name the stream they belong to, as SEP-1699 asks, so a resumed
+//! GET replays only that stream.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tokio::sync::Notify;
+
+use crate::protocol::Outgoing;
+
+/// One SSE stream's recent events, shared by the writer (a request's task) and its reader (an HTTP
+/// response body, or a later resumption).
+#[derive(Debug)]
+pub(crate) struct EventLog {
+    stream: u64,
+    capacity: usize,
+    state: Mutex<LogState>,
+    changed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct LogState {
+    /// (sequence number, encoded event)
+    events: VecDeque<(u64, Bytes)>,
+    next_seq: u64,
+    /// No more events will come.
+    finished: bool,
+    /// Bumped to make current readers end (server-initiated disconnect, SEP-1699).
+    epoch: u64,
+    retry: Option<Duration>,
+}
+
+/// A parsed `Last-Event-ID`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EventId {
+    pub(crate) stream: u64,
+    pub(crate) seq: u64,
+}
+
+impl EventId {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let (stream, seq) = text.trim().split_once('-')?;
+        Some(Self { stream: stream.parse().ok()?, seq: seq.parse().ok()? })
+    }
+}
+
+impl EventLog {
+    pub(crate) fn new(stream: u64, capacity: usize) -> Arc<Self> {
+        Arc::new(Self { stream, capacity: capacity.max(1), state: Mutex::default(), changed: Notify::new() })
+    }
+
+    pub(crate) fn stream_id(&self) -> u64 {
+        self.stream
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LogState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends an event with an empty `data` field: it gives the client an id to resume from before any
+    /// message is sent (the "priming" event of SEP-1699).
+    pub(crate) fn prime(&self) {
+        self.append_encoded(|_| String::new());
+    }
+
+    /// Appends a message.
+    pub(crate) fn push(&self, message: &Outgoing) {
+        match serde_json::to_string(message) {
+            Ok(json) => self.append_encoded(|_| json),
+            Err(e) => tracing::error!(error = %e, "an SSE message could not be encoded"),
+        }
+    }
+
+    fn append_encoded(&self, data: impl FnOnce(u64) -> String) {
+        let mut state = self.state();
+        if state.finished {
+            return;
+        }
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        let event = encode_event(&format!("{}-{seq}", self.stream), &data(seq), None);
+        state.events.push_back((seq, event));
+        while state.events.len() > self.capacity {
+            state.events.pop_front();
+        }
+        drop(state);
+        self.changed.notify_waiters();
+    }
+
+    /// No more events: readers end once they have sent what is left.
+    pub(crate) fn finish(&self) {
+        self.state().finished = true;
+        self.changed.notify_waiters();
+    }
+
+    /// Ends the current readers (after telling the client when to come back), keeping the log so the
+    /// client can resume with `Last-Event-ID`.
+    pub(crate) fn disconnect(&self, retry: Duration) {
+        {
+            let mut state = self.state();
+            state.epoch += 1;
+            state.retry = Some(retry);
+        }
+        self.changed.notify_waiters();
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.state().finished
+    }
+
+    /// The body of an SSE response: the events after `after` (all of them when `None`), then new ones
+    /// as they come, until the log finishes or the server disconnects this reader. Idle streams get a
+    /// comment every `keep_alive`.
+    pub(crate) fn follow(
+        self: Arc<Self>,
+        after: Option<u64>,
+        keep_alive: Duration,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        let epoch = self.state().epoch;
+        let cursor = after.map_or(0, |s| s + 1);
+        futures_util::stream::unfold((self, cursor, false), move |(log, cursor, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                let notified = log.changed.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                {
+                    let state = log.state();
+                    if state.epoch != epoch {
+                        // Told to disconnect: say when to come back, then end.
+                        let retry = state.retry.unwrap_or(Duration::from_secs(1));
+                        let chunk = Bytes::from(format!("retry: {}\n\n", retry.as_millis()));
+                        return Some((Ok(chunk), (Arc::clone(&log), cursor, true)));
+                    }
+                    let pending: Vec<&(u64, Bytes)> = state.events.iter().filter(|(seq, _)| *seq >= cursor).collect();
+                    if let Some(last) = pending.last() {
+                        let next = last.0 + 1;
+                        let mut chunk = Vec::new();
+                        for (_, event) in pending {
+                            chunk.extend_from_slice(event);
+                        }
+                        drop(state);
+                        return Some((Ok(Bytes::from(chunk)), (Arc::clone(&log), next, false)));
+                    }
+                    if state.finished {
+                        return None;
+                    }
+                }
+                if tokio::time::timeout(keep_alive, notified).await.is_err() {
+                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (Arc::clone(&log), cursor, false)));
+                }
+            }
+        })
+    }
+}
+
+/// Encodes one SSE event. `data` is JSON (no raw newlines) or empty; any newline is still split into
+/// `data:` lines so no payload can inject an event or a field.
+pub(crate) fn encode_event(id: &str, data: &str, event: Option<&str>) -> Bytes {
+    let mut out = String::with_capacity(data.len() + id.len() + 16);
+    if let Some(event) = event {
+        let _ = writeln!(out, "event: {}", event.replace(['\r', '\n'], ""));
+    }
+    let _ = writeln!(out, "id: {}", id.replace(['\r', '\n'], ""));
+    if data.is_empty() {
+        out.push_str("data:\n");
+    }
+    for line in data.split('\n') {
+        if !line.is_empty() || !data.is_empty() {
+            let _ = writeln!(out, "data: {}", line.trim_end_matches('\r'));
+        }
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+    use crate::protocol::OutgoingNotification;
+
+    fn note(n: u64) -> Outgoing {
+        Outgoing::Notification(OutgoingNotification::new(
+            "notifications/progress",
+            serde_json::json!({ "progress": n }),
+        ))
+    }
+
+    async fn collect(log: Arc<EventLog>, after: Option<u64>) -> String {
+        let chunks: Vec<_> = log.follow(after, Duration::from_secs(60)).collect().await;
+        chunks.into_iter().map(|c| String::from_utf8(c.unwrap().to_vec()).unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn readers_get_every_event_then_end_when_finished() {
+        let log = EventLog::new(7, 16);
+        log.prime();
+        log.push(&note(1));
+        log.push(&note(2));
+        log.finish();
+        let text = collect(Arc::clone(&log), None).await;
+        assert!(text.starts_with("id: 7-0\ndata:\n\n"), "{text}");
+        assert!(text.contains("id: 7-2\ndata: {"), "{text}");
+        let resumed = collect(log, Some(1)).await;
+        assert!(!resumed.contains("7-1") && resumed.contains("7-2"), "{resumed}");
+    }
+
+    #[tokio::test]
+    async fn a_disconnected_reader_ends_with_retry_and_a_resumption_sees_the_rest() {
+        let log = EventLog::new(1, 16);
+        log.prime();
+        let reader = tokio::spawn(collect(Arc::clone(&log), None));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        log.disconnect(Duration::from_millis(500));
+        let first = reader.await.unwrap();
+        assert!(first.ends_with("retry: 500\n\n"), "{first}");
+        log.push(&note(1));
+        log.finish();
+        let rest = collect(log, Some(0)).await;
+        assert!(rest.contains("id: 1-1"), "{rest}");
+    }
+
+    #[test]
+    fn payloads_cannot_inject_fields_or_events() {
+        let event = encode_event("1-1", "a\n\nid: 9\nevent: evil", None);
+        let text = String::from_utf8(event.to_vec()).unwrap();
+        assert_eq!(text, "id: 1-1\ndata: a\ndata: \ndata: id: 9\ndata: event: evil\n\n");
+        assert_eq!(EventId::parse("3-14"), Some(EventId { stream: 3, seq: 14 }));
+        assert_eq!(EventId::parse("x"), None);
+    }
+
+    #[test]
+    fn the_log_is_bounded() {
+        let log = EventLog::new(1, 3);
+        for n in 0..10 {
+            log.push(&note(n));
+        }
+        assert_eq!(log.state().events.len(), 3);
+    }
+}

@@ -1,0 +1,420 @@
+//! The Streamable HTTP endpoint: POST (answered as JSON, or as an SSE stream once the request has
+//! something to say before its answer), GET (a session's stream, or a resumption), DELETE.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::HttpState;
+use super::headers::{self, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
+use super::session::HttpSession;
+use super::sse::{EventId, EventLog};
+use crate::protocol::{
+    Answer, ErrorCode, ErrorObject, Frame, Message, Outgoing, ProtocolVersion, Request, RequestId, meta,
+};
+use crate::server::{Notifier, Session, TransportKind};
+
+/// Messages a request may queue before its task waits for the HTTP side.
+const REQUEST_QUEUE: usize = 64;
+
+/// A JSON-RPC error as an HTTP response.
+pub(super) fn rpc_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response {
+    json_response(status, &Outgoing::Answer(Answer { id, body: Err(error) }))
+}
+
+fn json_response(status: StatusCode, message: &Outgoing) -> Response {
+    match serde_json::to_vec(message) {
+        Ok(body) => {
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a response could not be encoded");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').map(|m| m.split(';').next().unwrap_or("").trim()).any(|m| m == media || m == "*/*"))
+}
+
+/// Reads the body up to `max` bytes within the body timeout, whether or not `Content-Length` is sent.
+async fn read_body(state: &HttpState, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let max = state.max_body;
+    let too_large = || {
+        rpc_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            ErrorObject::invalid_request(format_args!("the body exceeds {max} bytes (transport.max_message_bytes)")),
+        )
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let limited = http_body_util::Limited::new(body, max);
+    match tokio::time::timeout(state.config.body_read_timeout, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
+        Ok(Err(_)) => Err(StatusCode::BAD_REQUEST.into_response()),
+        Err(_) => Err(rpc_error(
+            StatusCode::REQUEST_TIMEOUT,
+            None,
+            ErrorObject::invalid_request("the body took too long to arrive"),
+        )),
+    }
+}
+
+/// The revision a request names in `_meta` (2026-07-28 requests), if any.
+fn stateless_version(request: &Request) -> Option<&str> {
+    if request.method == "initialize" {
+        return None;
+    }
+    request.params.get("_meta")?.get(meta::PROTOCOL_VERSION)?.as_str()
+}
+
+pub(super) async fn post(State(state): State<Arc<HttpState>>, headers: HeaderMap, body: Body) -> Response {
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !json_body {
+        return rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            ErrorObject::invalid_request("Content-Type must be application/json"),
+        );
+    }
+    let bytes = match read_body(&state, &headers, body).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
+    };
+    let message = match crate::protocol::jsonrpc::decode(&bytes) {
+        Err(rejected) | Ok(Frame::Single(Err(rejected))) => {
+            return rpc_error(StatusCode::BAD_REQUEST, rejected.id, rejected.error);
+        }
+        Ok(Frame::Batch(_)) => {
+            let error = ErrorObject::invalid_request(
+                "JSON-RPC batches are not accepted over Streamable HTTP: send one message per POST",
+            );
+            return rpc_error(StatusCode::BAD_REQUEST, None, error);
+        }
+        Ok(Frame::Single(Ok(message))) => message,
+    };
+    let sse = accepts(&headers, "text/event-stream");
+    if let Message::Request(request) = &message
+        && let Some(version) = stateless_version(request)
+    {
+        if let Err(error) = headers::check_stateless(&headers, request, version) {
+            return rpc_error(StatusCode::BAD_REQUEST, Some(request.id.clone()), error);
+        }
+        let Message::Request(request) = message else { unreachable!("matched above") };
+        return respond(&state, request, None, sse).await;
+    }
+    let stateless_header = headers::text(&headers, PROTOCOL_VERSION)
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.parse::<ProtocolVersion>().is_ok_and(ProtocolVersion::is_stateless));
+    if stateless_header && !matches!(message, Message::Request(_)) && !headers.contains_key(SESSION_ID) {
+        // 2026-07-28 notifications: the only one is notifications/cancelled, and closing the request's
+        // stream is the cancellation over HTTP.
+        return StatusCode::ACCEPTED.into_response();
+    }
+    handshake(&state, &headers, message, sse).await
+}
+
+async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse: bool) -> Response {
+    let id = match &message {
+        Message::Request(r) => Some(r.id.clone()),
+        _ => None,
+    };
+    match headers::text(headers, PROTOCOL_VERSION) {
+        Ok(None) => {}
+        Ok(Some(v)) if v.parse::<ProtocolVersion>().is_ok_and(|v| !v.is_stateless()) => {}
+        Ok(Some(v)) => return rpc_error(StatusCode::BAD_REQUEST, id, crate::server::unsupported_version(&v)),
+        Err(e) => return rpc_error(StatusCode::BAD_REQUEST, id, e),
+    }
+    let owner: Option<String> = None; // the principal that opens a session, once authentication exists (issue 5)
+    let session_id = headers::text(headers, SESSION_ID).ok().flatten();
+    match message {
+        Message::Request(request) if request.method == "initialize" => {
+            if session_id.is_some() {
+                let error =
+                    ErrorObject::invalid_request("initialize opens a new session: send it without Mcp-Session-Id");
+                return rpc_error(StatusCode::BAD_REQUEST, id, error);
+            }
+            let Some(session) = state.sessions.open(owner.clone()) else {
+                let mut response = rpc_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    id,
+                    ErrorObject::new(ErrorCode(-32000), "too many open sessions: try again later"),
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return response;
+            };
+            let mut response = respond(state, request, Some(Arc::clone(&session)), false).await;
+            if session.protocol.handshake().is_some() {
+                if let Ok(value) = HeaderValue::from_str(&session.id) {
+                    response.headers_mut().insert(SESSION_ID, value);
+                }
+            } else {
+                state.sessions.remove(&session.id); // initialize failed: nothing to keep
+            }
+            response
+        }
+        Message::Request(request) => {
+            with_session(state, session_id, owner.as_deref(), id, |session| respond(state, request, Some(session), sse))
+                .await
+        }
+        other => {
+            with_session(state, session_id, owner.as_deref(), None, move |session| async move {
+                accept_message(&session, other);
+                StatusCode::ACCEPTED.into_response()
+            })
+            .await
+        }
+    }
+}
+
+/// A notification or a response from the client, in a session.
+fn accept_message(session: &HttpSession, message: Message) {
+    match message {
+        Message::Notification(n) => match n.method.as_str() {
+            "notifications/initialized" => session.protocol.mark_initialized(),
+            "notifications/cancelled" => {
+                if let Some(id) = n.params.get("requestId").and_then(|v| serde::Deserialize::deserialize(v).ok()) {
+                    session.cancel_request(&id);
+                }
+            }
+            other => tracing::debug!(method = other, "ignoring notification"),
+        },
+        Message::Response(r) => {
+            if !session.to_client.complete(r) {
+                tracing::debug!("ignoring a response to no pending request");
+            }
+        }
+        Message::Request(_) => unreachable!("requests are run, not accepted"),
+    }
+}
+
+/// Finds the session a request names, or answers 400 (no id) / 404 (unknown, expired, or another's).
+async fn with_session<F, Fut>(
+    state: &HttpState,
+    session_id: Option<String>,
+    owner: Option<&str>,
+    id: Option<RequestId>,
+    then: F,
+) -> Response
+where
+    F: FnOnce(Arc<HttpSession>) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let Some(session_id) = session_id else {
+        let error = ErrorObject::invalid_request("the Mcp-Session-Id header is required after initialize");
+        return rpc_error(StatusCode::BAD_REQUEST, id, error);
+    };
+    match state.sessions.get(&session_id, owner) {
+        Ok(session) => then(session).await,
+        Err(_) => rpc_error(
+            StatusCode::NOT_FOUND,
+            id,
+            ErrorObject::new(ErrorCode(-32001), "session not found: it expired or was closed; initialize again"),
+        ),
+    }
+}
+
+/// Runs one request and answers it: as JSON when the answer is the first thing the request says, as an
+/// SSE stream (when the client accepts one) when notifications or requests to the client come first.
+async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSession>>, sse: bool) -> Response {
+    let id = request.id.clone();
+    let (tx, mut rx) = mpsc::channel(REQUEST_QUEUE);
+    let (token, notifier, protocol) = match &session {
+        Some(s) => {
+            let Some(token) = s.start_request(&id) else {
+                let error = ErrorObject::invalid_request(format_args!(
+                    "request id {id} is already in use by a request in flight"
+                ));
+                return rpc_error(StatusCode::BAD_REQUEST, Some(id), error);
+            };
+            (token, Notifier::with_requests(tx.clone(), Arc::clone(&s.to_client)), s.protocol.clone())
+        }
+        None => (CancellationToken::new(), Notifier::new(tx.clone()), Session::new()),
+    };
+    let stateless = session.is_none();
+    let admitted = protocol.admit(request, notifier, token.clone(), TransportKind::Http);
+    let request = match admitted {
+        Ok(request) => request,
+        Err(error) => {
+            if let Some(s) = &session {
+                s.end_request(&id);
+            }
+            let status = if stateless { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            return rpc_error(status, Some(id), error);
+        }
+    };
+    let pipeline = state.pipeline.clone();
+    let task_token = token.clone();
+    let task_session = session.clone();
+    let task_id = id.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            biased;
+            () = task_token.cancelled() => {}
+            response = pipeline.call(request) => {
+                let _ = tx.send(Outgoing::Answer(Answer { id: Some(task_id.clone()), body: response.body })).await;
+            }
+        }
+        if let Some(s) = task_session {
+            s.end_request(&task_id);
+        }
+    });
+    // Over 2026-07-28 a client that hangs up has cancelled; in the handshake era it may come back.
+    let cancel_on_drop = stateless.then(|| token.clone().drop_guard());
+    let first = rx.recv().await;
+    match first {
+        None => StatusCode::ACCEPTED.into_response(), // cancelled: no answer
+        Some(Outgoing::Answer(answer)) => {
+            if let Some(guard) = cancel_on_drop {
+                guard.disarm();
+            }
+            let status = match &answer.body {
+                Err(e) if stateless && e.code == ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
+                _ => StatusCode::OK,
+            };
+            json_response(status, &Outgoing::Answer(answer))
+        }
+        Some(first) if !sse => {
+            // A client that takes only JSON gets the answer; what came before it has nowhere to go.
+            let mut next = Some(first);
+            while let Some(message) = next {
+                if let Outgoing::Answer(answer) = message {
+                    if let Some(guard) = cancel_on_drop {
+                        guard.disarm();
+                    }
+                    return json_response(StatusCode::OK, &Outgoing::Answer(answer));
+                }
+                next = rx.recv().await;
+            }
+            StatusCode::ACCEPTED.into_response()
+        }
+        Some(first) => {
+            let log = match &session {
+                Some(s) => {
+                    let log = s.open_stream(state.config.replay_events);
+                    log.prime();
+                    log
+                }
+                None => EventLog::new(0, state.config.replay_events),
+            };
+            feed(&log, first);
+            let pump_log = Arc::clone(&log);
+            tokio::spawn(async move {
+                while let Some(message) = rx.recv().await {
+                    feed(&pump_log, message);
+                }
+                pump_log.finish();
+            });
+            let body = log.follow(None, state.config.keep_alive).map(move |chunk| {
+                let _keep = &cancel_on_drop; // dropped with the body: a 2026 hang-up cancels the request
+                chunk
+            });
+            sse_response(Body::from_stream(body))
+        }
+    }
+}
+
+fn feed(log: &EventLog, message: Outgoing) {
+    match message {
+        Outgoing::CloseStream { retry } => log.disconnect(retry),
+        other => log.push(&other),
+    }
+}
+
+fn sse_response(body: Body) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// GET: the session's stream for messages not tied to a request, or the resumption of a stream with
+/// `Last-Event-ID`. 2026-07-28 has no GET (405).
+pub(super) async fn get(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
+    if is_stateless(&headers) {
+        return method_not_allowed();
+    }
+    if !accepts(&headers, "text/event-stream") {
+        return rpc_error(
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+            ErrorObject::invalid_request("GET needs Accept: text/event-stream"),
+        );
+    }
+    let session_id = headers::text(&headers, SESSION_ID).ok().flatten();
+    let keep_alive = state.config.keep_alive;
+    let capacity = state.config.replay_events;
+    let resume = headers::text(&headers, LAST_EVENT_ID).ok().flatten().and_then(|v| EventId::parse(&v));
+    with_session(&state, session_id, None, None, |session| async move {
+        let (log, after) = match resume.and_then(|r| session.stream(r.stream).map(|log| (log, r.seq))) {
+            Some((log, seq)) => (log, Some(seq)),
+            None => {
+                let log = session.open_stream(capacity);
+                log.prime();
+                // Ends with the session.
+                let watch = Arc::clone(&log);
+                let closed = session.closed.clone();
+                tokio::spawn(async move {
+                    closed.cancelled().await;
+                    watch.finish();
+                });
+                (log, None)
+            }
+        };
+        sse_response(Body::from_stream(log.follow(after, keep_alive)))
+    })
+    .await
+}
+
+/// DELETE: ends the session. 2026-07-28 has no sessions (405).
+pub(super) async fn delete(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
+    if is_stateless(&headers) {
+        return method_not_allowed();
+    }
+    let session_id = headers::text(&headers, SESSION_ID).ok().flatten();
+    let sessions = &state.sessions;
+    with_session(&state, session_id, None, None, |session| async move {
+        sessions.remove(&session.id);
+        StatusCode::OK.into_response()
+    })
+    .await
+}
+
+fn is_stateless(headers: &HeaderMap) -> bool {
+    headers::text(headers, PROTOCOL_VERSION)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<ProtocolVersion>().ok())
+        .is_some_and(ProtocolVersion::is_stateless)
+}
+
+fn method_not_allowed() -> Response {
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, HeaderValue::from_static("POST"))]).into_response()
+}
