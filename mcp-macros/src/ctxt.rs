@@ -1,9 +1,14 @@
-//! Collects every error a macro finds, so a user sees all of them at once (serde_derive's `Ctxt`).
+//! Collects every error a macro finds, so a user sees all of them at once (serde_derive's `Ctxt`), and the
+//! attribute-parsing helpers that report through it.
 
 use std::cell::RefCell;
 use std::fmt::Display;
 
+use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
+use syn::Expr;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
 
 /// An error accumulator that must be checked: dropping it unchecked is a bug in the macro.
 pub(crate) struct Ctxt {
@@ -94,6 +99,28 @@ pub(crate) fn unknown_key(cx: &Ctxt, path: &syn::Path, what: &str, known: &[&str
         None => cx
             .error_spanned_by(path, format_args!("unknown {what} key `{name}`; expected one of: {}", known.join(", "))),
     }
+}
+
+/// A flag key (`read_only`): present or not, never with a value.
+pub(crate) fn flag(cx: &Ctxt, meta: &ParseNestedMeta<'_>, slot: &mut Option<Span>) {
+    if meta.input.peek(syn::Token![=]) {
+        cx.error_spanned_by(&meta.path, format_args!("`{}` is a flag and takes no value", path_name(&meta.path)));
+        let _ = skip_value(meta);
+        return;
+    }
+    set_once(cx, slot, &meta.path, meta.path.span());
+}
+
+/// Consumes `= value` or `(...)` after an unknown key so parsing can go on.
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in meta.input);
+        let _: TokenStream = _content.parse()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

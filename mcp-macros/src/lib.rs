@@ -1,4 +1,5 @@
-//! Procedural macros of [mcp-runtime](https://docs.rs/mcp-runtime): `#[mcp_tool]` and `#[mcp_server]`.
+//! Procedural macros of [mcp-runtime](https://docs.rs/mcp-runtime): `#[mcp_tool]`, `#[mcp_resource]`,
+//! `#[mcp_prompt]` and `#[mcp_server]`.
 //!
 //! Use them through `mcp-runtime`, which re-exports them; generated code names only
 //! `::mcp_runtime::__private` (or the path given with `crate = path`). Set `MCP_MACROS_DEBUG=1` to print
@@ -6,9 +7,15 @@
 
 use proc_macro::TokenStream;
 
+mod codegen;
 mod ctxt;
 mod doc;
+mod duration;
+mod inject;
 mod item;
+mod param;
+mod prompt;
+mod resource;
 mod server;
 mod tool;
 
@@ -16,6 +23,18 @@ mod tool;
 #[proc_macro_attribute]
 pub fn mcp_tool(args: TokenStream, input: TokenStream) -> TokenStream {
     expand_attr_with(args, input, tool::expand)
+}
+
+/// Declares an async function as an MCP resource or resource template. See `mcp_runtime::mcp_resource`.
+#[proc_macro_attribute]
+pub fn mcp_resource(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand_attr_with(args, input, resource::expand)
+}
+
+/// Declares an async function as an MCP prompt. See `mcp_runtime::mcp_prompt`.
+#[proc_macro_attribute]
+pub fn mcp_prompt(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand_attr_with(args, input, prompt::expand)
 }
 
 /// Turns `async fn main` into a server binary. See `mcp_runtime::mcp_server`.

@@ -3,7 +3,8 @@
 //! A framework for production [Model Context Protocol](https://modelcontextprotocol.io) servers. Annotate
 //! plain async functions as tools; their JSON Schemas are derived at compile time, they are registered
 //! automatically, and every call runs through a corridor of tower layers that validates arguments against
-//! the schema, isolates panics, enforces timeouts and honours cancellation.
+//! the schema, isolates panics, enforces timeouts and honours cancellation. Resources, resource templates
+//! and prompts are declared the same way, with [`mcp_resource`] and [`mcp_prompt`].
 //!
 //! ```no_run
 //! use mcp_runtime::prelude::*;
@@ -39,6 +40,57 @@ pub mod validate;
 #[path = "private.rs"]
 pub mod __private;
 
+/// Declares an async function as an MCP prompt: its `String` / `Option<String>` parameters are the
+/// prompt's (required / optional) arguments, their doc comments the descriptions.
+///
+/// Keys: `name`, `title`, `description`, `crate = path`. `Context` and `State<T>` parameters are injected;
+/// `#[complete(path)]` on an argument names an
+/// `async fn(value: String, ctx: CompletionContext) -> Vec<String>` answering `completion/complete`.
+/// Returns: `Vec<PromptMessage>`, `PromptMessage`, `String` (one user message), `GetPromptResult`, or
+/// `Result<_, E: Into<ToolError>>`.
+///
+/// ```no_run
+/// use mcp_runtime::prelude::*;
+///
+/// /// Asks for a review of a piece of code.
+/// #[mcp_prompt(title = "Code review")]
+/// async fn review(
+///     /// The code to review.
+///     code: String,
+///     /// Its language; guessed when absent.
+///     language: Option<String>,
+/// ) -> Vec<PromptMessage> {
+///     let language = language.unwrap_or_else(|| "the language it is written in".to_owned());
+///     vec![PromptMessage::user_text(format!("Review this code, written in {language}:\n{code}"))]
+/// }
+/// ```
+pub use mcp_macros::mcp_prompt;
+/// Declares an async function as an MCP resource, or a resource template when its `uri` has
+/// `{variables}` (RFC 6570 level 1): then the function takes one `String` parameter per variable, by name.
+///
+/// Keys: `uri` (required), `name` (the function's name by default), `title`, `description` (the doc
+/// comment by default), `mime_type`, `ttl = "60s"` (how long 2026-07-28 clients may cache a read; zero
+/// by default), `crate = path`. `Context` and `State<T>` parameters are injected; `#[complete(path)]` on a
+/// variable names its completion function. Returns: `String`, `&'static str`, `Vec<u8>` / `Blob`,
+/// `Json<T>`, `ResourceContents`, `Vec<ResourceContents>`, `Option<T>` (`None`: not found) or
+/// `Result<_, E: Into<ResourceError>>` (`ResourceError::NotFound` answers "resource not found").
+///
+/// ```no_run
+/// use mcp_runtime::prelude::*;
+///
+/// /// The house rules.
+/// #[mcp_resource(uri = "docs://rules", mime_type = "text/markdown")]
+/// async fn rules() -> &'static str {
+///     "# Rules\nBe kind."
+/// }
+///
+/// /// One order, as JSON.
+/// #[mcp_resource(uri = "orders://{id}", mime_type = "application/json")]
+/// async fn order(id: String) -> Option<String> {
+///     (id == "1").then(|| r#"{"id":"1","status":"shipped"}"#.to_owned())
+/// }
+/// ```
+pub use mcp_macros::mcp_resource;
 /// Turns `async fn main` into a server binary. See the crate documentation and `README.md`.
 pub use mcp_macros::mcp_server;
 /// Declares an async function as an MCP tool. See the crate documentation and `README.md`.
@@ -47,4 +99,4 @@ pub use schemars;
 pub use serde_json;
 
 pub use crate::pipeline::Pipeline;
-pub use crate::server::{Context, Json, Server, State, ToolError};
+pub use crate::server::{Context, Json, ResourceError, Server, State, ToolError};

@@ -1,5 +1,5 @@
-//! `use mcp_runtime::prelude::*;` brings what a tool and a server need.
+//! `use mcp_runtime::prelude::*;` brings what a tool, resource, prompt and server need.
 
-pub use crate::protocol::{CallToolResult, Content, LogLevel};
-pub use crate::server::{Context, Json, Server, State, ToolError};
-pub use crate::{mcp_server, mcp_tool};
+pub use crate::protocol::{CallToolResult, Content, GetPromptResult, LogLevel, PromptMessage, ResourceContents};
+pub use crate::server::{Blob, CompletionContext, Context, Json, ResourceError, Server, State, ToolError};
+pub use crate::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};

@@ -14,12 +14,23 @@ use crate::pipeline::Pipeline;
 pub use crate::protocol::{CallToolResult, ToolAnnotations};
 use crate::server::Server;
 pub use crate::server::{
-    FromInvocation, IntoToolResult, InvocationError, Rate, StateRequirement, ToolFuture, ToolInvocation, ToolSpec,
+    Completer, CompletionContext, CompletionFuture, FromInvocation, FromPromptArgument, IntoCompletion,
+    IntoPromptMessages, IntoResourceContents, IntoToolResult, InvocationError, PromptArgument, PromptFuture,
+    PromptInvocation, PromptSpec, Rate, ResourceFuture, ResourceInvocation, ResourceSpec, StateRequirement, ToolFuture,
+    ToolInvocation, ToolSpec,
 };
 
 /// Every `#[mcp_tool]` linked into the binary.
 #[linkme::distributed_slice]
 pub static TOOLS: [&'static ToolSpec];
+
+/// Every `#[mcp_resource]` linked into the binary.
+#[linkme::distributed_slice]
+pub static RESOURCES: [&'static ResourceSpec];
+
+/// Every `#[mcp_prompt]` linked into the binary.
+#[linkme::distributed_slice]
+pub static PROMPTS: [&'static PromptSpec];
 
 /// A rate from the attribute, checked by the macro.
 pub const fn rate(count: u32, per_ms: u64) -> Rate {
@@ -29,6 +40,11 @@ pub const fn rate(count: u32, per_ms: u64) -> Rate {
 /// `Some(Duration)` from milliseconds, for `timeout = "5s"`.
 pub const fn timeout_ms(ms: u64) -> Option<Duration> {
     Some(Duration::from_millis(ms))
+}
+
+/// A `Duration` from milliseconds, for `ttl = "60s"`.
+pub const fn ttl_ms(ms: u64) -> Duration {
+    Duration::from_millis(ms)
 }
 
 /// A `State<T>` requirement.
@@ -96,7 +112,8 @@ impl<E: fmt::Debug> IntoSetup for Result<(), E> {
     }
 }
 
-/// The body of a `#[mcp_server] main`: flags, configuration, logging, runtime, tools, serving, exit code.
+/// The body of a `#[mcp_server] main`: flags, configuration, logging, runtime, tools, resources and
+/// prompts, serving, exit code.
 pub fn run_main<F, Fut>(name: &'static str, version: &'static str, setup: F) -> ExitCode
 where
     F: FnOnce(Server) -> Fut,
@@ -128,8 +145,7 @@ where
     };
     let print_manifest = cli.print_manifest;
     let outcome = runtime.block_on(async move {
-        let server =
-            setup(Server::new(name, version).linked_tools().config(config)).await.map_err(|e| e.to_string())?;
+        let server = setup(Server::new(name, version).linked().config(config)).await.map_err(|e| e.to_string())?;
         if print_manifest {
             let pipeline = Pipeline::build(server).map_err(|e| e.to_string())?;
             let manifest = serde_json::to_string_pretty(&pipeline.app().manifest()).map_err(|e| e.to_string())?;
@@ -177,3 +193,8 @@ pub const fn assert_tool_argument<T: ToolArgument>() {}
 
 /// Points a bad return type at the function's return type.
 pub const fn assert_tool_result<T: IntoToolResult>() {}
+
+/// Wraps the result of a `#[complete(path)]` function, pointing a bad return type at the path.
+pub fn completion<T: IntoCompletion>(values: T) -> crate::server::Completion {
+    values.into_completion()
+}

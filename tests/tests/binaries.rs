@@ -27,19 +27,19 @@ fn a_parameterless_main_serves_every_linked_tool_under_the_package_name() {
 }
 
 #[test]
-fn a_server_without_tools_refuses_to_start_and_says_why() {
+fn a_server_without_tools_resources_or_prompts_refuses_to_start_and_says_why() {
     let out = Command::new(env!("CARGO_BIN_EXE_no-tools-server")).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no tools") && stderr.contains("#[mcp_tool]"), "{stderr}");
+    assert!(stderr.contains("no tools, resources or prompts") && stderr.contains("#[mcp_tool]"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
 
 #[test]
-fn the_network_transports_are_refused_until_they_exist() {
-    let out = Command::new(env!("CARGO_BIN_EXE_echo-server")).args(["--transport", "http"]).output().unwrap();
+fn a_transport_not_built_yet_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_echo-server")).args(["--transport", "sse"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("transport `http` is not available"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("transport `sse` is not available"));
 }
 
 #[test]

@@ -9,10 +9,8 @@ use std::time::Duration;
 
 use mcp_runtime::Pipeline;
 use mcp_runtime::prelude::*;
-use mcp_runtime::transport::serve_io;
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, WriteHalf};
-use tokio::sync::oneshot;
+use mcp_tests::Harness;
+use serde_json::json;
 
 /// Counts calls that reached a handler.
 #[derive(Default)]
@@ -71,50 +69,6 @@ async fn work(ctx: Context) -> String {
 #[mcp_tool(name = "no.args-tool")]
 async fn no_args() -> &'static str {
     "nothing needed"
-}
-
-struct Harness {
-    writer: WriteHalf<DuplexStream>,
-    lines: Lines<BufReader<tokio::io::ReadHalf<DuplexStream>>>,
-    _stop: oneshot::Sender<()>,
-    served: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Harness {
-    async fn start(server: Server) -> Self {
-        let pipeline = Pipeline::build(server).expect("the server starts");
-        let (client, server_side) = tokio::io::duplex(1 << 16);
-        let (server_read, server_write) = tokio::io::split(server_side);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let served = tokio::spawn(serve_io(pipeline, server_read, server_write, async move {
-            let _ = stopped.await;
-        }));
-        let (read, writer) = tokio::io::split(client);
-        let mut h = Self { writer, lines: BufReader::new(read).lines(), _stop: stop, served };
-        h.send(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}))
-            .await;
-        assert_eq!(h.recv().await["result"]["protocolVersion"], "2025-11-25");
-        h
-    }
-
-    async fn send(&mut self, message: Value) {
-        self.writer.write_all(format!("{message}\n").as_bytes()).await.unwrap();
-    }
-
-    async fn recv(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
-            .await
-            .expect("an answer within 10 s")
-            .unwrap()
-            .expect("the server is still writing");
-        serde_json::from_str(&line).unwrap()
-    }
-
-    async fn call(&mut self, id: i64, tool: &str, arguments: Value) {
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}))
-            .await;
-    }
 }
 
 struct Observed {
@@ -245,22 +199,21 @@ async fn requests_run_concurrently_and_answers_match_ids() {
 async fn eof_finishes_in_flight_requests_then_exits_cleanly() {
     let mut h = Harness::start(observed_server().0).await;
     h.call(1, "work", json!({})).await;
-    h.writer.shutdown().await.unwrap();
+    h.close_input().await;
     assert_eq!(h.recv().await["result"]["content"][0]["text"], "done");
-    let served = tokio::time::timeout(Duration::from_secs(5), h.served).await.expect("exits").unwrap();
-    assert!(served.is_ok());
+    assert!(h.finished().await.is_ok());
 }
 
 #[test]
-fn a_server_without_tools_refuses_to_start_and_says_why() {
+fn a_server_without_tools_resources_or_prompts_refuses_to_start_and_says_why() {
     let error = Pipeline::build(Server::new("empty", "0")).unwrap_err().to_string();
-    assert!(error.contains("no tools") && error.contains("#[mcp_tool]"), "{error}");
+    assert!(error.contains("no tools, resources or prompts") && error.contains("#[mcp_resource]"), "{error}");
 }
 
 #[test]
 fn a_missing_state_is_reported_at_start_up() {
     let error = Pipeline::build(Server::new("s", "0").tool(count::SPEC)).unwrap_err().to_string();
-    assert!(error.contains("`count`") && error.contains("State<alloc::sync::Arc<corridor::Calls>>"), "{error}");
+    assert!(error.contains("tool `count`") && error.contains("State<alloc::sync::Arc<corridor::Calls>>"), "{error}");
 }
 
 #[test]

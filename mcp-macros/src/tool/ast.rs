@@ -6,6 +6,7 @@ use syn::{Attribute, Expr, FnArg, Ident, LitStr, Pat, Path, Type};
 use super::attr::{SchemaAttrs, ToolAttrs, parse_schema_attr};
 use crate::ctxt::Ctxt;
 use crate::doc::{self, Docs};
+use crate::inject::{Injected, injected};
 use crate::item::ItemFn;
 
 pub(crate) struct ToolFn {
@@ -23,12 +24,6 @@ pub(crate) enum Param {
     Arg { ident: Ident, ty: Type, docs: Vec<Attribute>, schema: Box<SchemaAttrs> },
     /// `Context` or `State<T>`: injected, not in the schema.
     Inject { ty: Type, kind: Injected },
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Injected {
-    Context,
-    State,
 }
 
 impl ToolFn {
@@ -112,16 +107,5 @@ impl SchemaAttrs {
     /// `min_length`/`min_items` (and the maxima) map to the same JSON Schema keywords by type.
     pub(crate) fn length_bounds(&self) -> (Option<&Expr>, Option<&Expr>) {
         (self.min_length.as_ref().or(self.min_items.as_ref()), self.max_length.as_ref().or(self.max_items.as_ref()))
-    }
-}
-
-/// `Context`, `State<T>` (by the last path segment, as written).
-fn injected(ty: &Type) -> Option<Injected> {
-    let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    match last.ident.to_string().as_str() {
-        "Context" => Some(Injected::Context),
-        "State" => Some(Injected::State),
-        _ => None,
     }
 }

@@ -5,7 +5,7 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Path};
 
-use crate::ctxt::{Ctxt, set_once, unknown_key};
+use crate::ctxt::{Ctxt, flag, set_once, skip_value, unknown_key};
 
 /// The keys of `#[mcp_tool(...)]`, as written.
 #[derive(Default)]
@@ -90,30 +90,6 @@ pub(crate) fn parse_tool_attrs(cx: &Ctxt, args: TokenStream) -> ToolAttrs {
         cx.syn_error(e);
     }
     attrs
-}
-
-fn flag(cx: &Ctxt, meta: &ParseNestedMeta<'_>, slot: &mut Option<Span>) {
-    if meta.input.peek(syn::Token![=]) {
-        cx.error_spanned_by(
-            &meta.path,
-            format_args!("`{}` is a flag and takes no value", crate::ctxt::path_name(&meta.path)),
-        );
-        let _ = skip_value(meta);
-        return;
-    }
-    set_once(cx, slot, &meta.path, meta.path.span());
-}
-
-/// Consumes `= value` or `(...)` after an unknown key so parsing can go on.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(syn::Token![=]) {
-        meta.value()?.parse::<Expr>()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        let _content;
-        syn::parenthesized!(_content in meta.input);
-        let _: TokenStream = _content.parse()?;
-    }
-    Ok(())
 }
 
 /// `key = ["a", "b"]`.

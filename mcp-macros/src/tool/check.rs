@@ -1,11 +1,11 @@
 //! Rules across keys and parameters; produces the values `expand` needs.
 
-use quote::ToTokens;
 use syn::{Expr, ExprLit, ExprUnary, Lit, UnOp};
 
-use super::ast::{Injected, Param, ToolFn};
+use super::ast::{Param, ToolFn};
 use super::attr::RateLit;
 use crate::ctxt::Ctxt;
+use crate::duration::parse_duration_ms;
 
 /// Values resolved from the attribute's text.
 #[derive(Default)]
@@ -72,40 +72,30 @@ pub(crate) fn check(cx: &Ctxt, tool: &ToolFn) -> Resolved {
 }
 
 fn check_params(cx: &Ctxt, tool: &ToolFn) {
-    let mut context_seen = false;
-    let mut states = Vec::new();
+    crate::inject::check_unique(
+        cx,
+        tool.params.iter().filter_map(|p| match p {
+            Param::Inject { ty, kind } => Some((ty, *kind)),
+            Param::Arg { .. } => None,
+        }),
+    );
     for param in &tool.params {
-        match param {
-            Param::Inject { ty, kind: Injected::Context } => {
-                if context_seen {
-                    cx.error_spanned_by(ty, "`Context` is taken twice");
-                }
-                context_seen = true;
-            }
-            Param::Inject { ty, kind: Injected::State } => {
-                let key = ty.to_token_stream().to_string();
-                if states.contains(&key) {
-                    cx.error_spanned_by(ty, "this `State<T>` is taken twice");
-                }
-                states.push(key);
-            }
-            Param::Arg { schema, ident, .. } => {
-                let (min, max) = schema.length_bounds();
-                for (lo, hi) in [(min, max), (schema.minimum.as_ref(), schema.maximum.as_ref())] {
-                    if let (Some(lo), Some(hi)) = (lo.and_then(literal), hi.and_then(literal))
-                        && lo > hi
-                    {
-                        cx.error_spanned_by(ident, "the lower bound is above the upper bound");
-                    }
-                }
-                if schema.min_length.is_some() && schema.min_items.is_some()
-                    || schema.max_length.is_some() && schema.max_items.is_some()
+        if let Param::Arg { schema, ident, .. } = param {
+            let (min, max) = schema.length_bounds();
+            for (lo, hi) in [(min, max), (schema.minimum.as_ref(), schema.maximum.as_ref())] {
+                if let (Some(lo), Some(hi)) = (lo.and_then(literal), hi.and_then(literal))
+                    && lo > hi
                 {
-                    cx.error_spanned_by(
-                        ident,
-                        "use either the `_length` or the `_items` bounds: they are the same keyword for a given type",
-                    );
+                    cx.error_spanned_by(ident, "the lower bound is above the upper bound");
                 }
+            }
+            if schema.min_length.is_some() && schema.min_items.is_some()
+                || schema.max_length.is_some() && schema.max_items.is_some()
+            {
+                cx.error_spanned_by(
+                    ident,
+                    "use either the `_length` or the `_items` bounds: they are the same keyword for a given type",
+                );
             }
         }
     }
@@ -160,34 +150,9 @@ pub(crate) fn valid_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-/// `"500ms"`, `"5s"`, `"2min"`, `"1h"` in milliseconds (the runtime's configuration accepts the same).
-pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let n: u64 = digits.parse().ok()?;
-    match unit.trim() {
-        "ms" => Some(n),
-        "s" => n.checked_mul(1000),
-        "m" | "min" => n.checked_mul(60_000),
-        "h" => n.checked_mul(3_600_000),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_match_the_runtime_configuration_syntax() {
-        assert_eq!(parse_duration_ms("250ms"), Some(250));
-        assert_eq!(parse_duration_ms("5s"), Some(5_000));
-        assert_eq!(parse_duration_ms("2min"), Some(120_000));
-        assert_eq!(parse_duration_ms("1h"), Some(3_600_000));
-        assert_eq!(parse_duration_ms("5 fortnights"), None);
-        assert_eq!(parse_duration_ms("s"), None);
-    }
 
     #[test]
     fn rates_parse_every_unit_and_refuse_nonsense() {

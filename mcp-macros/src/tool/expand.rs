@@ -7,6 +7,8 @@ use syn::{LitStr, ReturnType};
 
 use super::ast::{Param, ToolFn};
 use super::check::Resolved;
+use crate::codegen::{self, option_str};
+use crate::inject::{self, Injected};
 
 pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
     let item = &tool.item;
@@ -55,9 +57,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
         Param::Arg { ident, .. } => quote!(__args.#ident),
         Param::Inject { ty, .. } => {
             let var = format_ident!("__inject_{}", i);
-            injections.push(
-                quote_spanned!(ty.span()=> let #var: #ty = _mcp::FromInvocation::from_invocation(&__invocation)?;),
-            );
+            injections.push(inject::extract(&var, ty));
             var.into_token_stream()
         }
     });
@@ -73,19 +73,13 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
         Param::Inject { .. } => None,
     });
     let state_types = tool.params.iter().filter_map(|p| match p {
-        Param::Inject { ty, kind: super::ast::Injected::State } => {
-            let inner = state_inner(ty);
-            Some(quote!(_mcp::state::<#inner>()))
-        }
+        Param::Inject { ty, kind: Injected::State } => Some(inject::state_requirement(ty)),
         _ => None,
     });
 
     let name = &tool.name;
     let title = option_str(tool.title().as_deref());
-    let description = match &tool.attrs.description {
-        Some(d) => quote!(::core::option::Option::Some(#d)),
-        None => tool.docs.description(),
-    };
+    let description = codegen::description(tool.attrs.description.as_ref(), &tool.docs);
     let rate = match resolved.rate {
         Some((count, per_ms)) => quote!(::core::option::Option::Some(_mcp::rate(#count, #per_ms))),
         None => quote!(::core::option::Option::None),
@@ -109,6 +103,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
         hint(tool.attrs.idempotent),
         hint(tool.attrs.open_world),
     );
+    let location = codegen::location();
     let spec_doc =
         format!("The MCP tool spec of [`{fn_ident}`](fn@{fn_ident}): pass `{fn_ident}::SPEC` to `Server::tool`.");
 
@@ -169,7 +164,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
                     timeout: #timeout,
                     state: &[#(#state_types),*],
                     handler: __mcp_call,
-                    location: ::core::concat!(::core::file!(), ":", ::core::line!()),
+                    location: #location,
                 };
             }
 
@@ -178,23 +173,4 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
             static __MCP_TOOL: &'static _mcp::ToolSpec = #fn_ident::SPEC;
         };
     }
-}
-
-fn option_str(s: Option<&str>) -> TokenStream {
-    match s {
-        Some(s) => quote!(::core::option::Option::Some(#s)),
-        None => quote!(::core::option::Option::None),
-    }
-}
-
-/// `T` of `State<T>`, or the whole type when written otherwise.
-fn state_inner(ty: &syn::Type) -> TokenStream {
-    if let syn::Type::Path(p) = ty
-        && let Some(last) = p.path.segments.last()
-        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
-        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
-    {
-        return inner.to_token_stream();
-    }
-    ty.to_token_stream()
 }

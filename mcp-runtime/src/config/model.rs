@@ -144,12 +144,14 @@ impl Default for HttpConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ToolsConfig {
-    /// How long a call may run when its tool sets no `timeout`.
+    /// How long a call may run when its tool sets no `timeout`; also the timeout of resource reads,
+    /// prompts and completions.
     #[serde(with = "duration")]
     pub default_timeout: Duration,
-    /// Tools per `tools/list` page.
+    /// Entries per page of every list method (`tools/list`, `resources/list`, `resources/templates/list`,
+    /// `prompts/list`).
     pub page_size: usize,
-    /// How long 2026-07-28 clients may cache `tools/list` and `server/discover` results (`ttlMs`).
+    /// How long 2026-07-28 clients may cache list and `server/discover` results (`ttlMs`).
     #[serde(with = "duration")]
     pub list_ttl: Duration,
 }

@@ -10,7 +10,8 @@ pub use jsonrpc::{
     Rejected, Request, RequestId, Response,
 };
 pub use types::{
-    CallToolParams, CallToolResult, Content, ContentAnnotations, Implementation, InitializeParams, InitializeResult,
-    LogLevel, ProgressToken, ResourceContents, ServerCapabilities, ToolAnnotations, ToolsCapability,
+    CallToolParams, CallToolResult, Content, ContentAnnotations, GetPromptResult, Implementation, InitializeParams,
+    InitializeResult, LogLevel, ProgressToken, PromptMessage, PromptsCapability, ResourceContents, ResourcesCapability,
+    Role, ServerCapabilities, ToolAnnotations, ToolsCapability,
 };
 pub use version::{ProtocolVersion, UnsupportedVersion};

@@ -35,6 +35,27 @@ pub struct ToolsCapability {
     pub list_changed: Option<bool>,
 }
 
+/// The `resources` capability.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcesCapability {
+    /// Whether clients may `resources/subscribe` to updates of one resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<bool>,
+    /// Whether the server sends `notifications/resources/list_changed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_changed: Option<bool>,
+}
+
+/// The `prompts` capability.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptsCapability {
+    /// Whether the server sends `notifications/prompts/list_changed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_changed: Option<bool>,
+}
+
 /// What this server offers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,6 +63,15 @@ pub struct ServerCapabilities {
     /// Tools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<ToolsCapability>,
+    /// Resources and resource templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourcesCapability>,
+    /// Prompts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<PromptsCapability>,
+    /// Argument completion (`completion/complete`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completions: Option<Map<String, Value>>,
     /// Log messages to the client (`notifications/message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<Map<String, Value>>,
@@ -177,6 +207,25 @@ pub enum ResourceContents {
     },
 }
 
+impl ResourceContents {
+    /// Text contents.
+    pub fn text(uri: impl Into<String>, mime_type: Option<&str>, text: impl Into<String>) -> Self {
+        Self::Text { uri: uri.into(), mime_type: mime_type.map(str::to_owned), text: text.into() }
+    }
+
+    /// Binary contents from base64 text (see `Blob` in the server module to have bytes encoded).
+    pub fn blob(uri: impl Into<String>, mime_type: Option<&str>, base64: impl Into<String>) -> Self {
+        Self::Blob { uri: uri.into(), mime_type: mime_type.map(str::to_owned), blob: base64.into() }
+    }
+
+    /// The URI the contents belong to.
+    pub fn uri(&self) -> &str {
+        match self {
+            Self::Text { uri, .. } | Self::Blob { uri, .. } => uri,
+        }
+    }
+}
+
 /// One block of a tool result or prompt message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -286,6 +335,65 @@ impl CallToolResult {
     /// A tool-level error the model can read (`isError: true`).
     pub fn error(message: impl Into<String>) -> Self {
         Self { content: vec![Content::text(message)], is_error: true, ..Self::default() }
+    }
+}
+
+/// Who speaks a prompt message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The user.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// One message of a prompt: a role and a content block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptMessage {
+    /// Who says it.
+    pub role: Role,
+    /// What is said.
+    pub content: Content,
+}
+
+impl PromptMessage {
+    /// A message from the user.
+    pub fn user(content: Content) -> Self {
+        Self { role: Role::User, content }
+    }
+
+    /// A message from the model.
+    pub fn assistant(content: Content) -> Self {
+        Self { role: Role::Assistant, content }
+    }
+
+    /// A text message from the user.
+    pub fn user_text(text: impl Into<String>) -> Self {
+        Self::user(Content::text(text))
+    }
+
+    /// A text message from the model.
+    pub fn assistant_text(text: impl Into<String>) -> Self {
+        Self::assistant(Content::text(text))
+    }
+}
+
+/// The result of `prompts/get`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPromptResult {
+    /// What the prompt is for (the prompt's own description when left empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The messages.
+    pub messages: Vec<PromptMessage>,
+}
+
+impl GetPromptResult {
+    /// A result made of messages.
+    pub fn new(messages: Vec<PromptMessage>) -> Self {
+        Self { description: None, messages }
     }
 }
 

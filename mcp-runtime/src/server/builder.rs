@@ -7,19 +7,25 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tower::{Layer, Service};
 
-use super::registry::{Registry, RegistryError};
+use super::inject::StateRequirement;
+use super::prompt::PromptSpec;
+use super::registry::{PromptRegistry, Registry, RegistryError, ResourceRegistry};
 use super::request::{McpRequest, McpResponse, McpService};
+use super::resource::ResourceSpec;
 use super::state::StateMap;
 use super::tool::ToolSpec;
 use crate::config::{Config, ToolsConfig};
-use crate::protocol::{Implementation, ServerCapabilities, ToolsCapability, meta};
+use crate::protocol::{
+    Implementation, PromptsCapability, ResourcesCapability, ServerCapabilities, ToolsCapability, meta,
+};
 
 type LayerFn = Box<dyn FnOnce(McpService) -> McpService + Send>;
 
-/// An MCP server being put together: identity, tools, state, extra layers and configuration.
+/// An MCP server being put together: identity, tools, resources, prompts, state, extra layers and
+/// configuration.
 ///
-/// `#[mcp_server]` builds one with every linked tool and hands it to `main` to customise. Libraries and
-/// tests build one explicitly:
+/// `#[mcp_server]` builds one with every linked tool, resource and prompt and hands it to `main` to
+/// customise. Libraries and tests build one explicitly:
 ///
 /// ```no_run
 /// # use mcp_runtime::prelude::*;
@@ -37,6 +43,8 @@ pub struct Server {
     info: Implementation,
     instructions: Option<String>,
     tools: Vec<ToolSpec>,
+    resources: Vec<ResourceSpec>,
+    prompts: Vec<PromptSpec>,
     state: StateMap,
     layers: Vec<LayerFn>,
     config: Config,
@@ -47,6 +55,8 @@ impl fmt::Debug for Server {
         f.debug_struct("Server")
             .field("info", &self.info)
             .field("tools", &self.tools.iter().map(|t| t.name).collect::<Vec<_>>())
+            .field("resources", &self.resources.iter().map(|r| r.uri).collect::<Vec<_>>())
+            .field("prompts", &self.prompts.iter().map(|p| p.name).collect::<Vec<_>>())
             .field("layers", &self.layers.len())
             .finish_non_exhaustive()
     }
@@ -56,20 +66,25 @@ impl fmt::Debug for Server {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// No tool was registered.
+    /// No tool, resource or prompt was registered.
     #[error(
-        "the server has no tools: annotate async functions with #[mcp_tool]; if they live in another crate, \
-         make sure it is linked (refer to one of its items, e.g. `use my_tools as _;`), or add them with Server::tool"
+        "the server has no tools, resources or prompts: annotate async functions with #[mcp_tool], \
+         #[mcp_resource] or #[mcp_prompt]; if they live in another crate, make sure it is linked (refer to one \
+         of its items, e.g. `use my_tools as _;`), or add them with Server::tool, Server::resource or Server::prompt"
     )]
-    NoTools,
-    /// Duplicate or invalid tools.
+    NothingToServe,
+    /// Duplicate or invalid tools, resources or prompts.
     #[error(transparent)]
     Registry(#[from] RegistryError),
-    /// A tool takes `State<T>` that was never provided.
-    #[error("tool `{tool}` (at {location}) takes State<{type_name}>, but the server has none: call Server::with_state")]
+    /// A tool, resource or prompt takes `State<T>` that was never provided.
+    #[error(
+        "{kind} `{name}` (at {location}) takes State<{type_name}>, but the server has none: call Server::with_state"
+    )]
     MissingState {
-        /// The tool.
-        tool: &'static str,
+        /// `tool`, `resource` or `prompt`.
+        kind: &'static str,
+        /// Its name.
+        name: &'static str,
         /// Where it is defined.
         location: &'static str,
         /// The state type.
@@ -101,6 +116,8 @@ impl Server {
             info: Implementation { name: name.into(), version: version.into(), ..Implementation::default() },
             instructions: None,
             tools: Vec::new(),
+            resources: Vec::new(),
+            prompts: Vec::new(),
             state: StateMap::default(),
             layers: Vec::new(),
             config: Config::default(),
@@ -135,11 +152,36 @@ impl Server {
         self
     }
 
-    /// Adds every `#[mcp_tool]` linked into the binary (what `#[mcp_server]` does).
+    /// Adds a resource or resource template: `server.resource(my_resource::SPEC)`.
     #[must_use]
-    pub fn linked_tools(mut self) -> Self {
-        self.tools.extend(crate::__private::TOOLS.iter().map(|spec| **spec));
+    pub fn resource(mut self, spec: &ResourceSpec) -> Self {
+        self.resources.push(*spec);
         self
+    }
+
+    /// Adds a prompt: `server.prompt(my_prompt::SPEC)`.
+    #[must_use]
+    pub fn prompt(mut self, spec: &PromptSpec) -> Self {
+        self.prompts.push(*spec);
+        self
+    }
+
+    /// Adds every `#[mcp_tool]`, `#[mcp_resource]` and `#[mcp_prompt]` linked into the binary (what
+    /// `#[mcp_server]` does).
+    #[must_use]
+    pub fn linked(mut self) -> Self {
+        use crate::__private::{PROMPTS, RESOURCES, TOOLS};
+        self.tools.extend(TOOLS.iter().map(|spec| **spec));
+        self.resources.extend(RESOURCES.iter().map(|spec| **spec));
+        self.prompts.extend(PROMPTS.iter().map(|spec| **spec));
+        self
+    }
+
+    /// Adds every linked tool, resource and prompt.
+    #[deprecated(since = "0.1.0", note = "renamed `Server::linked`: it collects resources and prompts too")]
+    #[must_use]
+    pub fn linked_tools(self) -> Self {
+        self.linked()
     }
 
     /// Shares a value with tools that take `State<T>`.
@@ -181,23 +223,28 @@ impl Server {
 
     /// Checks and freezes the server: the registry, state requirements, capabilities.
     pub(crate) fn into_parts(self) -> Result<(App, Vec<LayerFn>, Config), StartError> {
-        if self.tools.is_empty() {
-            return Err(StartError::NoTools);
+        if self.tools.is_empty() && self.resources.is_empty() && self.prompts.is_empty() {
+            return Err(StartError::NothingToServe);
         }
         let registry = Registry::new(self.tools, self.config.tools.default_timeout)?;
-        for tool in registry.iter() {
-            for req in tool.spec.state {
-                if !self.state.contains((req.type_id)()) {
-                    return Err(StartError::MissingState {
-                        tool: tool.spec.name,
-                        location: tool.spec.location,
-                        type_name: (req.type_name)(),
-                    });
-                }
-            }
+        let resources = ResourceRegistry::new(self.resources)?;
+        let prompts = PromptRegistry::new(self.prompts)?;
+        let needs = registry
+            .iter()
+            .map(|t| ("tool", t.spec.name, t.spec.location, t.spec.state))
+            .chain(resources.resources().iter().map(|r| ("resource", r.name, r.location, r.state)))
+            .chain(resources.templates().iter().map(|t| ("resource", t.spec.name, t.spec.location, t.spec.state)))
+            .chain(prompts.iter().map(|p| ("prompt", p.name, p.location, p.state)));
+        for (kind, name, location, state) in needs {
+            check_state(&self.state, kind, name, location, state)?;
         }
+        // Only what is registered is advertised; `listChanged: false` because the sets are frozen.
         let capabilities = ServerCapabilities {
-            tools: Some(ToolsCapability { list_changed: Some(false) }),
+            tools: (!registry.is_empty()).then_some(ToolsCapability { list_changed: Some(false) }),
+            resources: (!resources.is_empty())
+                .then_some(ResourcesCapability { subscribe: Some(true), list_changed: Some(false) }),
+            prompts: (!prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(false) }),
+            completions: (resources.has_completions() || prompts.has_completions()).then(serde_json::Map::new),
             logging: Some(serde_json::Map::new()),
             experimental: None,
         };
@@ -208,10 +255,25 @@ impl Server {
             capabilities,
             instructions: self.instructions,
             registry,
+            resources,
+            prompts,
             state: self.state,
             tools: self.config.tools.clone(),
         }));
         Ok((app, self.layers, self.config))
+    }
+}
+
+fn check_state(
+    state: &StateMap,
+    kind: &'static str,
+    name: &'static str,
+    location: &'static str,
+    needs: &[StateRequirement],
+) -> Result<(), StartError> {
+    match needs.iter().find(|req| !state.contains((req.type_id)())) {
+        Some(req) => Err(StartError::MissingState { kind, name, location, type_name: (req.type_name)() }),
+        None => Ok(()),
     }
 }
 
@@ -225,13 +287,21 @@ struct AppInner {
     capabilities: ServerCapabilities,
     instructions: Option<String>,
     registry: Registry,
+    resources: ResourceRegistry,
+    prompts: PromptRegistry,
     state: StateMap,
     tools: ToolsConfig,
 }
 
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("App").field("info", &self.0.info).field("tools", &self.0.registry.len()).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("info", &self.0.info)
+            .field("tools", &self.0.registry.len())
+            .field("resources", &self.0.resources.resources().len())
+            .field("resource_templates", &self.0.resources.templates().len())
+            .field("prompts", &self.0.prompts.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -244,6 +314,16 @@ impl App {
     /// The tools.
     pub fn registry(&self) -> &Registry {
         &self.0.registry
+    }
+
+    /// The resources and resource templates.
+    pub fn resources(&self) -> &ResourceRegistry {
+        &self.0.resources
+    }
+
+    /// The prompts.
+    pub fn prompts(&self) -> &PromptRegistry {
+        &self.0.prompts
     }
 
     /// What the server offers.

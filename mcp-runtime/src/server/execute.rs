@@ -1,32 +1,110 @@
-//! The corridor's *execute* step: run one tool call with its timeout, isolated from panics, and dropped
-//! when the client cancels.
+//! The corridor's *execute* step: run one handler (a tool call, a resource read, a prompt, a completion)
+//! under its timeout, isolated from panics, and dropped when the client cancels.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 use futures_util::FutureExt;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::builder::App;
-use super::context::{Context, ContextParts};
+use super::inject::{InvocationError, InvocationParts};
 use super::request::{McpRequest, McpResponse, Outcome};
-use super::tool::{InvocationError, ToolInvocation};
-use crate::protocol::{CallToolResult, ErrorObject, ProgressToken, meta};
+use super::tool::ToolInvocation;
+use crate::protocol::{CallToolResult, ErrorObject};
 
 /// The −32602 answer for a `tools/call` naming no known tool.
 pub fn unknown_tool(name: &str) -> McpResponse {
     McpResponse::error(ErrorObject::invalid_params(format_args!("unknown tool: {name}")), Outcome::UnknownTool)
 }
 
+/// Why a handler gave no output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// It panicked (the message went to the server's log only).
+    Panicked,
+    /// It ran past its timeout and was dropped.
+    TimedOut,
+}
+
+/// Runs a handler's future under `timeout`, catching a panic. `kind` and `name` (`"tool"`, `lookup_stock`)
+/// are for the log, where a panic's message goes; it is never sent to the client.
+pub(crate) async fn guarded<F: Future>(
+    kind: &'static str,
+    name: &str,
+    timeout: Duration,
+    handler: F,
+) -> Result<F::Output, Failure> {
+    match tokio::time::timeout(timeout, AssertUnwindSafe(handler).catch_unwind()).await {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a non-string panic payload".to_owned());
+            tracing::error!(kind, name, panic = %message, "handler panicked; the server keeps serving");
+            Err(Failure::Panicked)
+        }
+        Err(_elapsed) => {
+            tracing::warn!(kind, name, ?timeout, "handler timed out");
+            Err(Failure::TimedOut)
+        }
+    }
+}
+
+/// The −32603 answer for a resource, prompt or completion handler that gave no output. No internals.
+pub(crate) fn failed(kind: &'static str, name: &str, failure: Failure) -> ErrorObject {
+    match failure {
+        Failure::Panicked => ErrorObject::internal(format_args!("{kind} `{name}` failed unexpectedly")),
+        Failure::TimedOut => ErrorObject::internal(format_args!("{kind} `{name}` timed out")),
+    }
+}
+
+/// The answer for a handler that could not be invoked: a missing argument is the client's to fix
+/// (−32602); missing state is the server's (logged, −32603 without details).
+pub(crate) fn not_invoked(kind: &'static str, name: &str, error: InvocationError) -> ErrorObject {
+    match error {
+        InvocationError::InvalidArguments(reason) => {
+            ErrorObject::invalid_params(format_args!("{kind} `{name}`: {reason}"))
+        }
+        e @ InvocationError::MissingState(_) => {
+            tracing::error!(kind, name, error = %e, "handler could not be invoked");
+            ErrorObject::internal(format_args!("{kind} `{name}` is misconfigured"))
+        }
+    }
+}
+
+impl Outcome {
+    pub(crate) fn of_invocation(error: &InvocationError) -> Self {
+        match error {
+            InvocationError::InvalidArguments(_) => Self::InvalidArguments,
+            InvocationError::MissingState(_) => Self::Panic,
+        }
+    }
+
+    pub(crate) fn of_failure(failure: Failure) -> Self {
+        match failure {
+            Failure::Panicked => Self::Panic,
+            Failure::TimedOut => Self::Timeout,
+        }
+    }
+}
+
 impl App {
+    /// The timeout of resource reads, prompts and completions: `tools.default_timeout`.
+    pub(crate) fn handler_timeout(&self) -> Duration {
+        self.tools_config().default_timeout
+    }
+
     /// Runs a `tools/call` request to its answer.
-    pub(crate) async fn call_tool(&self, req: McpRequest) -> McpResponse {
-        let McpRequest { id, mut params, meta, version, client, notifier, cancel, log, .. } = req;
-        let Some(Value::String(name)) = params.remove("name") else {
+    pub(crate) async fn call_tool(&self, mut req: McpRequest) -> McpResponse {
+        let Some(Value::String(name)) = req.params.remove("name") else {
             let error = ErrorObject::invalid_params("tools/call needs a tool `name`");
             return McpResponse::error(error, Outcome::ProtocolError);
         };
-        let arguments = match params.remove("arguments") {
+        let arguments = match req.params.remove("arguments") {
             None | Some(Value::Null) => serde_json::Map::new(),
             Some(Value::Object(args)) => args,
             Some(_) => {
@@ -37,49 +115,25 @@ impl App {
             }
         };
         let Some(tool) = self.registry().get(&name) else { return unknown_tool(&name) };
-        let progress_token = meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
-        let context = Context::new(ContextParts {
-            request_id: id,
-            tool: tool.spec.name,
-            version,
-            client,
-            notifier,
-            progress_token,
-            cancel,
-            log,
-        });
-        let invocation = ToolInvocation { tool: tool.spec.name, arguments, context, state: self.state().clone() };
-        let run = AssertUnwindSafe((tool.spec.handler)(invocation)).catch_unwind();
-        let (result, outcome) = match tokio::time::timeout(tool.timeout, run).await {
-            Ok(Ok(Ok(result))) => {
+        let version = req.version;
+        let parts = InvocationParts::new(req.into_context(tool.spec.name), self.state().clone());
+        let invocation = ToolInvocation { tool: tool.spec.name, arguments, parts };
+        let (result, outcome) = match guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation)).await {
+            Ok(Ok(result)) => {
                 let outcome = if result.is_error { Outcome::ToolError } else { Outcome::Ok };
                 (result, outcome)
             }
-            Ok(Ok(Err(InvocationError::InvalidArguments(reason)))) => (
+            Ok(Err(InvocationError::InvalidArguments(reason))) => (
                 CallToolResult::error(format!("invalid arguments for tool `{name}`: {reason}")),
                 Outcome::InvalidArguments,
             ),
-            Ok(Ok(Err(e @ InvocationError::MissingState(_)))) => {
-                tracing::error!(tool = %name, error = %e, "tool could not be invoked");
-                return McpResponse::error(
-                    ErrorObject::internal(format_args!("tool `{name}` is misconfigured")),
-                    Outcome::Panic,
-                );
+            Ok(Err(e @ InvocationError::MissingState(_))) => {
+                return McpResponse::error(not_invoked("tool", &name, e), Outcome::Panic);
             }
-            Ok(Err(panic)) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a non-string panic payload".to_owned());
-                tracing::error!(tool = %name, panic = %message, "tool panicked; the server keeps serving");
-                return McpResponse::error(
-                    ErrorObject::internal(format_args!("tool `{name}` failed unexpectedly")),
-                    Outcome::Panic,
-                );
+            Err(Failure::Panicked) => {
+                return McpResponse::error(failed("tool", &name, Failure::Panicked), Outcome::Panic);
             }
-            Err(_elapsed) => {
-                tracing::warn!(tool = %name, timeout = ?tool.timeout, "tool timed out");
+            Err(Failure::TimedOut) => {
                 (CallToolResult::error(format!("tool `{name}` timed out after {:?}", tool.timeout)), Outcome::Timeout)
             }
         };

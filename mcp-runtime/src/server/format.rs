@@ -1,8 +1,10 @@
 //! The corridor's *format* step: a result becomes the bytes of a JSON-RPC result for the request's revision.
 //!
 //! Under 2026-07-28 every result carries `resultType`, names the server in `_meta`, and cacheable results
-//! (`tools/list`, `server/discover`) carry `ttlMs` and `cacheScope`. Older revisions get none of these,
-//! and no `structuredContent` before 2025-06-18.
+//! (the four lists, `server/discover`, `resources/read`) carry `ttlMs` and `cacheScope`. Older revisions
+//! get none of these, and no `structuredContent` before 2025-06-18.
+
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -18,8 +20,10 @@ use crate::protocol::{CallToolResult, ErrorObject, ProtocolVersion};
 pub(crate) enum Cache {
     /// Not a cacheable result.
     No,
-    /// Cacheable by any client for the configured list TTL.
+    /// The same for every caller (lists, `server/discover`): cacheable by anyone for the configured list TTL.
     Public,
+    /// May depend on the caller (`resources/read`): cacheable for this long within one authorization context.
+    Private(Duration),
 }
 
 #[derive(Serialize)]
@@ -47,14 +51,13 @@ impl App {
         if !version.is_stateless() {
             return to_raw(body);
         }
-        let ttl = u64::try_from(self.tools_config().list_ttl.as_millis()).unwrap_or(u64::MAX);
-        to_raw(&Envelope {
-            body,
-            result_type: "complete",
-            ttl_ms: (cache == Cache::Public).then_some(ttl),
-            cache_scope: (cache == Cache::Public).then_some("public"),
-            meta: Some(self.server_info_meta()),
-        })
+        let millis = |ttl: Duration| u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let (ttl_ms, cache_scope) = match cache {
+            Cache::No => (None, None),
+            Cache::Public => (Some(millis(self.tools_config().list_ttl)), Some("public")),
+            Cache::Private(ttl) => (Some(millis(ttl)), Some("private")),
+        };
+        to_raw(&Envelope { body, result_type: "complete", ttl_ms, cache_scope, meta: Some(self.server_info_meta()) })
     }
 
     /// Formats a `tools/call` result for `version`: wraps non-object structured output when the tool's

@@ -4,14 +4,15 @@ use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 use tower::util::BoxCloneSyncService;
 
-use super::context::{ClientInfo, LogGate, Notifier};
+use super::context::{ClientInfo, Context, ContextParts, LogGate, Notifier};
 use super::session::Session;
-use crate::protocol::{ErrorObject, ProtocolVersion, RequestId};
+use crate::protocol::{ErrorObject, ProgressToken, ProtocolVersion, RequestId, meta};
 
 /// Which transport a request arrived on (for logs and records; no layer branches on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +82,22 @@ impl McpRequest {
     /// For `tools/call`: the tool's name, when present and a string.
     pub fn tool_name(&self) -> Option<&str> {
         if self.method == "tools/call" { self.params.get("name").and_then(Value::as_str) } else { None }
+    }
+
+    /// The [`Context`] of the handler that serves this request; `target` names the tool, resource or
+    /// prompt. The one place a request becomes a handler's context.
+    pub(crate) fn into_context(self, target: &'static str) -> Context {
+        let progress_token = self.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
+        Context::new(ContextParts {
+            request_id: self.id,
+            tool: target,
+            version: self.version,
+            client: self.client,
+            notifier: self.notifier,
+            progress_token,
+            cancel: self.cancel,
+            log: self.log,
+        })
     }
 }
 

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use tower::Service;
@@ -14,11 +15,13 @@ use tower::Service;
 use super::builder::App;
 use super::context::ClientInfo;
 use super::format::{Cache, empty};
+use super::pagination::page;
 use super::request::{McpRequest, McpResponse, Outcome};
 use super::session::Handshake;
 use crate::protocol::{ErrorObject, InitializeParams, InitializeResult, LogLevel, ProtocolVersion, ServerCapabilities};
 
-/// Answers `initialize`, `ping`, `logging/setLevel`, `server/discover`, `tools/list` and `tools/call`.
+/// Answers `initialize`, `ping`, `logging/setLevel`, `server/discover`, the tool, resource and prompt
+/// methods, and `completion/complete`.
 #[derive(Debug, Clone)]
 pub struct Router {
     app: App,
@@ -46,7 +49,8 @@ impl Service<McpRequest> for Router {
     }
 }
 
-fn answer(body: Result<Box<RawValue>, ErrorObject>) -> McpResponse {
+/// A result body (or error) as the corridor's response.
+pub(crate) fn answer(body: Result<Box<RawValue>, ErrorObject>) -> McpResponse {
     let outcome = if body.is_ok() { Outcome::Ok } else { Outcome::ProtocolError };
     McpResponse { body, outcome }
 }
@@ -55,9 +59,26 @@ impl App {
     async fn dispatch(&self, req: McpRequest) -> McpResponse {
         let version = req.version;
         let stateless = version.is_stateless();
+        // A method behind a capability the server does not advertise is an unknown method (−32601).
+        let capabilities = self.capabilities();
+        let (tools, resources, prompts) =
+            (capabilities.tools.is_some(), capabilities.resources.is_some(), capabilities.prompts.is_some());
         match req.method.as_str() {
-            "tools/call" => self.call_tool(req).await,
-            "tools/list" => answer(self.list_tools(&req)),
+            "tools/call" if tools => self.call_tool(req).await,
+            "tools/list" if tools => answer(self.list(&req, "tools", self.registry().definitions(version))),
+            "resources/list" if resources => {
+                answer(self.list(&req, "resources", self.resources().resource_definitions(version)))
+            }
+            "resources/templates/list" if resources => {
+                answer(self.list(&req, "resourceTemplates", self.resources().template_definitions(version)))
+            }
+            "resources/read" if resources => self.read_resource(req).await,
+            // 2026-07-28 replaced these with `subscriptions/listen`; they live in a handshake session.
+            "resources/subscribe" if resources && !stateless => answer(self.subscription(req, true)),
+            "resources/unsubscribe" if resources && !stateless => answer(self.subscription(req, false)),
+            "prompts/list" if prompts => answer(self.list(&req, "prompts", self.prompts().definitions(version))),
+            "prompts/get" if prompts => self.get_prompt(req).await,
+            "completion/complete" if capabilities.completions.is_some() => self.complete(req).await,
             "initialize" => answer(self.initialize(&req)),
             "server/discover" if stateless => answer(self.discover()),
             // Removed in 2026-07-28: liveness is the transport's business, the log level comes per request.
@@ -118,59 +139,52 @@ impl App {
         self.finish(req.version, &empty(), Cache::No)
     }
 
-    fn list_tools(&self, req: &McpRequest) -> Result<Box<RawValue>, ErrorObject> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct ListTools<'a> {
-            tools: &'a [Box<RawValue>],
-            #[serde(skip_serializing_if = "Option::is_none")]
-            next_cursor: Option<String>,
-        }
-        let total = self.registry().len();
-        let start = match req.params.get("cursor") {
-            None | Some(Value::Null) => 0,
-            Some(Value::String(c)) if c.is_empty() => 0,
-            Some(Value::String(c)) => parse_cursor(c).filter(|&o| o < total).ok_or_else(|| {
-                ErrorObject::invalid_params("invalid cursor: pass back a nextCursor from tools/list unchanged")
-            })?,
-            Some(_) => return Err(ErrorObject::invalid_params("the cursor must be a string")),
-        };
-        let end = start.saturating_add(self.tools_config().page_size.max(1)).min(total);
-        let body = ListTools {
-            tools: self.registry().definitions(req.version, start..end),
-            next_cursor: (end < total).then(|| format_cursor(end)),
-        };
+    /// One page of a list method's result (`{<key>: [...], nextCursor?}`), cacheable by anyone.
+    fn list(&self, req: &McpRequest, key: &'static str, all: &[Box<RawValue>]) -> Result<Box<RawValue>, ErrorObject> {
+        let page = page(&req.method, &req.params, all.len(), self.tools_config().page_size)?;
+        let body = Page { key, items: &all[page.range], next_cursor: page.next_cursor };
         self.finish(req.version, &body, Cache::Public)
     }
 }
 
-impl App {
-    /// Every tool definition as `tools/list` shows it under 2025-11-25, in one object (what
-    /// `--print-manifest` prints and what `cargo mcp scan` reads).
-    pub fn manifest(&self) -> Value {
-        let all = self.registry().definitions(ProtocolVersion::LATEST_HANDSHAKE, 0..self.registry().len());
-        let tools: Vec<Value> = all.iter().map(|raw| serde_json::from_str(raw.get()).expect("rendered JSON")).collect();
-        serde_json::json!({ "tools": tools })
+/// A list page: the key differs per method (`tools`, `resources`, `resourceTemplates`, `prompts`).
+struct Page<'a> {
+    key: &'static str,
+    items: &'a [Box<RawValue>],
+    next_cursor: Option<String>,
+}
+
+impl Serialize for Page<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(self.key, self.items)?;
+        if let Some(cursor) = &self.next_cursor {
+            map.serialize_entry("nextCursor", cursor)?;
+        }
+        map.end()
     }
 }
 
-/// Cursors are opaque to clients; here they are `c` and an offset in hexadecimal.
-fn format_cursor(offset: usize) -> String {
-    format!("c{offset:x}")
-}
-
-fn parse_cursor(cursor: &str) -> Option<usize> {
-    usize::from_str_radix(cursor.strip_prefix('c')?, 16).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(parse_cursor(&format_cursor(300)), Some(300));
-        assert_eq!(parse_cursor("300"), None);
-        assert_eq!(parse_cursor("czz"), None);
+impl App {
+    /// Every definition as the list methods show them under 2025-11-25, in one object: `tools`, and
+    /// `resources`, `resourceTemplates` and `prompts` when there are any (what `--print-manifest` prints
+    /// and what `cargo mcp scan` reads).
+    pub fn manifest(&self) -> Value {
+        let v = ProtocolVersion::LATEST_HANDSHAKE;
+        let values = |all: &[Box<RawValue>]| -> Vec<Value> {
+            all.iter().map(|raw| serde_json::from_str(raw.get()).expect("rendered JSON")).collect()
+        };
+        let mut manifest = serde_json::json!({ "tools": values(self.registry().definitions(v)) });
+        let extra = [
+            ("resources", self.resources().resource_definitions(v)),
+            ("resourceTemplates", self.resources().template_definitions(v)),
+            ("prompts", self.prompts().definitions(v)),
+        ];
+        for (key, all) in extra {
+            if !all.is_empty() {
+                manifest[key] = Value::Array(values(all));
+            }
+        }
+        manifest
     }
 }

@@ -5,8 +5,9 @@
 //! `io.modelcontextprotocol/protocolVersion` in `_meta` is served statelessly under that revision; any
 //! other request belongs to the connection's handshake session, opened by `initialize`.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -27,6 +28,7 @@ struct SessionState {
     handshake: OnceLock<Handshake>,
     initialized: AtomicBool,
     log_level: Arc<AtomicU8>,
+    subscriptions: Mutex<BTreeSet<String>>,
 }
 
 impl Default for SessionState {
@@ -35,9 +37,14 @@ impl Default for SessionState {
             handshake: OnceLock::new(),
             initialized: AtomicBool::new(false),
             log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
+            subscriptions: Mutex::default(),
         }
     }
 }
+
+/// At most this many resource subscriptions per session: the client chooses the URIs, and state a client
+/// can grow must be bounded.
+pub const MAX_SUBSCRIPTIONS: usize = 1024;
 
 /// What `initialize` settled.
 #[derive(Debug, Clone)]
@@ -83,6 +90,36 @@ impl Session {
     /// Sets the least severe level sent as `notifications/message` (`logging/setLevel`).
     pub fn set_log_level(&self, level: LogLevel) {
         self.inner.log_level.store(level as u8, Ordering::Relaxed);
+    }
+
+    /// Records `resources/subscribe`.
+    ///
+    /// # Errors
+    /// −32602 when the session already holds [`MAX_SUBSCRIPTIONS`] other subscriptions.
+    pub(crate) fn subscribe(&self, uri: String) -> Result<(), ErrorObject> {
+        let mut subscriptions = self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner);
+        if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(&uri) {
+            return Err(ErrorObject::invalid_params(format_args!(
+                "this session already holds {MAX_SUBSCRIPTIONS} resource subscriptions: unsubscribe first"
+            )));
+        }
+        subscriptions.insert(uri);
+        Ok(())
+    }
+
+    /// Records `resources/unsubscribe` (of a URI never subscribed to: nothing to do).
+    pub(crate) fn unsubscribe(&self, uri: &str) {
+        self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).remove(uri);
+    }
+
+    /// Whether the client subscribed to updates of `uri`.
+    pub fn is_subscribed(&self, uri: &str) -> bool {
+        self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).contains(uri)
+    }
+
+    /// The URIs the client subscribed to, sorted.
+    pub fn subscriptions(&self) -> Vec<String> {
+        self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
     /// The revision this session's requests are served under, if any was negotiated.
@@ -246,5 +283,20 @@ mod tests {
         s.open(Handshake { version: ProtocolVersion::V2025_06_18, client: Arc::default() }).unwrap();
         assert_eq!(admit(&s, "tools/list", json!({})).unwrap().version, ProtocolVersion::V2025_06_18);
         assert!(s.open(Handshake { version: ProtocolVersion::V2025_06_18, client: Arc::default() }).is_err());
+    }
+
+    #[test]
+    fn subscriptions_are_per_session_and_bounded() {
+        let (a, b) = (Session::new(), Session::new());
+        a.subscribe("test://x".into()).unwrap();
+        assert!(a.is_subscribed("test://x") && !b.is_subscribed("test://x"));
+        a.unsubscribe("test://x");
+        a.unsubscribe("test://never");
+        assert!(a.subscriptions().is_empty());
+        for i in 0..MAX_SUBSCRIPTIONS {
+            a.subscribe(format!("test://{i}")).unwrap();
+        }
+        assert_eq!(a.subscribe("test://one-more".into()).unwrap_err().code, ErrorCode::INVALID_PARAMS);
+        assert!(a.subscribe("test://0".into()).is_ok(), "subscribing again is not growth");
     }
 }

@@ -1,4 +1,4 @@
-//! Application state shared with tools: `Server::with_state(value)` and a `State<T>` parameter.
+//! Application state shared with handlers: `Server::with_state(value)` and a `State<T>` parameter.
 
 use std::any::{Any, TypeId, type_name};
 use std::collections::HashMap;
@@ -6,10 +6,10 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::tool::{FromInvocation, InvocationError, ToolInvocation};
+use super::inject::{FromInvocation, InvocationError, InvocationParts};
 
-/// Shared application state, injected into a tool that takes `State<T>` after the server was given a
-/// `T` with [`Server::with_state`](crate::Server::with_state). Dereferences to `T`.
+/// Shared application state, injected into a tool, resource or prompt that takes `State<T>` after the
+/// server was given a `T` with [`Server::with_state`](crate::Server::with_state). Dereferences to `T`.
 pub struct State<T: ?Sized>(pub Arc<T>);
 
 impl<T: ?Sized> Clone for State<T> {
@@ -33,8 +33,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
 }
 
 impl<T: Send + Sync + 'static> FromInvocation for State<T> {
-    fn from_invocation(invocation: &ToolInvocation) -> Result<Self, InvocationError> {
-        invocation.state().get::<T>().map(State).ok_or(InvocationError::MissingState(type_name::<T>()))
+    fn from_invocation(parts: &InvocationParts) -> Result<Self, InvocationError> {
+        parts.state().get::<T>().map(State).ok_or(InvocationError::MissingState(type_name::<T>()))
     }
 }
 

@@ -8,8 +8,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::tool::ToolSpec;
+use super::{Dialect, Listing, RegistryError};
 use crate::protocol::{ProtocolVersion, ToolAnnotations};
+use crate::server::tool::ToolSpec;
 
 /// One registered tool with its schemas rendered.
 #[derive(Debug)]
@@ -27,66 +28,13 @@ pub struct ToolEntry {
     pub timeout: Duration,
 }
 
-/// Why a set of tools cannot be served.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegistryError {
-    /// Two tools share a name.
-    #[error("two tools are named `{name}`: one at {first}, one at {second}; tool names must be unique in a server")]
-    DuplicateTool {
-        /// The shared name.
-        name: &'static str,
-        /// Where the first is defined.
-        first: &'static str,
-        /// Where the second is defined.
-        second: &'static str,
-    },
-    /// A tool's name is outside the MCP rules.
-    #[error("tool name `{name}` (at {location}) must be 1-128 characters of A-Z a-z 0-9 _ - .")]
-    InvalidName {
-        /// The name.
-        name: &'static str,
-        /// Where the tool is defined.
-        location: &'static str,
-    },
-    /// A tool's input schema is not an object schema.
-    #[error("the input schema of tool `{name}` must have \"type\": \"object\" at its root")]
-    InputNotObject {
-        /// The tool.
-        name: &'static str,
-    },
-}
-
-/// Which fields of a tool definition a revision knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
-    /// 2024-11-05: name, description, inputSchema.
-    Base,
-    /// 2025-03-26: adds annotations.
-    Annotated,
-    /// 2025-06-18 onwards: adds title and outputSchema.
-    Structured,
-}
-
-impl Dialect {
-    const ALL: [Self; 3] = [Self::Base, Self::Annotated, Self::Structured];
-
-    fn of(version: ProtocolVersion) -> Self {
-        match version {
-            ProtocolVersion::V2024_11_05 => Self::Base,
-            ProtocolVersion::V2025_03_26 => Self::Annotated,
-            _ => Self::Structured,
-        }
-    }
-}
-
 /// The tools of a server, sorted by name (so listings are deterministic).
 #[derive(Debug)]
 pub struct Registry {
     tools: Vec<ToolEntry>,
     index: HashMap<&'static str, usize>,
     /// Each tool's definition, serialized once per dialect, in `tools` order.
-    listings: [Vec<Box<RawValue>>; 3],
+    listing: Listing,
 }
 
 impl Registry {
@@ -109,8 +57,8 @@ impl Registry {
         let tools =
             specs.into_iter().map(|spec| ToolEntry::render(spec, default_timeout)).collect::<Result<Vec<_>, _>>()?;
         let index = tools.iter().enumerate().map(|(i, t)| (t.spec.name, i)).collect();
-        let listings = Dialect::ALL.map(|d| tools.iter().map(|t| t.definition(d)).collect());
-        Ok(Self { tools, index, listings })
+        let listing = Listing::render(&tools, ToolEntry::definition);
+        Ok(Self { tools, index, listing })
     }
 
     /// The tool with this name.
@@ -133,9 +81,9 @@ impl Registry {
         self.tools.is_empty()
     }
 
-    /// The serialized definitions as `version` knows them, `range` of them.
-    pub(crate) fn definitions(&self, version: ProtocolVersion, range: std::ops::Range<usize>) -> &[Box<RawValue>] {
-        &self.listings[Dialect::of(version) as usize][range]
+    /// Every definition as `version` knows it, serialized, in listing order.
+    pub(crate) fn definitions(&self, version: ProtocolVersion) -> &[Box<RawValue>] {
+        self.listing.get(version)
     }
 }
 
@@ -192,18 +140,17 @@ impl ToolEntry {
             #[serde(skip_serializing_if = "Option::is_none")]
             annotations: Option<&'a ToolAnnotations>,
         }
-        let structured = dialect == Dialect::Structured;
         let annotations =
             (dialect != Dialect::Base && !self.spec.annotations.is_empty()).then_some(&self.spec.annotations);
         let def = Definition {
             name: self.spec.name,
-            title: self.spec.title.filter(|_| structured),
+            title: super::title(self.spec.title, dialect),
             description: self.spec.description,
             input_schema: &self.input_schema,
-            output_schema: self.output_schema.as_deref().filter(|_| structured),
+            output_schema: self.output_schema.as_deref().filter(|_| dialect == Dialect::Structured),
             annotations,
         };
-        serde_json::value::to_raw_value(&def).expect("a tool definition is plain JSON")
+        super::raw(&def)
     }
 }
 

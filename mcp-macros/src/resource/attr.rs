@@ -1,0 +1,45 @@
+//! Parses `#[mcp_resource(...)]`, collecting every error.
+
+use proc_macro2::TokenStream;
+use syn::{LitStr, Path};
+
+use crate::ctxt::{Ctxt, set_once, skip_value, unknown_key};
+
+/// The keys of `#[mcp_resource(...)]`, as written.
+#[derive(Default)]
+pub(crate) struct ResourceAttrs {
+    pub(crate) uri: Option<LitStr>,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) title: Option<LitStr>,
+    pub(crate) description: Option<LitStr>,
+    pub(crate) mime_type: Option<LitStr>,
+    pub(crate) ttl: Option<LitStr>,
+    pub(crate) krate: Option<Path>,
+}
+
+const RESOURCE_KEYS: &[&str] = &["uri", "name", "title", "description", "mime_type", "ttl", "crate"];
+
+pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ResourceAttrs {
+    let mut attrs = ResourceAttrs::default();
+    let parser = syn::meta::parser(|meta| {
+        let key = meta.path.clone();
+        match key.get_ident().map(ToString::to_string).unwrap_or_default().as_str() {
+            "uri" => set_once(cx, &mut attrs.uri, &key, meta.value()?.parse()?),
+            "name" => set_once(cx, &mut attrs.name, &key, meta.value()?.parse()?),
+            "title" => set_once(cx, &mut attrs.title, &key, meta.value()?.parse()?),
+            "description" => set_once(cx, &mut attrs.description, &key, meta.value()?.parse()?),
+            "mime_type" => set_once(cx, &mut attrs.mime_type, &key, meta.value()?.parse()?),
+            "ttl" => set_once(cx, &mut attrs.ttl, &key, meta.value()?.parse()?),
+            "crate" => set_once(cx, &mut attrs.krate, &key, meta.value()?.parse()?),
+            _ => {
+                unknown_key(cx, &key, "#[mcp_resource]", RESOURCE_KEYS);
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = syn::parse::Parser::parse2(parser, args) {
+        cx.syn_error(e);
+    }
+    attrs
+}
