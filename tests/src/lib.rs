@@ -307,3 +307,49 @@ pub fn run_json(command: &mut Command) -> Value {
     assert!(output.status.success(), "{command:?} failed with {}; stdout:\n{stdout}", output.status);
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{command:?} printed no JSON ({e}):\n{stdout}"))
 }
+
+/// A server binary serving a network transport on a port the OS picked, until dropped.
+pub struct NetworkServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl NetworkServer {
+    /// Starts `program --transport KIND --bind 127.0.0.1:0` and waits for the address it logs.
+    pub fn start(program: &Path, kind: &str) -> Self {
+        let mut child = Command::new(program)
+            .args(["--transport", kind, "--bind", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let stderr = child.stderr.take().expect("piped");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("[server] {line}");
+                if !sent && let Some(addr) = line.split_whitespace().find_map(|w| w.strip_prefix("address=")) {
+                    sent = tx.send(addr.to_owned()).is_ok();
+                }
+            }
+        });
+        let addr = rx.recv_timeout(TIMEOUT).expect("the server logs the address it serves on");
+        Self { child, base: format!("http://{addr}") }
+    }
+
+    /// The inventory example on `kind` (`http` or `sse`).
+    pub fn inventory(kind: &str) -> Self {
+        Self::start(&inventory_bin(), kind)
+    }
+}
+
+impl Drop for NetworkServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -36,10 +36,16 @@ fn a_server_without_tools_resources_or_prompts_refuses_to_start_and_says_why() {
 }
 
 #[test]
-fn a_transport_not_built_yet_is_refused() {
-    let out = Command::new(env!("CARGO_BIN_EXE_echo-server")).args(["--transport", "sse"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("transport `sse` is not available"));
+fn a_network_bind_outside_loopback_is_refused_without_authentication() {
+    for kind in ["http", "sse"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_echo-server"))
+            .args(["--transport", kind, "--bind", "0.0.0.0:0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{kind}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("refusing to serve on 0.0.0.0:0 without authentication"), "{kind}: {stderr}");
+    }
 }
 
 #[test]

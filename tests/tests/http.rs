@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use mcp_runtime::Pipeline;
 use mcp_runtime::config::Config;
 use mcp_runtime::prelude::*;
-use mcp_runtime::transport::http::serve_on;
+use mcp_runtime::transport::http::{Flavor, serve_on};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -64,7 +64,7 @@ async fn start(configure: impl FnOnce(&mut Config)) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, pipeline, async move {
+    tokio::spawn(serve_on(listener, pipeline, Flavor::Streamable, async move {
         let _ = stopped.await;
     }));
     Running { url: format!("http://{addr}/mcp"), addr, hits, _stop: stop }

@@ -8,13 +8,25 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use mcp_tests::{interop_dir, inventory_bin, node, run_json};
+use mcp_tests::{NetworkServer, interop_dir, inventory_bin, node, run_json};
 use serde_json::{Value, json};
 
 /// Runs `tests/interop/node/scenario.mjs` with one of its clients.
 fn node_scenario(client: &str) -> Value {
     let script = interop_dir().join("node/scenario.mjs");
     run_json(Command::new(node()).arg(script).arg(client).arg("--").arg(inventory_bin()))
+}
+
+/// Runs the Node scenario against a network endpoint (`--http URL` or `--sse URL`).
+fn node_scenario_at(client: &str, flag: &str, url: &str) -> Value {
+    let script = interop_dir().join("node/scenario.mjs");
+    run_json(Command::new(node()).arg(script).args([client, flag, url]))
+}
+
+/// Runs the Python scenario against a Streamable HTTP endpoint.
+fn python_scenario_at(mode: &str, url: &str) -> Value {
+    let dir = interop_dir().join("python");
+    run_json(Command::new(dir.join(".venv/bin/python")).arg(dir.join("scenario.py")).args([mode, "--http", url]))
 }
 
 /// Runs `tests/interop/python/scenario.py` in one of the `mcp.Client` modes.
@@ -167,4 +179,38 @@ fn inspector_cli_reports_a_tool_error_for_an_invalid_sku() {
             || stdout.to_string().contains("^[A-Z0-9]{5,12}$")
     );
     assert_eq!(output.status.code(), Some(5), "the Inspector exits 5 on a tool error");
+}
+
+#[test]
+#[ignore = "needs the Node clients: run `cargo xtask test`"]
+fn typescript_clients_over_streamable_http() {
+    for (client, version) in
+        [("sdk", Value::Null), ("v2-legacy", json!("2025-11-25")), ("v2-modern", json!("2026-07-28"))]
+    {
+        let server = NetworkServer::inventory("http");
+        let out = node_scenario_at(client, "--http", &format!("{}/mcp", server.base));
+        assert_eq!(out["protocolVersion"], version, "{client}");
+        check_scenario(&out);
+    }
+}
+
+#[test]
+#[ignore = "needs the Node clients: run `cargo xtask test`"]
+fn typescript_clients_over_legacy_sse() {
+    for client in ["sdk", "v2-legacy"] {
+        let server = NetworkServer::inventory("sse");
+        let out = node_scenario_at(client, "--sse", &format!("{}/sse", server.base));
+        check_scenario(&out);
+    }
+}
+
+#[test]
+#[ignore = "needs the Python client: run `cargo xtask test`"]
+fn python_client_over_streamable_http_in_both_eras() {
+    for (mode, version) in [("legacy", "2025-11-25"), ("2026-07-28", "2026-07-28")] {
+        let server = NetworkServer::inventory("http");
+        let out = python_scenario_at(mode, &format!("{}/mcp", server.base));
+        assert_eq!(out["protocolVersion"], version, "{mode}");
+        check_scenario(&out);
+    }
 }

@@ -2,12 +2,12 @@
 
 #![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
 
-use mcp_tests::inventory_bin;
+use mcp_tests::{NetworkServer, inventory_bin};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
 };
 use rmcp::service::RunningService;
-use rmcp::transport::TokioChildProcess;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientCacheConfig, ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tokio::process::Command;
@@ -76,6 +76,25 @@ async fn rmcp_stateless_2026_client() {
     let client = config().serve_with_lifecycle(transport(), mode).await.expect("server/discover");
     let info = client.peer_info().expect("the server answered server/discover");
     assert_eq!(info.protocol_version, ProtocolVersion::V_2026_07_28);
+    exercise(&client).await;
+    client.cancel().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn rmcp_over_streamable_http_in_both_eras() {
+    let server = NetworkServer::inventory("http");
+    let url = format!("{}/mcp", server.base);
+    let client = config().serve(StreamableHttpClientTransport::from_uri(url.clone())).await.expect("initialize");
+    assert_eq!(client.peer_info().unwrap().protocol_version, ProtocolVersion::V_2025_11_25);
+    exercise(&client).await;
+    client.cancel().await.expect("clean shutdown");
+
+    let server = NetworkServer::inventory("http");
+    let url = format!("{}/mcp", server.base);
+    let mode = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let client =
+        config().serve_with_lifecycle(StreamableHttpClientTransport::from_uri(url), mode).await.expect("discover");
+    assert_eq!(client.peer_info().unwrap().protocol_version, ProtocolVersion::V_2026_07_28);
     exercise(&client).await;
     client.cancel().await.expect("clean shutdown");
 }

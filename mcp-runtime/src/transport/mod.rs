@@ -1,7 +1,7 @@
 //! Transports: they turn bytes into requests for the [`Pipeline`] and answers back into bytes.
 //!
-//! stdio and Streamable HTTP are served; the legacy HTTP+SSE transport (`sse`) is refused at start-up
-//! with a clear error until it is built.
+//! stdio, Streamable HTTP (`http`) and the legacy HTTP+SSE transport (`sse`), picked by
+//! `transport.kind` at run time.
 
 mod connection;
 pub mod http;
@@ -36,8 +36,12 @@ impl Server {
         let kind = self.config_ref().transport.kind;
         match kind {
             TransportKindConfig::Stdio => self.serve_stdio().await,
-            TransportKindConfig::Http => http::serve(Pipeline::build(self)?, shutdown_signal()).await,
-            TransportKindConfig::Sse => Err(StartError::TransportUnavailable(kind.to_string()).into()),
+            TransportKindConfig::Http => {
+                http::serve(Pipeline::build(self)?, http::Flavor::Streamable, shutdown_signal()).await
+            }
+            TransportKindConfig::Sse => {
+                http::serve(Pipeline::build(self)?, http::Flavor::LegacySse, shutdown_signal()).await
+            }
         }
     }
 

@@ -1,7 +1,9 @@
 // Runs the interop scenario against an MCP stdio server with one of the TypeScript clients
 // and prints one JSON object describing what the client saw.
 //
-// usage: node scenario.mjs <sdk|v2-legacy|v2-modern> -- CMD [ARGS...]
+// usage: node scenario.mjs <sdk|v2-legacy|v2-modern> -- CMD [ARGS...]      (stdio)
+//        node scenario.mjs <sdk|v2-legacy|v2-modern> --http URL              (Streamable HTTP)
+//        node scenario.mjs <sdk|v2-legacy> --sse URL                         (legacy HTTP+SSE)
 //   sdk        @modelcontextprotocol/sdk v1 Client (initialize handshake)
 //   v2-legacy  @modelcontextprotocol/client v2, versionNegotiation mode 'legacy' (initialize handshake)
 //   v2-modern  @modelcontextprotocol/client v2, pinned to 2026-07-28 (server/discover, per-request _meta)
@@ -22,8 +24,8 @@ const CALLS = [
 ];
 
 const [clientName, sep, command, ...args] = process.argv.slice(2);
-if (!(clientName in CLIENTS) || sep !== '--' || !command) {
-  console.error(`usage: node scenario.mjs <${Object.keys(CLIENTS).join('|')}> -- CMD [ARGS...]`);
+if (!(clientName in CLIENTS) || !['--', '--http', '--sse'].includes(sep) || !command) {
+  console.error(`usage: node scenario.mjs <${Object.keys(CLIENTS).join('|')}> (-- CMD [ARGS...] | --http URL | --sse URL)`);
   process.exit(2);
 }
 
@@ -32,6 +34,12 @@ const { Client } = await import(v1 ? '@modelcontextprotocol/sdk/client/index.js'
 const { StdioClientTransport } = await import(
   v1 ? '@modelcontextprotocol/sdk/client/stdio.js' : '@modelcontextprotocol/client/stdio'
 );
+const { StreamableHTTPClientTransport, SSEClientTransport } = v1
+  ? {
+      ...(await import('@modelcontextprotocol/sdk/client/streamableHttp.js')),
+      ...(await import('@modelcontextprotocol/sdk/client/sse.js')),
+    }
+  : await import('@modelcontextprotocol/client');
 // A JSON-RPC error response is data for this scenario; anything else is a failure.
 const RpcError = v1
   ? (await import('@modelcontextprotocol/sdk/types.js')).McpError
@@ -40,7 +48,12 @@ const RpcError = v1
 // The transports only hand HOME, LOGNAME, PATH, SHELL, TERM and USER to the child, so the
 // server's log level has to be forwarded explicitly. stderr defaults to 'inherit'.
 const env = process.env.MCP_LOG__LEVEL ? { MCP_LOG__LEVEL: process.env.MCP_LOG__LEVEL } : {};
-const transport = new StdioClientTransport({ command, args, env });
+const transport =
+  sep === '--http'
+    ? new StreamableHTTPClientTransport(new URL(command))
+    : sep === '--sse'
+      ? new SSEClientTransport(new URL(command))
+      : new StdioClientTransport({ command, args, env });
 
 const info = { name: `interop-${clientName}`, version: '0.1.0' };
 const client = v1

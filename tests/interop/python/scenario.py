@@ -1,7 +1,8 @@
 """Runs the interop scenario against an MCP stdio server with the Python SDK client
 and prints one JSON object describing what the client saw.
 
-usage: python scenario.py <legacy|auto|2026-07-28> -- CMD [ARGS...]
+usage: python scenario.py <legacy|auto|2026-07-28> -- CMD [ARGS...]     (stdio)
+       python scenario.py <legacy|auto|2026-07-28> --http URL             (Streamable HTTP)
   The mode is passed straight to mcp.Client(mode=...):
   legacy      initialize handshake only
   auto        server/discover probe, falls back to initialize
@@ -29,11 +30,14 @@ CALLS = [
 ]
 
 
-async def run(mode: str, command: list[str]) -> dict:
-    # The child only inherits HOME, LOGNAME, PATH, SHELL, TERM and USER, so the
-    # server's log level has to be forwarded explicitly. Its stderr goes to ours.
-    env = {k: os.environ[k] for k in ("MCP_LOG__LEVEL",) if os.environ.get(k)}
-    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+async def run(mode: str, target: str, command: list[str]) -> dict:
+    if target == "--http":
+        params = command[0]  # a URL string selects the Streamable HTTP transport
+    else:
+        # The child only inherits HOME, LOGNAME, PATH, SHELL, TERM and USER, so the
+        # server's log level has to be forwarded explicitly. Its stderr goes to ours.
+        env = {k: os.environ[k] for k in ("MCP_LOG__LEVEL",) if os.environ.get(k)}
+        params = StdioServerParameters(command=command[0], args=command[1:], env=env)
     # Without a read timeout the Python client waits forever on a silent server; 60 s matches the TS clients.
     async with Client(params, mode=mode, read_timeout_seconds=60) as client:
         info = client.server_info
@@ -67,11 +71,11 @@ async def run(mode: str, command: list[str]) -> dict:
 
 def main() -> int:
     argv = sys.argv[1:]
-    if len(argv) < 3 or argv[0] not in MODES or argv[1] != "--":
-        print(f"usage: python scenario.py <{'|'.join(MODES)}> -- CMD [ARGS...]", file=sys.stderr)
+    if len(argv) < 3 or argv[0] not in MODES or argv[1] not in ("--", "--http"):
+        print(f"usage: python scenario.py <{'|'.join(MODES)}> (-- CMD [ARGS...] | --http URL)", file=sys.stderr)
         return 2
     try:
-        out = asyncio.run(run(argv[0], argv[2:]))
+        out = asyncio.run(run(argv[0], argv[1], argv[2:]))
     except Exception as e:  # anyio wraps failures in ExceptionGroups; print them whole
         print(f"scenario.py ({argv[0]}) failed:", file=sys.stderr)
         traceback.print_exception(e, file=sys.stderr)

@@ -6,6 +6,7 @@
 //! in-flight requests.
 
 mod headers;
+mod legacy;
 mod session;
 mod sse;
 mod streamable;
@@ -57,11 +58,20 @@ impl Server {
     /// See [`StartError`].
     pub fn into_router(self) -> Result<Router, StartError> {
         let pipeline = Pipeline::build(self)?;
-        Ok(router(Arc::new(HttpState::new(pipeline))))
+        Ok(router(Arc::new(HttpState::new(pipeline)), Flavor::Streamable))
     }
 }
 
-fn router(state: Arc<HttpState>) -> Router {
+/// Which HTTP transport a router serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Streamable HTTP at `transport.path`.
+    Streamable,
+    /// The legacy HTTP+SSE transport at `/sse` and `/messages` (protocol 2024-11-05).
+    LegacySse,
+}
+
+fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
     let path = state.pipeline.config().transport.path.clone();
     let expiry = Arc::downgrade(&state);
     let every = (state.config.session_idle_timeout / 4).max(Duration::from_secs(1));
@@ -73,8 +83,14 @@ fn router(state: Arc<HttpState>) -> Router {
             state.sessions.expire();
         }
     });
-    Router::new()
-        .route(&path, axum::routing::post(streamable::post).get(streamable::get).delete(streamable::delete))
+    let routes = match flavor {
+        Flavor::Streamable => Router::new()
+            .route(&path, axum::routing::post(streamable::post).get(streamable::get).delete(streamable::delete)),
+        Flavor::LegacySse => Router::new()
+            .route(legacy::SSE_PATH, get(legacy::open))
+            .route(legacy::MESSAGES_PATH, axum::routing::post(legacy::message)),
+    };
+    routes
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/readyz", get(|| async { axum::Json(serde_json::json!({"status": "ready"})) }))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
@@ -164,13 +180,17 @@ fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
 ///
 /// # Errors
 /// A bind that is refused (non-loopback without authentication) or fails.
-pub(crate) async fn serve(pipeline: Pipeline, shutdown: impl Future<Output = ()>) -> Result<(), super::ServeError> {
+pub(crate) async fn serve(
+    pipeline: Pipeline,
+    flavor: Flavor,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), super::ServeError> {
     let bind = pipeline.config().transport.bind;
     if !bind.ip().is_loopback() {
         return Err(StartError::UnsafeBind(bind).into());
     }
     let listener = TcpListener::bind(bind).await?;
-    serve_on(listener, pipeline, shutdown).await
+    serve_on(listener, pipeline, flavor, shutdown).await
 }
 
 /// Serves on an already bound listener (tests bind port 0 and read the address).
@@ -180,16 +200,22 @@ pub(crate) async fn serve(pipeline: Pipeline, shutdown: impl Future<Output = ()>
 pub async fn serve_on(
     listener: TcpListener,
     pipeline: Pipeline,
+    flavor: Flavor,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), super::ServeError> {
     let local: SocketAddr = listener.local_addr()?;
     let grace = pipeline.config().transport.shutdown_grace;
     let state = Arc::new(HttpState::new(pipeline));
     let config = state.config.clone();
-    let app = router(Arc::clone(&state));
+    let app = router(Arc::clone(&state), flavor);
     let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
-    tracing::info!(address = %local, path = %state.pipeline.config().transport.path, "serving MCP over Streamable HTTP");
+    match flavor {
+        Flavor::Streamable => {
+            tracing::info!(address = %local, path = %state.pipeline.config().transport.path, "serving MCP over Streamable HTTP");
+        }
+        Flavor::LegacySse => tracing::info!(address = %local, "serving MCP over legacy HTTP+SSE at /sse and /messages"),
+    }
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {

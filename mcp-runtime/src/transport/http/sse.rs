@@ -68,25 +68,31 @@ impl EventLog {
     /// Appends an event with an empty `data` field: it gives the client an id to resume from before any
     /// message is sent (the "priming" event of SEP-1699).
     pub(crate) fn prime(&self) {
-        self.append_encoded(|_| String::new());
+        self.append_encoded(None, |_| String::new());
+    }
+
+    /// Appends an event with a name other than the default `message` (the legacy transport's
+    /// `endpoint` event).
+    pub(crate) fn push_named(&self, event: &str, data: &str) {
+        self.append_encoded(Some(event), |_| data.to_owned());
     }
 
     /// Appends a message.
     pub(crate) fn push(&self, message: &Outgoing) {
         match serde_json::to_string(message) {
-            Ok(json) => self.append_encoded(|_| json),
+            Ok(json) => self.append_encoded(None, |_| json),
             Err(e) => tracing::error!(error = %e, "an SSE message could not be encoded"),
         }
     }
 
-    fn append_encoded(&self, data: impl FnOnce(u64) -> String) {
+    fn append_encoded(&self, event: Option<&str>, data: impl FnOnce(u64) -> String) {
         let mut state = self.state();
         if state.finished {
             return;
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        let event = encode_event(&format!("{}-{seq}", self.stream), &data(seq), None);
+        let event = encode_event(&format!("{}-{seq}", self.stream), &data(seq), event);
         state.events.push_back((seq, event));
         while state.events.len() > self.capacity {
             state.events.pop_front();

@@ -86,33 +86,34 @@ fn stateless_version(request: &Request) -> Option<&str> {
     request.params.get("_meta")?.get(meta::PROTOCOL_VERSION)?.as_str()
 }
 
-pub(super) async fn post(State(state): State<Arc<HttpState>>, headers: HeaderMap, body: Body) -> Response {
+/// Checks the media type, reads the body within its limits, and decodes one JSON-RPC message.
+pub(super) async fn read_json_message(state: &HttpState, headers: &HeaderMap, body: Body) -> Result<Message, Response> {
     let json_body = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
     if !json_body {
-        return rpc_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            None,
-            ErrorObject::invalid_request("Content-Type must be application/json"),
-        );
+        let error = ErrorObject::invalid_request("Content-Type must be application/json");
+        return Err(rpc_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, None, error));
     }
-    let bytes = match read_body(&state, &headers, body).await {
-        Ok(bytes) => bytes,
-        Err(response) => return response,
-    };
-    let message = match crate::protocol::jsonrpc::decode(&bytes) {
+    let bytes = read_body(state, headers, body).await?;
+    match crate::protocol::jsonrpc::decode(&bytes) {
         Err(rejected) | Ok(Frame::Single(Err(rejected))) => {
-            return rpc_error(StatusCode::BAD_REQUEST, rejected.id, rejected.error);
+            Err(rpc_error(StatusCode::BAD_REQUEST, rejected.id, rejected.error))
         }
         Ok(Frame::Batch(_)) => {
-            let error = ErrorObject::invalid_request(
-                "JSON-RPC batches are not accepted over Streamable HTTP: send one message per POST",
-            );
-            return rpc_error(StatusCode::BAD_REQUEST, None, error);
+            let error =
+                ErrorObject::invalid_request("JSON-RPC batches are not accepted over HTTP: send one message per POST");
+            Err(rpc_error(StatusCode::BAD_REQUEST, None, error))
         }
-        Ok(Frame::Single(Ok(message))) => message,
+        Ok(Frame::Single(Ok(message))) => Ok(message),
+    }
+}
+
+pub(super) async fn post(State(state): State<Arc<HttpState>>, headers: HeaderMap, body: Body) -> Response {
+    let message = match read_json_message(&state, &headers, body).await {
+        Ok(message) => message,
+        Err(response) => return response,
     };
     let sse = accepts(&headers, "text/event-stream");
     if let Message::Request(request) = &message
@@ -190,7 +191,7 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
 }
 
 /// A notification or a response from the client, in a session.
-fn accept_message(session: &HttpSession, message: Message) {
+pub(super) fn accept_message(session: &HttpSession, message: Message) {
     match message {
         Message::Notification(n) => match n.method.as_str() {
             "notifications/initialized" => session.protocol.mark_initialized(),
@@ -336,14 +337,14 @@ async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSe
     }
 }
 
-fn feed(log: &EventLog, message: Outgoing) {
+pub(super) fn feed(log: &EventLog, message: Outgoing) {
     match message {
         Outgoing::CloseStream { retry } => log.disconnect(retry),
         other => log.push(&other),
     }
 }
 
-fn sse_response(body: Body) -> Response {
+pub(super) fn sse_response(body: Body) -> Response {
     (
         StatusCode::OK,
         [

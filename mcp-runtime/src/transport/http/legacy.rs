@@ -1,0 +1,124 @@
+//! The legacy HTTP+SSE transport (protocol 2024-11-05), served only when `transport.kind = "sse"`:
+//! `GET /sse` opens a session's one stream and announces where to POST; `POST /messages?sessionId=…`
+//! takes each message (202) and every answer travels on the stream. Same corridor, same guard, same
+//! limits as Streamable HTTP.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::HttpState;
+use super::streamable::{accept_message, feed, read_json_message, rpc_error, sse_response};
+use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing};
+use crate::server::{Notifier, TransportKind};
+
+pub(super) const SSE_PATH: &str = "/sse";
+pub(super) const MESSAGES_PATH: &str = "/messages";
+
+/// Removes a legacy session when its stream's client goes away: the stream is the session.
+struct EndSessionOnDrop {
+    state: Arc<HttpState>,
+    id: String,
+}
+
+impl Drop for EndSessionOnDrop {
+    fn drop(&mut self) {
+        self.state.sessions.remove(&self.id);
+    }
+}
+
+pub(super) async fn open(State(state): State<Arc<HttpState>>) -> Response {
+    let Some(session) = state.sessions.open(None) else {
+        let mut response = rpc_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            ErrorObject::new(ErrorCode(-32000), "too many open sessions: try again later"),
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    };
+    let log = session.open_stream(state.config.replay_events);
+    log.push_named("endpoint", &format!("{MESSAGES_PATH}?sessionId={}", session.id));
+    let watch = Arc::clone(&log);
+    let closed = session.closed.clone();
+    tokio::spawn(async move {
+        closed.cancelled().await;
+        watch.finish();
+    });
+    let guard = EndSessionOnDrop { state: Arc::clone(&state), id: session.id.clone() };
+    let body = log.follow(None, state.config.keep_alive).map(move |chunk| {
+        let _session = &guard;
+        chunk
+    });
+    sse_response(Body::from_stream(body))
+}
+
+#[derive(Deserialize)]
+pub(super) struct SessionQuery {
+    #[serde(rename = "sessionId")]
+    session_id: String,
+}
+
+pub(super) async fn message(
+    State(state): State<Arc<HttpState>>,
+    Query(query): Query<SessionQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let message = match read_json_message(&state, &headers, body).await {
+        Ok(message) => message,
+        Err(response) => return response,
+    };
+    let found = state.sessions.get(&query.session_id, None).ok().and_then(|s| s.stream(0).map(|log| (s, log)));
+    let Some((session, log)) = found else {
+        let error = ErrorObject::new(ErrorCode(-32001), "session not found: open a new stream at /sse");
+        return rpc_error(StatusCode::NOT_FOUND, None, error);
+    };
+    let Message::Request(request) = message else {
+        accept_message(&session, message);
+        return StatusCode::ACCEPTED.into_response();
+    };
+    let id = request.id.clone();
+    let Some(token) = session.start_request(&id) else {
+        let error =
+            ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight"));
+        return rpc_error(StatusCode::BAD_REQUEST, Some(id), error);
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client));
+    let admitted = session.protocol.admit(request, notifier, token.clone(), TransportKind::Sse);
+    let pipeline = state.pipeline.clone();
+    let pump_log = Arc::clone(&log);
+    tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            feed(&pump_log, message);
+        }
+    });
+    let initialize = matches!(&admitted, Ok(r) if r.method == "initialize");
+    let run = async move {
+        let body = match admitted {
+            Err(error) => Some(Err(error)),
+            Ok(request) => tokio::select! {
+                biased;
+                () = token.cancelled() => None,
+                response = pipeline.call(request) => Some(response.body),
+            },
+        };
+        if let Some(body) = body {
+            let _ = tx.send(Outgoing::Answer(Answer { id: Some(id.clone()), body })).await;
+        }
+        session.end_request(&id);
+    };
+    if initialize {
+        run.await; // the session must be open before the client's next POST is admitted
+    } else {
+        tokio::spawn(run);
+    }
+    StatusCode::ACCEPTED.into_response()
+}
