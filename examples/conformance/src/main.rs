@@ -1,0 +1,11 @@
+//! The server the official MCP conformance suite drives (`cargo xtask conformance`): every tool,
+//! resource and prompt its scenarios name, with the names and answers they expect.
+//!
+//! Run with `cargo run -p conformance-server -- --transport http`.
+
+mod tools;
+
+use mcp_runtime::prelude::*;
+
+#[mcp_server(name = "mcp-runtime-conformance", instructions = "The MCP conformance suite's test server.")]
+async fn main() {}
