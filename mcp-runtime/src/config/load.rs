@@ -117,8 +117,28 @@ impl Config {
         if let Some(bind) = cli.bind {
             insert(&mut table, &["transport".into(), "bind".into()], Value::String(bind.to_string()));
         }
-        Config::deserialize(table)
-            .map_err(|e| ConfigError::File { path: path.unwrap_or_default(), message: e.message().to_owned() })
+        let config = Config::deserialize(table).map_err(|e| ConfigError::File {
+            path: path.clone().unwrap_or_default(),
+            message: e.message().to_owned(),
+        })?;
+        config.check().map_err(|message| ConfigError::File { path: path.unwrap_or_default(), message })?;
+        Ok(config)
+    }
+
+    /// Rules across keys that serde cannot express.
+    fn check(&self) -> Result<(), String> {
+        if self.http.cors_origins.iter().any(|o| o.trim() == "*") {
+            return Err(
+                "http.cors_origins: \"*\" is refused; list the browser origins that may call the server".to_owned()
+            );
+        }
+        if self.transport.max_message_bytes == 0 || self.transport.max_in_flight == 0 {
+            return Err("transport.max_message_bytes and transport.max_in_flight must be above zero".to_owned());
+        }
+        if !self.transport.path.starts_with('/') {
+            return Err(format!("transport.path {:?} must start with /", self.transport.path));
+        }
+        Ok(())
     }
 
     /// The configuration as TOML, secrets masked (what `--print-config` shows).
@@ -135,10 +155,11 @@ fn read_file(path: &Path) -> Result<Table, ConfigError> {
     toml::from_str::<Table>(&text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })
 }
 
-/// A variable's value as TOML when it reads as a TOML scalar (`8080`, `true`), else as a string.
+/// A variable's value as TOML when it reads as a TOML scalar or array (`8080`, `true`, `["a", "b"]`), else
+/// as a string.
 fn env_value(raw: &str) -> Value {
     match toml::from_str::<Table>(&format!("v = {raw}")) {
-        Ok(mut t) if !matches!(t.get("v"), Some(Value::Table(_) | Value::Array(_))) => t.remove("v").expect("parsed"),
+        Ok(mut t) if !matches!(t.get("v"), Some(Value::Table(_))) => t.remove("v").expect("parsed"),
         _ => Value::String(raw.to_owned()),
     }
 }
@@ -203,6 +224,14 @@ mod tests {
         assert!(e.to_string().contains("nope"), "{e}");
         // Variables without the `__` separator belong to other tools.
         assert!(Config::load(&Cli::default(), env(&[("MCP_CLIENT_KEY", "x")])).is_ok());
+    }
+
+    #[test]
+    fn wildcard_cors_and_relative_paths_are_refused() {
+        let e = Config::load(&Cli::default(), env(&[("MCP_HTTP__CORS_ORIGINS", r#"["*"]"#)])).unwrap_err();
+        assert!(e.to_string().contains("cors_origins"), "{e}");
+        let e = Config::load(&Cli::default(), env(&[("MCP_TRANSPORT__PATH", "mcp")])).unwrap_err();
+        assert!(e.to_string().contains("must start with /"), "{e}");
     }
 
     #[test]
