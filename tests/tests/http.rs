@@ -434,3 +434,29 @@ impl TapMeta for Value {
         self
     }
 }
+
+#[tokio::test]
+async fn the_endpoint_nests_in_an_application_under_its_own_layers() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let mcp = Server::new("nested", "0").tool(touch::SPEC).with_state(Arc::clone(&hits)).into_router().unwrap();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let app = axum::Router::new().nest("/api", mcp).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                next.run(request).await
+            }
+        },
+    ));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/mcp", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let c = client();
+    let id = open_session(&c, &url).await;
+    let r = post(&c, &url, call(1, "touch", json!({}))).header("mcp-session-id", &id).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["result"]["content"][0]["text"], "touched");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "the application's own layer saw every request");
+}

@@ -52,7 +52,8 @@ impl HttpState {
 impl Server {
     /// The MCP endpoint (at `transport.path`, default `/mcp`) plus `/healthz` and `/readyz`, as an axum
     /// `Router` to serve yourself or nest in your own application under your own layers. The Host/Origin
-    /// guard is part of the router.
+    /// guard is part of the router. Call it inside a Tokio runtime: it starts the task that expires idle
+    /// sessions.
     ///
     /// # Errors
     /// See [`StartError`].
