@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo run -p conformance-server -- --transport http`.
 
+mod prompts;
+mod resources;
 mod tools;
 
 use mcp_runtime::prelude::*;

@@ -104,9 +104,6 @@ pub enum StartError {
          serving other interfaces needs an authentication strategy, which this version cannot configure yet"
     )]
     UnsafeBind(std::net::SocketAddr),
-    /// The configured transport cannot be served by this build.
-    #[error("transport `{0}` is not available in this version of mcp-runtime: use stdio")]
-    TransportUnavailable(String),
 }
 
 impl Server {

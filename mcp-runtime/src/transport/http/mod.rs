@@ -1,6 +1,6 @@
 //! Streamable HTTP: the MCP endpoint as an axum `Router`, served by hyper with the secure defaults.
 //!
-//! Every request passes the [`guard`] first: a `Host` outside `http.allowed_hosts` or an `Origin` outside
+//! Every request passes the Host/Origin guard first: a `Host` outside `http.allowed_hosts` or an `Origin` outside
 //! `http.allowed_origins` gets 403 before anything is parsed (DNS rebinding). Bodies are capped while they
 //! stream (413), headers and bodies must arrive in time, connections are capped, and shutdown drains
 //! in-flight requests.

@@ -35,6 +35,8 @@ struct LogState {
     finished: bool,
     /// Bumped to make current readers end (server-initiated disconnect, SEP-1699).
     epoch: u64,
+    /// `next_seq` at the last disconnect: a disconnected reader still sends the events before it.
+    disconnect_seq: u64,
     retry: Option<Duration>,
 }
 
@@ -113,6 +115,7 @@ impl EventLog {
         {
             let mut state = self.state();
             state.epoch += 1;
+            state.disconnect_seq = state.next_seq;
             state.retry = Some(retry);
         }
         self.changed.notify_waiters();
@@ -125,12 +128,16 @@ impl EventLog {
     /// The body of an SSE response: the events after `after` (all of them when `None`), then new ones
     /// as they come, until the log finishes or the server disconnects this reader. Idle streams get a
     /// comment every `keep_alive`.
+    ///
+    /// The reader of the response a log was opened for (`after == None`) belongs to the log's first
+    /// epoch, so a disconnect asked for before that response started still ends it; a resumption
+    /// belongs to the current epoch.
     pub(crate) fn follow(
         self: Arc<Self>,
         after: Option<u64>,
         keep_alive: Duration,
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
-        let epoch = self.state().epoch;
+        let epoch = if after.is_none() { 0 } else { self.state().epoch };
         let cursor = after.map_or(0, |s| s + 1);
         futures_util::stream::unfold((self, cursor, false), move |(log, cursor, done)| async move {
             if done {
@@ -142,13 +149,17 @@ impl EventLog {
                 notified.as_mut().enable();
                 {
                     let state = log.state();
-                    if state.epoch != epoch {
-                        // Told to disconnect: say when to come back, then end.
+                    let disconnected = state.epoch != epoch;
+                    let end = if disconnected { state.disconnect_seq } else { u64::MAX };
+                    let pending: Vec<&(u64, Bytes)> =
+                        state.events.iter().filter(|(seq, _)| *seq >= cursor && *seq < end).collect();
+                    if pending.is_empty() && disconnected {
+                        // Told to disconnect, and everything before that is sent: say when to come
+                        // back, then end.
                         let retry = state.retry.unwrap_or(Duration::from_secs(1));
                         let chunk = Bytes::from(format!("retry: {}\n\n", retry.as_millis()));
                         return Some((Ok(chunk), (Arc::clone(&log), cursor, true)));
                     }
-                    let pending: Vec<&(u64, Bytes)> = state.events.iter().filter(|(seq, _)| *seq >= cursor).collect();
                     if let Some(last) = pending.last() {
                         let next = last.0 + 1;
                         let mut chunk = Vec::new();
@@ -236,6 +247,19 @@ mod tests {
         log.finish();
         let rest = collect(log, Some(0)).await;
         assert!(rest.contains("id: 1-1"), "{rest}");
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_before_the_response_starts_still_ends_it_after_what_came_first() {
+        let log = EventLog::new(2, 16);
+        log.prime();
+        log.disconnect(Duration::from_millis(500));
+        log.push(&note(1));
+        let first = collect(Arc::clone(&log), None).await;
+        assert!(first.starts_with("id: 2-0\ndata:\n\n") && first.ends_with("retry: 500\n\n"), "{first}");
+        assert!(!first.contains("2-1"), "what came after the disconnect waits for the resumption: {first}");
+        log.finish();
+        assert!(collect(log, Some(0)).await.contains("id: 2-1"));
     }
 
     #[test]
