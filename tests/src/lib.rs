@@ -32,21 +32,20 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("tests run from target/<profile>/deps").to_owned()
 }
 
-/// The path of a workspace binary, built on first use if `cargo xtask test` did not build it already.
+/// The path of a workspace binary, brought up to date once per test process (`cargo build` is a no-op
+/// when nothing changed; without it a test could drive a stale binary).
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--bins", "-p", "inventory"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the example binaries failed");
+    });
     let path = profile_dir().join(name);
-    if !path.exists() {
-        BUILT.get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-            let status = Command::new(cargo)
-                .args(["build", "--quiet", "--bins", "-p", "inventory"])
-                .current_dir(workspace_root())
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "building the example binaries failed");
-        });
-    }
     assert!(path.exists(), "{} was not built", path.display());
     path
 }
@@ -344,6 +343,16 @@ impl NetworkServer {
     /// The inventory example on `kind` (`http` or `sse`).
     pub fn inventory(kind: &str) -> Self {
         Self::start(&inventory_bin(), kind)
+    }
+
+    /// The process's resident memory in KiB (Linux `/proc`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc is readable");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS is reported")
     }
 }
 

@@ -460,3 +460,37 @@ async fn the_endpoint_nests_in_an_application_under_its_own_layers() {
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     assert_eq!(seen.load(Ordering::SeqCst), 3, "the application's own layer saw every request");
 }
+
+#[tokio::test]
+async fn oversized_bodies_leave_the_server_memory_flat() {
+    let server = mcp_tests::NetworkServer::inventory("http");
+    let url = format!("{}/mcp", server.base);
+    let c = client();
+    let chunked = || {
+        let chunk = vec![b' '; 256 * 1024];
+        futures_util::stream::iter((0..40).map(move |_| Ok::<_, std::io::Error>(chunk.clone())))
+    };
+    // Warm up allocators and connection handling, then measure.
+    for _ in 0..3 {
+        let r = c
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(chunked()))
+            .send()
+            .await;
+        assert_eq!(r.unwrap().status(), 413);
+    }
+    let before = server.rss_kib();
+    for _ in 0..20 {
+        let r = c
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(chunked()))
+            .send()
+            .await;
+        assert_eq!(r.unwrap().status(), 413, "10 MiB, chunked, no Content-Length");
+    }
+    let after = server.rss_kib();
+    eprintln!("server RSS around 1000 MiB of refused bodies: {before} KiB before, {after} KiB after");
+    assert!(after < before + 16 * 1024, "1000 MiB of refused bodies grew the server from {before} KiB to {after} KiB");
+}

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::HttpState;
@@ -51,31 +53,55 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
 }
 
 /// Reads the body up to `max` bytes within the body timeout, whether or not `Content-Length` is sent.
-async fn read_body(state: &HttpState, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+///
+/// A body over the limit is refused with 413, but not at once: what the client is still sending is read
+/// and dropped (up to four times the limit, for at most two seconds) so the client reads a clean 413
+/// instead of a reset. Nothing past the limit is kept, so memory stays flat.
+async fn read_body(state: &HttpState, headers: &HeaderMap, mut body: Body) -> Result<Bytes, Response> {
+    const DRAIN_TIME: Duration = Duration::from_secs(2);
     let max = state.max_body;
     let too_large = || {
-        rpc_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            None,
-            ErrorObject::invalid_request(format_args!("the body exceeds {max} bytes (transport.max_message_bytes)")),
-        )
+        let error =
+            ErrorObject::invalid_request(format_args!("the body exceeds {max} bytes (transport.max_message_bytes)"));
+        let mut response = rpc_error(StatusCode::PAYLOAD_TOO_LARGE, None, error);
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
     };
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
+    let mut over = declared.is_some_and(|n| n > max as u64);
+    let mut deadline = Instant::now() + if over { DRAIN_TIME } else { state.config.body_read_timeout };
+    let drain_budget = (max as u64).saturating_mul(4);
+    let mut kept = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)).min(max));
+    let mut seen = 0u64;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) if over => break,
+            Err(_) => {
+                let error = ErrorObject::invalid_request("the body took too long to arrive");
+                return Err(rpc_error(StatusCode::REQUEST_TIMEOUT, None, error));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(_))) if over => break,
+            Ok(Some(Err(_))) => return Err(StatusCode::BAD_REQUEST.into_response()),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len() as u64;
+        if !over && kept.len() + data.len() > max {
+            over = true;
+            kept = Vec::new();
+            deadline = Instant::now() + DRAIN_TIME;
+        }
+        if over {
+            if seen > drain_budget {
+                break;
+            }
+        } else {
+            kept.extend_from_slice(&data);
+        }
     }
-    let limited = http_body_util::Limited::new(body, max);
-    match tokio::time::timeout(state.config.body_read_timeout, limited.collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
-        Ok(Err(_)) => Err(StatusCode::BAD_REQUEST.into_response()),
-        Err(_) => Err(rpc_error(
-            StatusCode::REQUEST_TIMEOUT,
-            None,
-            ErrorObject::invalid_request("the body took too long to arrive"),
-        )),
-    }
+    if over { Err(too_large()) } else { Ok(Bytes::from(kept)) }
 }
 
 /// The revision a request names in `_meta` (2026-07-28 requests), if any.
