@@ -39,7 +39,7 @@ pub fn bin(name: &str) -> PathBuf {
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "--bins", "-p", "inventory"])
+            .args(["build", "--quiet", "--bins", "-p", "inventory", "-p", "conformance-server"])
             .current_dir(workspace_root())
             .status()
             .expect("cargo runs");
@@ -48,6 +48,11 @@ pub fn bin(name: &str) -> PathBuf {
     let path = profile_dir().join(name);
     assert!(path.exists(), "{} was not built", path.display());
     path
+}
+
+/// The conformance example's server binary (every tool, resource and prompt of the official suite).
+pub fn conformance_bin() -> PathBuf {
+    bin("conformance-server")
 }
 
 /// The inventory example's server binary.

@@ -494,3 +494,30 @@ async fn oversized_bodies_leave_the_server_memory_flat() {
     eprintln!("server RSS around 1000 MiB of refused bodies: {before} KiB before, {after} KiB after");
     assert!(after < before + 16 * 1024, "1000 MiB of refused bodies grew the server from {before} KiB to {after} KiB");
 }
+
+#[tokio::test]
+async fn under_2026_a_tool_asks_the_client_through_input_required() {
+    let s = start(|_| {}).await;
+    let c = client();
+    let request = |extra: Value| {
+        let mut body = modern("tools/call", json!({"name": "ask", "arguments": {"question": "2+2?"}}));
+        body["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"sampling": {}});
+        if let Value::Object(extra) = extra {
+            body["params"].as_object_mut().unwrap().extend(extra);
+        }
+        post(&c, &s.url, body)
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "ask")
+    };
+    let first: Value = request(Value::Null).send().await.unwrap().json().await.unwrap();
+    assert_eq!(first["result"]["resultType"], "input_required", "{first}");
+    let asked = &first["result"]["inputRequests"]["sampling/createMessage:0"];
+    assert_eq!(asked["method"], "sampling/createMessage");
+    assert_eq!(asked["params"]["messages"][0]["content"]["text"], "2+2?");
+    let answer = json!({"inputResponses": {"sampling/createMessage:0": {
+        "role": "assistant", "content": {"type": "text", "text": "4"}, "model": "m"}}});
+    let second: Value = request(answer).send().await.unwrap().json().await.unwrap();
+    assert_eq!(second["result"]["resultType"], "complete", "{second}");
+    assert_eq!(second["result"]["content"][0]["text"], "model says: 4");
+}

@@ -98,3 +98,48 @@ async fn rmcp_over_streamable_http_in_both_eras() {
     exercise(&client).await;
     client.cancel().await.expect("clean shutdown");
 }
+
+/// A client whose "model" always answers "4".
+#[derive(Clone)]
+struct Model;
+
+// rmcp marks sampling deprecated (SEP-2577); it is still in every published revision this runtime serves.
+#[allow(deprecated)]
+impl rmcp::ClientHandler for Model {
+    async fn create_message(
+        &self,
+        params: rmcp::model::CreateMessageRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
+        assert_eq!(params.max_tokens, 100);
+        let message = rmcp::model::SamplingMessage::new(
+            rmcp::model::Role::Assistant,
+            rmcp::model::SamplingMessageContentBlock::text("4"),
+        );
+        Ok(rmcp::model::CreateMessageResult::new(message, "test-model".to_owned()))
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        capabilities.sampling = Some(rmcp::model::SamplingCapability::default());
+        ClientConfig::new(capabilities, Implementation::new("mcp-tests-rmcp-model", "0.0.1"))
+    }
+}
+
+#[tokio::test]
+async fn a_tool_samples_the_client_model_in_both_eras() {
+    use mcp_tests::conformance_bin;
+    let spawn = || TokioChildProcess::new(Command::new(conformance_bin())).expect("the conformance server starts");
+    let args = json!({"prompt": "2+2?"}).as_object().cloned().unwrap();
+    let ask = || CallToolRequestParams::new("test_sampling").with_arguments(args.clone());
+    // Handshake era: the server sends sampling/createMessage on the connection.
+    let client = Model.serve(spawn()).await.expect("initialize");
+    assert_eq!(text(&client.call_tool(ask()).await.unwrap()), "LLM response: 4");
+    client.cancel().await.expect("clean shutdown");
+    // 2026-07-28: the server answers input_required, rmcp asks the model and calls again.
+    let mode = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let client = Model.serve_with_lifecycle(spawn(), mode).await.expect("server/discover");
+    assert_eq!(client.peer_info().unwrap().protocol_version, ProtocolVersion::V_2026_07_28);
+    assert_eq!(text(&client.call_tool(ask()).await.unwrap()), "LLM response: 4");
+    client.cancel().await.expect("clean shutdown");
+}

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::input::InputExchange;
 use super::peer::{PeerError, PendingRequests};
 use crate::protocol::{
     Implementation, LogLevel, Outgoing, OutgoingNotification, OutgoingRequest, ProgressToken, ProtocolVersion,
@@ -121,6 +122,7 @@ struct Inner {
     last_progress: Mutex<Option<f64>>,
     cancel: CancellationToken,
     log: LogGate,
+    inputs: Option<Arc<InputExchange>>,
 }
 
 impl fmt::Debug for Context {
@@ -144,6 +146,8 @@ pub(crate) struct ContextParts {
     pub(crate) progress_token: Option<ProgressToken>,
     pub(crate) cancel: CancellationToken,
     pub(crate) log: LogGate,
+    /// 2026-07-28 `tools/call`: where requests to the client are answered from `inputResponses`.
+    pub(crate) inputs: Option<Arc<InputExchange>>,
 }
 
 impl Context {
@@ -159,6 +163,7 @@ impl Context {
                 last_progress: Mutex::new(None),
                 cancel: p.cancel,
                 log: p.log,
+                inputs: p.inputs,
             }),
         }
     }
@@ -241,6 +246,10 @@ impl Context {
     /// Asks the client's model for a completion (`sampling/createMessage`); `params` as the specification
     /// defines them (`messages`, `maxTokens`, …). Waits up to [`Context::PEER_TIMEOUT`].
     ///
+    /// Under 2026-07-28 the client cannot be called back: the call is answered `input_required` with this
+    /// request, and when the client calls again with its answer the tool runs again from the start and
+    /// this call returns the answer. Make the requests in the same order on every run.
+    ///
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `sampling`; see [`PeerError`].
     pub async fn create_message(&self, params: Value) -> Result<Value, PeerError> {
@@ -283,12 +292,19 @@ impl Context {
         method: &'static str,
         params: Value,
     ) -> Result<Value, PeerError> {
-        if self.inner.version.is_stateless() {
-            return Err(PeerError::Unavailable("2026-07-28 requests cannot call the client back"));
-        }
         if !self.inner.client.capabilities.contains_key(capability) {
             return Err(PeerError::Unsupported(capability));
         }
+        if self.inner.version.is_stateless() {
+            return match &self.inner.inputs {
+                Some(inputs) => Ok(inputs.request(method, params).await),
+                None => Err(PeerError::Unavailable("only tools/call can ask the client under 2026-07-28")),
+            };
+        }
         self.inner.notifier.request(method, params, Self::PEER_TIMEOUT).await
+    }
+
+    pub(crate) fn input_exchange(&self) -> Option<Arc<InputExchange>> {
+        self.inner.inputs.clone()
     }
 }

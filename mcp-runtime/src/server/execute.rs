@@ -116,9 +116,20 @@ impl App {
         };
         let Some(tool) = self.registry().get(&name) else { return unknown_tool(&name) };
         let version = req.version;
-        let parts = InvocationParts::new(req.into_context(tool.spec.name), self.state().clone());
+        let context = req.into_context(tool.spec.name);
+        let inputs = context.input_exchange();
+        let parts = InvocationParts::new(context, self.state().clone());
         let invocation = ToolInvocation { tool: tool.spec.name, arguments, parts };
-        let (result, outcome) = match guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation)).await {
+        let run = guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation));
+        let ran = match inputs {
+            None => run.await,
+            // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).
+            Some(inputs) => tokio::select! {
+                ran = run => ran,
+                needed = inputs.input_required() => return self.input_required(needed),
+            },
+        };
+        let (result, outcome) = match ran {
             Ok(Ok(result)) => {
                 let outcome = if result.is_error { Outcome::ToolError } else { Outcome::Ok };
                 (result, outcome)

@@ -89,6 +89,28 @@ impl App {
     }
 }
 
+impl App {
+    /// The 2026-07-28 answer to a tool that asked the client for input: the requests, keyed; the client
+    /// calls again with `inputResponses` under the same keys.
+    pub(crate) fn input_required(&self, requests: Map<String, Value>) -> McpResponse {
+        #[derive(Serialize)]
+        struct InputRequired<'a> {
+            #[serde(rename = "resultType")]
+            result_type: &'static str,
+            #[serde(rename = "inputRequests")]
+            input_requests: Map<String, Value>,
+            #[serde(rename = "_meta")]
+            meta: &'a Value,
+        }
+        let body = to_raw(&InputRequired {
+            result_type: "input_required",
+            input_requests: requests,
+            meta: self.server_info_meta(),
+        });
+        McpResponse { body, outcome: Outcome::InputRequired }
+    }
+}
+
 /// An empty result (`{}` plus the 2026-07-28 envelope).
 pub(crate) fn empty() -> Map<String, Value> {
     Map::new()

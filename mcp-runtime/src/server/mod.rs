@@ -7,6 +7,7 @@ mod context;
 mod execute;
 mod format;
 mod inject;
+mod input;
 mod pagination;
 mod peer;
 mod prompt;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tower::util::BoxCloneSyncService;
 
 use super::context::{ClientInfo, Context, ContextParts, LogGate, Notifier};
+use super::input::InputExchange;
 use super::session::Session;
 use crate::protocol::{ErrorObject, ProgressToken, ProtocolVersion, RequestId, meta};
 
@@ -86,8 +87,10 @@ impl McpRequest {
 
     /// The [`Context`] of the handler that serves this request; `target` names the tool, resource or
     /// prompt. The one place a request becomes a handler's context.
-    pub(crate) fn into_context(self, target: &'static str) -> Context {
+    pub(crate) fn into_context(mut self, target: &'static str) -> Context {
         let progress_token = self.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
+        let inputs = (self.version.is_stateless() && self.method == "tools/call")
+            .then(|| Arc::new(InputExchange::new(self.params.remove("inputResponses"))));
         Context::new(ContextParts {
             request_id: self.id,
             tool: target,
@@ -97,6 +100,7 @@ impl McpRequest {
             progress_token,
             cancel: self.cancel,
             log: self.log,
+            inputs,
         })
     }
 }
@@ -117,6 +121,8 @@ pub enum Outcome {
     Timeout,
     /// The tool panicked (−32603); the server kept serving.
     Panic,
+    /// Under 2026-07-28, the tool asked the client for input: answered `input_required`.
+    InputRequired,
     /// Any other JSON-RPC error (bad params, unknown method, …).
     ProtocolError,
 }
@@ -131,6 +137,7 @@ impl Outcome {
             Self::UnknownTool => "unknown_tool",
             Self::Timeout => "timeout",
             Self::Panic => "panic",
+            Self::InputRequired => "input_required",
             Self::ProtocolError => "protocol_error",
         }
     }
