@@ -191,9 +191,6 @@ impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolArgument for T {
 /// Points a missing argument impl at the parameter's type.
 pub const fn assert_tool_argument<T: ToolArgument>() {}
 
-/// Points a bad return type at the function's return type.
-pub const fn assert_tool_result<T: IntoToolResult>() {}
-
 /// Wraps the result of a `#[complete(path)]` function, pointing a bad return type at the path.
 pub fn completion<T: IntoCompletion>(values: T) -> crate::server::Completion {
     values.into_completion()

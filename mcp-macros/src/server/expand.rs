@@ -50,7 +50,12 @@ pub(crate) fn expand(server: &ServerFn) -> TokenStream {
 
 /// What is emitted when the attribute is wrong: a `main` that compiles, so the one real error shows.
 pub(crate) fn fallback(server: &ServerFn) -> TokenStream {
-    let attrs = &server.item.attrs;
+    let item = &server.item;
+    if item.sig.ident != "main" {
+        // Not on `main`: give the function back as written; the crate's own `main` stays the only one.
+        return quote!(#item);
+    }
+    let attrs = &item.attrs;
     quote! {
         #(#attrs)*
         fn main() {}

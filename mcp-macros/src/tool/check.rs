@@ -89,6 +89,13 @@ fn check_params(cx: &Ctxt, tool: &ToolFn) {
                     cx.error_spanned_by(ident, "the lower bound is above the upper bound");
                 }
             }
+            if let Some(pattern) = &schema.pattern
+                && let Err(e) = regex_syntax::Parser::new().parse(&pattern.value())
+            {
+                // The runtime validates with the same (linear-time) regex syntax: refuse what it would.
+                let reason = e.to_string().lines().last().unwrap_or("").trim().to_owned();
+                cx.error_spanned_by(pattern, format_args!("invalid regular expression: {reason}"));
+            }
             if schema.min_length.is_some() && schema.min_items.is_some()
                 || schema.max_length.is_some() && schema.max_items.is_some()
             {

@@ -67,7 +67,9 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => ty.to_token_stream(),
     };
-    let ret_assert = quote_spanned!(ret.span()=> _mcp::assert_tool_result::<#ret>(););
+    // Spanned on the return type, so a type that cannot be returned is reported there (once).
+    let convert = quote_spanned!(ret.span()=> _mcp::IntoToolResult::into_tool_result(__output));
+    let output_schema = quote_spanned!(ret.span()=> <#ret as _mcp::IntoToolResult>::output_schema);
     let arg_asserts = tool.params.iter().filter_map(|p| match p {
         Param::Arg { ty, .. } => Some(quote_spanned!(ty.span()=> _mcp::assert_tool_argument::<#ty>();)),
         Param::Inject { .. } => None,
@@ -130,7 +132,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
                     let __args: __McpArgs = __invocation.arguments()?;
                     #(#injections)*
                     let __output = #fn_ident(#(#call_args),*).await;
-                    ::core::result::Result::Ok(_mcp::IntoToolResult::into_tool_result(__output))
+                    ::core::result::Result::Ok(#convert)
                 })
             }
 
@@ -140,7 +142,6 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
 
             #[allow(dead_code)]
             fn __mcp_assertions() {
-                #ret_assert
                 #(#arg_asserts)*
             }
 
@@ -151,7 +152,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
                     title: #title,
                     description: #description,
                     input_schema: __mcp_input_schema,
-                    output_schema: <#ret as _mcp::IntoToolResult>::output_schema,
+                    output_schema: #output_schema,
                     annotations: _mcp::ToolAnnotations {
                         read_only_hint: #read_only,
                         destructive_hint: #destructive,

@@ -1,0 +1,2 @@
+#[mcp_runtime::mcp_server(nmae = "x")]
+async fn main() {}
