@@ -234,7 +234,12 @@ fn zero_argument_tools_have_a_closed_object_schema() {
     let manifest = app.app().manifest();
     assert_eq!(
         manifest["tools"][0]["inputSchema"],
-        json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "additionalProperties": false})
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {},
+            "additionalProperties": false
+        })
     );
     assert_eq!(manifest["tools"][0]["description"], "Takes no arguments.");
 }

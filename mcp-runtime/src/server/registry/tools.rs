@@ -101,6 +101,8 @@ impl ToolEntry {
         if let Value::Object(map) = &mut input {
             // schemars titles the root after the generated argument struct: noise for a model.
             map.remove("title");
+            // A tool without arguments still lists (no) properties: some clients require the key.
+            map.entry("properties").or_insert_with(|| json!({}));
         }
         if input.get("type") != Some(&json!("object")) {
             return Err(RegistryError::InputNotObject { name: spec.name });
