@@ -13,11 +13,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod compile_bench;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("conformance") => conformance(),
+        Some("bench-compile") => compile_bench::run(&root(), &cargo()),
         Some("install-peers") => install_peers().map(drop),
         _ => {
             eprintln!(
@@ -25,6 +28,7 @@ fn main() -> Result<()> {
                  commands:\n  \
                  test [-- <cargo test args>]   install the real MCP clients, run every test, then the conformance suite\n  \
                  conformance                   run the official MCP conformance suite against examples/conformance\n  \
+                 bench-compile                 time 100 tools built with #[mcp_tool] against rmcp's #[tool]\n  \
                  install-peers                 only install the Node and Python clients"
             );
             std::process::exit(2);
