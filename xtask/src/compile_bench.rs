@@ -17,41 +17,55 @@ const RUNS: usize = 5;
 
 struct Subject {
     name: &'static str,
+    package: &'static str,
     dir: PathBuf,
+    source: fn(usize) -> String,
 }
 
 pub(crate) fn run(root: &Path, cargo: &str) -> Result<()> {
     let base = root.join("target/compile-bench");
-    let ours = Subject { name: "mcp-runtime", dir: base.join("ours") };
-    let rmcp = Subject { name: "rmcp 3.11", dir: base.join("rmcp") };
-    write_crate(&ours.dir, &ours_manifest(root), &ours_source(0))?;
-    write_crate(&rmcp.dir, RMCP_MANIFEST, &rmcp_source(0))?;
-    for s in [&ours, &rmcp] {
+    let subjects = [
+        Subject { name: "mcp-runtime", package: "bench-ours", dir: base.join("ours"), source: ours_source },
+        Subject { name: "rmcp", package: "bench-rmcp", dir: base.join("rmcp"), source: |e| rmcp_source(e, false) },
+        Subject {
+            name: "rmcp+transports",
+            package: "bench-rmcp-served",
+            dir: base.join("rmcp-served"),
+            source: |e| rmcp_source(e, true),
+        },
+    ];
+    write_crate(&subjects[0].dir, &ours_manifest(root), &ours_source(0))?;
+    write_crate(&subjects[1].dir, &rmcp_manifest("bench-rmcp", ""), &rmcp_source(0, false))?;
+    let served = r#", "transport-io", "transport-streamable-http-server""#;
+    write_crate(&subjects[2].dir, &rmcp_manifest("bench-rmcp-served", served), &rmcp_source(0, true))?;
+    for s in &subjects {
         eprintln!("xtask: building {} and its dependencies once", s.name);
         build(cargo, &s.dir)?;
     }
-    let mut full = [Vec::new(), Vec::new()];
-    let mut incremental = [Vec::new(), Vec::new()];
+    let mut full = vec![Vec::new(); subjects.len()];
+    let mut incremental = vec![Vec::new(); subjects.len()];
     for run in 0..RUNS {
-        for (i, s) in [&ours, &rmcp].into_iter().enumerate() {
-            let package = if i == 0 { "bench-ours" } else { "bench-rmcp" };
-            let status = Command::new(cargo).args(["clean", "--quiet", "-p", package]).current_dir(&s.dir).status()?;
+        for (i, s) in subjects.iter().enumerate() {
+            let status =
+                Command::new(cargo).args(["clean", "--quiet", "-p", s.package]).current_dir(&s.dir).status()?;
             if !status.success() {
                 bail!("cargo clean failed in {}", s.dir.display());
             }
             full[i].push(build(cargo, &s.dir)?);
-            let source = if i == 0 { ours_source(run + 1) } else { rmcp_source(run + 1) };
-            std::fs::write(s.dir.join("src/main.rs"), source)?;
+            std::fs::write(s.dir.join("src/main.rs"), (s.source)(run + 1))?;
             incremental[i].push(build(cargo, &s.dir)?);
         }
     }
     println!("compile time of {TOOLS} tools, median of {RUNS} builds (dev profile, dependencies already built)");
-    println!("{:<14} {:>12} {:>14}", "", "full build", "one tool edited");
-    for (i, s) in [&ours, &rmcp].into_iter().enumerate() {
-        println!("{:<14} {:>11.2}s {:>13.2}s", s.name, median(&mut full[i]), median(&mut incremental[i]));
+    println!("{:<16} {:>12} {:>16}", "", "full build", "one tool edited");
+    let medians: Vec<(f64, f64)> =
+        full.iter_mut().zip(incremental.iter_mut()).map(|(f, i)| (median(f), median(i))).collect();
+    for (s, (f, i)) in subjects.iter().zip(&medians) {
+        println!("{:<16} {:>11.2}s {:>15.2}s", s.name, f, i);
     }
-    let ratio = |v: &mut [Vec<Duration>; 2]| median(&mut v[0]) / median(&mut v[1]);
-    println!("ratio mcp-runtime / rmcp: full {:.2}, incremental {:.2}", ratio(&mut full), ratio(&mut incremental));
+    for (s, (f, i)) in subjects.iter().zip(&medians).skip(1) {
+        println!("ratio mcp-runtime / {}: full {:.2}, incremental {:.2}", s.name, medians[0].0 / f, medians[0].1 / i);
+    }
     Ok(())
 }
 
@@ -98,19 +112,23 @@ serde = {{ version = "1", features = ["derive"] }}
     )
 }
 
-const RMCP_MANIFEST: &str = r#"[package]
-name = "bench-rmcp"
+fn rmcp_manifest(name: &str, extra_features: &str) -> String {
+    format!(
+        r#"[package]
+name = "{name}"
 version = "0.0.0"
 edition = "2024"
 publish = false
 
 [dependencies]
-rmcp = { version = "=3.11.0", default-features = false, features = ["server", "macros"] }
-serde = { version = "1", features = ["derive"] }
-tokio = { version = "1", features = ["rt", "macros"] }
+rmcp = {{ version = "=3.11.0", default-features = false, features = ["server", "macros"{extra_features}] }}
+serde = {{ version = "1", features = ["derive"] }}
+tokio = {{ version = "1", features = ["rt-multi-thread", "macros", "io-std"] }}
 
 [workspace]
-"#;
+"#
+    )
+}
 
 /// 100 tools with two documented, constrained arguments each; `edit` changes one tool's body.
 fn ours_source(edit: usize) -> String {
@@ -138,7 +156,9 @@ async fn tool_{i}(
     s
 }
 
-fn rmcp_source(edit: usize) -> String {
+/// The same 100 tools with rmcp; `served` also serves them on stdio and builds the Streamable HTTP
+/// service, so the binary carries the transports mcp-runtime always has.
+fn rmcp_source(edit: usize, served: bool) -> String {
     let mut s = String::from(
         "use rmcp::{ServerHandler, handler::server::{router::tool::ToolRouter, wrapper::Parameters}, schemars, tool, tool_handler, tool_router};\n\n",
     );
@@ -172,8 +192,26 @@ pub struct Args{i} {{
 "#
         ));
     }
-    s.push_str(
-        "}\n\n#[tool_handler(router = self.tool_router)]\nimpl ServerHandler for Tools {}\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let tools = Tools { tool_router: Tools::tool_router() };\n    drop(tools);\n}\n",
-    );
+    s.push_str("}\n\n#[tool_handler(router = self.tool_router)]\nimpl ServerHandler for Tools {}\n\n");
+    if served {
+        s.push_str(
+            r#"#[tokio::main]
+async fn main() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::streamable_http_server::StreamableHttpService;
+    let http: StreamableHttpService<Tools, rmcp::transport::streamable_http_server::session::local::LocalSessionManager> =
+        StreamableHttpService::new(|| Ok(Tools { tool_router: Tools::tool_router() }), Default::default(), Default::default());
+    drop(http);
+    if let Ok(service) = (Tools { tool_router: Tools::tool_router() }).serve(rmcp::transport::stdio()).await {
+        let _ = service.waiting().await;
+    }
+}
+"#,
+        );
+    } else {
+        s.push_str(
+            "#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let tools = Tools { tool_router: Tools::tool_router() };\n    drop(tools);\n}\n",
+        );
+    }
     s
 }
