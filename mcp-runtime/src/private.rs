@@ -184,12 +184,79 @@ fn init_logging(log: &LogConfig) {
     message = "`{Self}` cannot be a tool argument",
     note = "an argument is deserialized from JSON and described in the input schema: derive `serde::Deserialize` and `schemars::JsonSchema` for it, or take `Context` / `State<T>` to have it injected"
 )]
-pub trait ToolArgument {}
+pub trait ToolArgument: serde::de::DeserializeOwned + schemars::JsonSchema {}
 
 impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolArgument for T {}
 
-/// Points a missing argument impl at the parameter's type.
-pub const fn assert_tool_argument<T: ToolArgument>() {}
+/// Builds a tool's input schema from its parameters, one `field` each (what `#[mcp_tool]` generates
+/// instead of a derived argument struct: less code per tool, and a bad parameter type reported once, on
+/// the parameter).
+pub struct InputSchema {
+    generator: schemars::SchemaGenerator,
+    properties: serde_json::Map<String, serde_json::Value>,
+    required: Vec<serde_json::Value>,
+}
+
+impl Default for InputSchema {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InputSchema {
+    /// An object schema with no properties yet.
+    pub fn new() -> Self {
+        Self {
+            generator: schemars::SchemaGenerator::default(),
+            properties: serde_json::Map::new(),
+            required: Vec::new(),
+        }
+    }
+
+    /// Adds a property: `T`'s schema, its description, and the keywords of `#[schema(...)]`.
+    #[must_use]
+    pub fn field<T: schemars::JsonSchema>(
+        mut self,
+        name: &'static str,
+        required: bool,
+        description: Option<&'static str>,
+        keywords: &[(&'static str, serde_json::Value)],
+    ) -> Self {
+        let mut schema = match self.generator.subschema_for::<T>().to_value() {
+            serde_json::Value::Object(map) => map,
+            // `true` accepts anything: an empty object schema says the same and takes keywords.
+            _ => serde_json::Map::new(),
+        };
+        if let Some(description) = description {
+            schema.insert("description".to_owned(), description.into());
+        }
+        for (keyword, value) in keywords {
+            schema.insert((*keyword).to_owned(), value.clone());
+        }
+        self.properties.insert(name.to_owned(), serde_json::Value::Object(schema));
+        if required {
+            self.required.push(name.into());
+        }
+        self
+    }
+
+    /// The schema: JSON Schema 2020-12, closed to unknown properties, with the definitions of nested types.
+    pub fn finish(mut self) -> schemars::Schema {
+        let mut root = serde_json::Map::new();
+        root.insert("$schema".to_owned(), "https://json-schema.org/draft/2020-12/schema".into());
+        root.insert("type".to_owned(), "object".into());
+        root.insert("properties".to_owned(), serde_json::Value::Object(self.properties));
+        if !self.required.is_empty() {
+            root.insert("required".to_owned(), serde_json::Value::Array(self.required));
+        }
+        root.insert("additionalProperties".to_owned(), false.into());
+        let definitions = std::mem::take(self.generator.definitions_mut());
+        if !definitions.is_empty() {
+            root.insert("$defs".to_owned(), serde_json::Value::Object(definitions));
+        }
+        schemars::Schema::from(root)
+    }
+}
 
 /// Wraps the result of a `#[complete(path)]` function, pointing a bad return type at the path.
 pub fn completion<T: IntoCompletion>(values: T) -> crate::server::Completion {

@@ -2,8 +2,8 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ReturnType;
 use syn::spanned::Spanned;
-use syn::{LitStr, ReturnType};
 
 use super::ast::{Param, ToolFn};
 use super::check::Resolved;
@@ -16,45 +16,60 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
     let vis = &item.vis;
     let krate = &tool.krate;
     let private = quote!(#krate::__private);
-    let serde_path = LitStr::new(&format!("{}::serde", private.to_string().replace(' ', "")), fn_ident.span());
-    let schemars_path = LitStr::new(&format!("{}::schemars", private.to_string().replace(' ', "")), fn_ident.span());
 
+    // One `field` per argument: its schema, whether it is required, its description, the keywords of
+    // `#[schema(...)]`. Spanned on the argument's type, so a type without `JsonSchema` is reported there.
     let fields = tool.params.iter().filter_map(|p| match p {
         Param::Arg { ident, ty, docs, schema } => {
-            let mut attrs = Vec::new();
+            let name = ident.to_string();
+            let required = !is_option(ty);
+            let description = match &schema.description {
+                Some(d) => quote!(::core::option::Option::Some(#d)),
+                None => crate::doc::read(docs).description(),
+            };
+            let mut keywords = Vec::new();
             if let Some(pattern) = &schema.pattern {
-                attrs.push(quote!(#[schemars(regex(pattern = #pattern))]));
+                keywords.push(quote!(("pattern", _mcp::serde_json::Value::from(#pattern))));
             }
             let (min, max) = schema.length_bounds();
-            if min.is_some() || max.is_some() {
-                let min = min.map(|m| quote!(min = #m));
-                let max = max.map(|m| quote!(max = #m));
-                let bounds = min.into_iter().chain(max);
-                attrs.push(quote!(#[schemars(length(#(#bounds),*))]));
+            let (min_kw, max_kw) = if is_sequence(ty) { ("minItems", "maxItems") } else { ("minLength", "maxLength") };
+            if let Some(m) = min {
+                keywords.push(quote!((#min_kw, _mcp::serde_json::Value::from(#m))));
             }
-            if schema.minimum.is_some() || schema.maximum.is_some() {
-                let min = schema.minimum.as_ref().map(|m| quote!(min = #m));
-                let max = schema.maximum.as_ref().map(|m| quote!(max = #m));
-                let bounds = min.into_iter().chain(max);
-                attrs.push(quote!(#[schemars(range(#(#bounds),*))]));
+            if let Some(m) = max {
+                keywords.push(quote!((#max_kw, _mcp::serde_json::Value::from(#m))));
             }
-            if let Some(description) = &schema.description {
-                attrs.push(quote!(#[schemars(description = #description)]));
+            if let Some(m) = &schema.minimum {
+                keywords.push(quote!(("minimum", _mcp::serde_json::Value::from(#m))));
+            }
+            if let Some(m) = &schema.maximum {
+                keywords.push(quote!(("maximum", _mcp::serde_json::Value::from(#m))));
             }
             if schema.email.is_some() {
-                attrs.push(quote!(#[schemars(email)]));
+                keywords.push(quote!(("format", _mcp::serde_json::Value::from("email"))));
             }
             if schema.url.is_some() {
-                attrs.push(quote!(#[schemars(url)]));
+                keywords.push(quote!(("format", _mcp::serde_json::Value::from("uri"))));
             }
-            Some(quote!(#(#docs)* #(#attrs)* #ident: #ty,))
+            Some(quote_spanned!(ty.span()=> .field::<#ty>(#name, #required, #description, &[#(#keywords),*])))
         }
         Param::Inject { .. } => None,
     });
+    // Each argument taken by name, spanned on its type: a type that cannot be an argument is reported
+    // there, once, with a note saying what it needs.
+    let arguments = tool.params.iter().enumerate().filter_map(|(i, p)| match p {
+        Param::Arg { ident, ty, .. } => {
+            let var = format_ident!("__arg_{}", i);
+            let name = ident.to_string();
+            Some(quote_spanned!(ty.span()=> let #var: #ty = __invocation.argument(#name)?;))
+        }
+        Param::Inject { .. } => None,
+    });
+    let arguments: Vec<_> = arguments.collect();
 
     let mut injections = Vec::new();
     let call_args = tool.params.iter().enumerate().map(|(i, p)| match p {
-        Param::Arg { ident, .. } => quote!(__args.#ident),
+        Param::Arg { .. } => format_ident!("__arg_{}", i).into_token_stream(),
         Param::Inject { ty, .. } => {
             let var = format_ident!("__inject_{}", i);
             injections.push(inject::extract(&var, ty));
@@ -70,10 +85,6 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
     // Spanned on the return type, so a type that cannot be returned is reported there (once).
     let convert = quote_spanned!(ret.span()=> _mcp::IntoToolResult::into_tool_result(__output));
     let output_schema = quote_spanned!(ret.span()=> <#ret as _mcp::IntoToolResult>::output_schema);
-    let arg_asserts = tool.params.iter().filter_map(|p| match p {
-        Param::Arg { ty, .. } => Some(quote_spanned!(ty.span()=> _mcp::assert_tool_argument::<#ty>();)),
-        Param::Inject { .. } => None,
-    });
     let state_types = tool.params.iter().filter_map(|p| match p {
         Param::Inject { ty, kind: Injected::State } => Some(inject::state_requirement(ty)),
         _ => None,
@@ -119,17 +130,10 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
         const _: () = {
             use #private as _mcp;
 
-            #[derive(_mcp::serde::Deserialize, _mcp::schemars::JsonSchema)]
-            #[serde(crate = #serde_path, deny_unknown_fields)]
-            #[schemars(crate = #schemars_path)]
-            struct __McpArgs {
-                #(#fields)*
-            }
-
             #[allow(unused_mut)]
             fn __mcp_call(mut __invocation: _mcp::ToolInvocation) -> _mcp::ToolFuture {
                 ::std::boxed::Box::pin(async move {
-                    let __args: __McpArgs = __invocation.arguments()?;
+                    #(#arguments)*
                     #(#injections)*
                     let __output = #fn_ident(#(#call_args),*).await;
                     ::core::result::Result::Ok(#convert)
@@ -137,12 +141,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
             }
 
             fn __mcp_input_schema() -> _mcp::schemars::Schema {
-                _mcp::schemars::SchemaGenerator::default().into_root_schema_for::<__McpArgs>()
-            }
-
-            #[allow(dead_code)]
-            fn __mcp_assertions() {
-                #(#arg_asserts)*
+                _mcp::InputSchema::new() #(#fields)* .finish()
             }
 
             impl #fn_ident {
@@ -173,5 +172,25 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
             #[linkme(crate = _mcp::linkme)]
             static __MCP_TOOL: &'static _mcp::ToolSpec = #fn_ident::SPEC;
         };
+    }
+}
+
+/// `Option<...>` as written: an argument that may be absent.
+fn is_option(ty: &syn::Type) -> bool {
+    last_segment(ty).is_some_and(|s| s == "Option")
+}
+
+/// `Vec<...>`, sets, arrays and slices: their length bounds are `minItems`/`maxItems`.
+fn is_sequence(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Array(_) | syn::Type::Slice(_) => true,
+        _ => last_segment(ty).is_some_and(|s| matches!(s.as_str(), "Vec" | "VecDeque" | "HashSet" | "BTreeSet")),
+    }
+}
+
+fn last_segment(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
     }
 }

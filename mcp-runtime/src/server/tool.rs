@@ -107,6 +107,16 @@ impl ToolInvocation {
         serde_json::from_value(Value::Object(args)).map_err(|e| InvocationError::InvalidArguments(e.to_string()))
     }
 
+    /// Takes one (already schema-validated) argument by name; an absent one reads as JSON `null`, which
+    /// an `Option` parameter takes as `None`.
+    ///
+    /// # Errors
+    /// When the value does not deserialize into `T`: a constraint serde enforces that the schema does not.
+    pub fn argument<T: crate::__private::ToolArgument>(&mut self, name: &str) -> Result<T, InvocationError> {
+        let value = self.arguments.remove(name).unwrap_or(Value::Null);
+        serde_json::from_value(value).map_err(|e| InvocationError::InvalidArguments(format!("`{name}`: {e}")))
+    }
+
     /// The request's context.
     pub fn context(&self) -> &Context {
         self.parts.context()
