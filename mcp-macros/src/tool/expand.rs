@@ -120,12 +120,23 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
     let spec_doc =
         format!("The MCP tool spec of [`{fn_ident}`](fn@{fn_ident}): pass `{fn_ident}::SPEC` to `Server::tool`.");
 
+    // A macro exported at the crate root, named after the tool: two tools with one name anywhere in a
+    // crate define it twice, which rustc reports at both names. (Across crates, start-up refuses them.)
+    let claim = format_ident!("__mcp_tool_named_{}", mangle(name), span = tool.name_span);
+
     quote! {
         #item
 
         #[doc = #spec_doc]
         #[allow(non_camel_case_types)]
         #vis struct #fn_ident {}
+
+        #[doc(hidden)]
+        #[macro_export]
+        #[allow(non_local_definitions)] // a tool defined in a function body still claims its name crate-wide
+        macro_rules! #claim {
+            () => {};
+        }
 
         const _: () = {
             use #private as _mcp;
@@ -193,4 +204,16 @@ fn last_segment(ty: &syn::Type) -> Option<String> {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     }
+}
+
+/// A tool name as an identifier fragment: `[A-Za-z0-9_]` kept, `.` and `-` spelled out.
+fn mangle(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '.' => "_dot_".to_owned(),
+            '-' => "_dash_".to_owned(),
+            c if c.is_ascii_alphanumeric() || c == '_' => c.to_string(),
+            _ => "_".to_owned(),
+        })
+        .collect()
 }
