@@ -5,7 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::context::Context;
@@ -98,15 +97,6 @@ impl fmt::Debug for ToolInvocation {
 }
 
 impl ToolInvocation {
-    /// Deserializes the (already schema-validated) arguments into the generated argument struct.
-    ///
-    /// # Errors
-    /// When the arguments do not deserialize: a constraint serde enforces that the schema does not express.
-    pub fn arguments<T: DeserializeOwned>(&mut self) -> Result<T, InvocationError> {
-        let args = std::mem::take(&mut self.arguments);
-        serde_json::from_value(Value::Object(args)).map_err(|e| InvocationError::InvalidArguments(e.to_string()))
-    }
-
     /// Takes one (already schema-validated) argument by name; an absent one reads as JSON `null`, which
     /// an `Option` parameter takes as `None`.
     ///
