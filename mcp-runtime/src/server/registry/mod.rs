@@ -6,6 +6,8 @@ mod prompts;
 mod resources;
 mod tools;
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -127,6 +129,36 @@ impl Listing {
 
     fn get(&self, version: ProtocolVersion) -> &[Box<RawValue>] {
         &self.0[Dialect::of(version) as usize]
+    }
+}
+
+/// What every catalogue is made of: entries sorted by their key (so listings are deterministic), found by
+/// key, and each entry's definition serialized once per dialect, in entry order.
+#[derive(Debug)]
+struct Catalog<T> {
+    entries: Vec<T>,
+    index: HashMap<&'static str, usize>,
+    listing: Listing,
+}
+
+impl<T> Catalog<T> {
+    /// `entries` must already be sorted and free of duplicate keys.
+    fn new(
+        entries: Vec<T>,
+        key: impl Fn(&T) -> &'static str,
+        definition: impl Fn(&T, Dialect) -> Box<RawValue>,
+    ) -> Self {
+        let index = entries.iter().enumerate().map(|(i, e)| (key(e), i)).collect();
+        let listing = Listing::render(&entries, definition);
+        Self { entries, index, listing }
+    }
+
+    fn get(&self, key: &str) -> Option<&T> {
+        self.index.get(key).map(|&i| &self.entries[i])
+    }
+
+    fn definitions(&self, version: ProtocolVersion) -> &[Box<RawValue>] {
+        self.listing.get(version)
     }
 }
 

@@ -1,20 +1,16 @@
 //! The frozen set of prompts a server serves.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{Dialect, Listing, RegistryError};
+use super::{Catalog, Dialect, RegistryError};
 use crate::protocol::ProtocolVersion;
 use crate::server::prompt::PromptSpec;
 
 /// The prompts of a server, sorted by name.
 #[derive(Debug)]
 pub struct PromptRegistry {
-    prompts: Vec<PromptSpec>,
-    index: HashMap<&'static str, usize>,
-    listing: Listing,
+    prompts: Catalog<PromptSpec>,
 }
 
 impl PromptRegistry {
@@ -51,39 +47,37 @@ impl PromptRegistry {
                 }
             }
         }
-        let index = prompts.iter().enumerate().map(|(i, p)| (p.name, i)).collect();
-        let listing = Listing::render(&prompts, definition);
-        Ok(Self { prompts, index, listing })
+        Ok(Self { prompts: Catalog::new(prompts, |p| p.name, definition) })
     }
 
     /// The prompt with this name.
     pub fn get(&self, name: &str) -> Option<&PromptSpec> {
-        self.index.get(name).map(|&i| &self.prompts[i])
+        self.prompts.get(name)
     }
 
     /// Every prompt, sorted by name.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &PromptSpec> {
-        self.prompts.iter()
+        self.prompts.entries.iter()
     }
 
     /// How many prompts there are.
     pub fn len(&self) -> usize {
-        self.prompts.len()
+        self.prompts.entries.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.prompts.is_empty()
+        self.prompts.entries.is_empty()
     }
 
     /// Whether some argument has a completion function.
     pub fn has_completions(&self) -> bool {
-        self.prompts.iter().any(|p| !p.completions.is_empty())
+        self.prompts.entries.iter().any(|p| !p.completions.is_empty())
     }
 
     /// Every `prompts/list` definition as `version` knows it.
     pub(crate) fn definitions(&self, version: ProtocolVersion) -> &[Box<RawValue>] {
-        self.listing.get(version)
+        self.prompts.definitions(version)
     }
 }
 

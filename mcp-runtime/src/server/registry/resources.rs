@@ -1,11 +1,9 @@
 //! The frozen set of resources and resource templates a server serves, and which one a URI names.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{Dialect, Listing, RegistryError};
+use super::{Catalog, Dialect, Listing, RegistryError};
 use crate::protocol::ProtocolVersion;
 use crate::server::resource::ResourceSpec;
 use crate::server::uri_template::UriTemplate;
@@ -22,13 +20,11 @@ pub struct TemplateEntry {
 /// The resources of a server: direct resources sorted by URI, templates sorted by URI template.
 #[derive(Debug)]
 pub struct ResourceRegistry {
-    direct: Vec<ResourceSpec>,
-    index: HashMap<&'static str, usize>,
+    direct: Catalog<ResourceSpec>,
     templates: Vec<TemplateEntry>,
     /// Indices into `templates`, most literal characters first: a URI two templates match goes to the
     /// more specific one (`files/{id}/meta` before `files/{path}`).
     match_order: Vec<usize>,
-    direct_listing: Listing,
     template_listing: Listing,
 }
 
@@ -79,17 +75,16 @@ impl ResourceRegistry {
                 direct.push(spec);
             }
         }
-        let index = direct.iter().enumerate().map(|(i, s)| (s.uri, i)).collect();
         let mut match_order: Vec<usize> = (0..templates.len()).collect();
         match_order.sort_by_key(|&i| std::cmp::Reverse(templates[i].template.literal_len()));
-        let direct_listing = Listing::render(&direct, |spec, d| definition(spec, None, d));
+        let direct = Catalog::new(direct, |s| s.uri, |spec, d| definition(spec, None, d));
         let template_listing = Listing::render(&templates, |t, d| definition(&t.spec, Some(t.template.as_str()), d));
-        Ok(Self { direct, index, templates, match_order, direct_listing, template_listing })
+        Ok(Self { direct, templates, match_order, template_listing })
     }
 
     /// The direct resource with this URI.
     pub fn get(&self, uri: &str) -> Option<&ResourceSpec> {
-        self.index.get(uri).map(|&i| &self.direct[i])
+        self.direct.get(uri)
     }
 
     /// The template written exactly so (what `completion/complete` refers to).
@@ -99,7 +94,7 @@ impl ResourceRegistry {
 
     /// Every direct resource, sorted by URI.
     pub fn resources(&self) -> &[ResourceSpec] {
-        &self.direct
+        &self.direct.entries
     }
 
     /// Every template, sorted by URI template.
@@ -109,7 +104,7 @@ impl ResourceRegistry {
 
     /// Whether there are neither resources nor templates.
     pub fn is_empty(&self) -> bool {
-        self.direct.is_empty() && self.templates.is_empty()
+        self.direct.entries.is_empty() && self.templates.is_empty()
     }
 
     /// Whether some template variable has a completion function.
@@ -130,7 +125,7 @@ impl ResourceRegistry {
 
     /// Every `resources/list` definition as `version` knows it.
     pub(crate) fn resource_definitions(&self, version: ProtocolVersion) -> &[Box<RawValue>] {
-        self.direct_listing.get(version)
+        self.direct.definitions(version)
     }
 
     /// Every `resources/templates/list` definition as `version` knows it.

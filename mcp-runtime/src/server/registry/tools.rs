@@ -1,6 +1,5 @@
 //! The frozen set of tools a server serves: schemas rendered once, listings rendered once per revision.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +7,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::{Dialect, Listing, RegistryError};
+use super::{Catalog, Dialect, RegistryError};
 use crate::protocol::{ProtocolVersion, ToolAnnotations};
 use crate::server::tool::ToolSpec;
 
@@ -31,10 +30,7 @@ pub struct ToolEntry {
 /// The tools of a server, sorted by name (so listings are deterministic).
 #[derive(Debug)]
 pub struct Registry {
-    tools: Vec<ToolEntry>,
-    index: HashMap<&'static str, usize>,
-    /// Each tool's definition, serialized once per dialect, in `tools` order.
-    listing: Listing,
+    tools: Catalog<ToolEntry>,
 }
 
 impl Registry {
@@ -56,34 +52,32 @@ impl Registry {
         }
         let tools =
             specs.into_iter().map(|spec| ToolEntry::render(spec, default_timeout)).collect::<Result<Vec<_>, _>>()?;
-        let index = tools.iter().enumerate().map(|(i, t)| (t.spec.name, i)).collect();
-        let listing = Listing::render(&tools, ToolEntry::definition);
-        Ok(Self { tools, index, listing })
+        Ok(Self { tools: Catalog::new(tools, |t| t.spec.name, ToolEntry::definition) })
     }
 
     /// The tool with this name.
     pub fn get(&self, name: &str) -> Option<&ToolEntry> {
-        self.index.get(name).map(|&i| &self.tools[i])
+        self.tools.get(name)
     }
 
     /// Every tool, sorted by name.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &ToolEntry> {
-        self.tools.iter()
+        self.tools.entries.iter()
     }
 
     /// How many tools there are.
     pub fn len(&self) -> usize {
-        self.tools.len()
+        self.tools.entries.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
+        self.tools.entries.is_empty()
     }
 
     /// Every definition as `version` knows it, serialized, in listing order.
     pub(crate) fn definitions(&self, version: ProtocolVersion) -> &[Box<RawValue>] {
-        self.listing.get(version)
+        self.tools.definitions(version)
     }
 }
 
