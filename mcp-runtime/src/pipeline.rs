@@ -2,20 +2,26 @@
 //!
 //! ```text
 //! transport ─ decode, admit (revision, per-request _meta), cancellation, concurrency limit
+//!   │         authenticate: Pipeline::gate() turns credentials into a Principal (HTTP: every request,
+//!   │         before its session is looked up; stdio: the client's credential from the environment)
 //!   └ trace          (arrives with the observability issue)
 //!      └ audit       (arrives with the audit issue: one record per request, whatever ends it)
-//!         └ authenticate / authorize   (arrive with the authentication issue)
+//!         └ authorize    per-tool scopes → −32011 / HTTP 403 insufficient_scope
 //!            └ user layers   (Server::layer; the last added runs first)
 //!               └ validate   arguments against the tool's compiled input schema
 //!                  └ throttle    (arrives with the rate-limiting issue)
 //!                     └ execute + format   Router: timeout, panic isolation, revision-specific results
 //! ```
 //!
-//! The missing stages are not stubbed: nothing in this build authenticates, throttles, audits or traces.
+//! The missing stages are not stubbed: nothing in this build throttles, audits or traces.
 
-use tower::{Service, ServiceExt};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use crate::config::Config;
+use tower::{Layer, Service, ServiceExt};
+
+use crate::auth::{AuthorizeLayer, Gate};
+use crate::config::{Config, ToolListing};
 use crate::server::{App, McpRequest, McpResponse, McpService, Router, Server, StartError};
 use crate::validate::ValidateLayer;
 
@@ -24,23 +30,37 @@ use crate::validate::ValidateLayer;
 pub struct Pipeline {
     app: App,
     service: McpService,
-    config: std::sync::Arc<Config>,
+    config: Arc<Config>,
+    gate: Arc<Gate>,
 }
 
 impl Pipeline {
-    /// Checks the server and assembles the corridor.
+    /// Checks the server, builds its authentication and assembles the corridor.
     ///
     /// # Errors
-    /// See [`StartError`]: no tools, duplicate names, missing state, uncompilable schemas.
+    /// See [`StartError`]: no tools, duplicate names, missing state, uncompilable schemas, a security
+    /// configuration that cannot be used.
     pub fn build(server: Server) -> Result<Self, StartError> {
-        let (app, layers, config) = server.into_parts()?;
+        let parts = server.into_parts()?;
+        let (app, config) = (parts.app, parts.config);
+        let tool_scopes: BTreeSet<String> =
+            app.registry().iter().flat_map(|t| t.spec.scopes.iter().map(|s| (*s).to_owned())).collect();
+        let gate = Gate::new(&config.security, parts.authenticator, &app.info().name, tool_scopes)
+            .map_err(StartError::Security)?;
+        let enforce = gate.enabled();
+        if !enforce && app.registry().iter().any(|t| !t.spec.scopes.is_empty()) {
+            tracing::warn!("tools declare scopes but security.strategy is \"none\": scopes are not enforced");
+        }
+        let filter_tools = enforce && config.security.list_tools == ToolListing::Allowed;
         let validate = ValidateLayer::new(&app)?;
-        let mut service =
-            McpService::new(tower::ServiceBuilder::new().layer(validate).service(Router::new(app.clone())));
-        for layer in layers {
+        let mut service = McpService::new(
+            tower::ServiceBuilder::new().layer(validate).service(Router::new(app.clone()).filter_tools(filter_tools)),
+        );
+        for layer in parts.layers {
             service = layer(service);
         }
-        Ok(Self { app, service, config: std::sync::Arc::new(config) })
+        let service = McpService::new(AuthorizeLayer::new(&app, enforce).layer(service));
+        Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate) })
     }
 
     /// The frozen server.
@@ -51,6 +71,11 @@ impl Pipeline {
     /// The configuration it runs with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Authentication: what transports ask before they serve a request.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
     }
 
     /// Runs one request through the corridor.

@@ -10,7 +10,6 @@ use clap::Parser;
 pub use {linkme, schemars, serde, serde_json};
 
 use crate::config::{Cli, Config, LogConfig, LogFormat};
-use crate::pipeline::Pipeline;
 pub use crate::protocol::{CallToolResult, ToolAnnotations};
 use crate::server::Server;
 pub use crate::server::{
@@ -112,9 +111,9 @@ impl<E: fmt::Debug> IntoSetup for Result<(), E> {
     }
 }
 
-/// The body of a `#[mcp_server] main`: flags, configuration, logging, runtime, tools, resources and
-/// prompts, serving, exit code.
-pub fn run_main<F, Fut>(name: &'static str, version: &'static str, setup: F) -> ExitCode
+/// The body of a `#[mcp_server] main`: flags, configuration (over the bundled `defaults`), logging,
+/// runtime, tools, resources and prompts, serving, exit code.
+pub fn run_main<F, Fut>(name: &'static str, version: &'static str, defaults: Option<&'static str>, setup: F) -> ExitCode
 where
     F: FnOnce(Server) -> Fut,
     Fut: Future<Output = Result<Server, SetupError>>,
@@ -124,7 +123,16 @@ where
         println!("{name} {version}");
         return ExitCode::SUCCESS;
     }
-    let config = match Config::from_cli(&cli) {
+    if cli.hash_key {
+        let mut key = String::new();
+        if std::io::stdin().read_line(&mut key).is_err() || key.trim().is_empty() {
+            eprintln!("error: --hash-key reads the API key from stdin: `printf %s \"$KEY\" | server --hash-key`");
+            return ExitCode::from(2);
+        }
+        println!("{}", crate::auth::key_digest(key.trim_end_matches(['\n', '\r'])));
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::load_layered(defaults, &cli, std::env::vars_os()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
@@ -147,8 +155,9 @@ where
     let outcome = runtime.block_on(async move {
         let server = setup(Server::new(name, version).linked().config(config)).await.map_err(|e| e.to_string())?;
         if print_manifest {
-            let pipeline = Pipeline::build(server).map_err(|e| e.to_string())?;
-            let manifest = serde_json::to_string_pretty(&pipeline.app().manifest()).map_err(|e| e.to_string())?;
+            // What the server advertises needs no secret: the security configuration is not resolved.
+            let app = server.into_parts().map_err(|e| e.to_string())?.app;
+            let manifest = serde_json::to_string_pretty(&app.manifest()).map_err(|e| e.to_string())?;
             println!("{manifest}");
             return Ok(());
         }

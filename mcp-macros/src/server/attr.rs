@@ -12,10 +12,12 @@ pub(crate) struct ServerAttrs {
     pub(crate) title: Option<LitStr>,
     pub(crate) description: Option<LitStr>,
     pub(crate) instructions: Option<LitStr>,
+    /// A TOML file (relative to the crate's manifest) compiled in as the configuration's defaults.
+    pub(crate) config: Option<LitStr>,
     pub(crate) krate: Option<Path>,
 }
 
-const SERVER_KEYS: &[&str] = &["name", "version", "title", "description", "instructions", "crate"];
+const SERVER_KEYS: &[&str] = &["name", "version", "title", "description", "instructions", "config", "crate"];
 
 pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ServerAttrs {
     let mut attrs = ServerAttrs::default();
@@ -27,6 +29,7 @@ pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ServerAttrs {
             "title" => set_once(cx, &mut attrs.title, &key, meta.value()?.parse()?),
             "description" => set_once(cx, &mut attrs.description, &key, meta.value()?.parse()?),
             "instructions" => set_once(cx, &mut attrs.instructions, &key, meta.value()?.parse()?),
+            "config" => set_once(cx, &mut attrs.config, &key, meta.value()?.parse()?),
             "crate" => set_once(cx, &mut attrs.krate, &key, meta.value()?.parse()?),
             _ => {
                 unknown_key(cx, &key, "#[mcp_server]", SERVER_KEYS);

@@ -1,7 +1,7 @@
 //! Generates the real `fn main`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use super::ast::ServerFn;
 
@@ -20,6 +20,13 @@ pub(crate) fn expand(server: &ServerFn) -> TokenStream {
     let version = match &server.attrs.version {
         Some(v) => quote!(#v),
         None => quote!(::core::env!("CARGO_PKG_VERSION")),
+    };
+    // The bundled defaults are read at compile time; a change to the file rebuilds the server.
+    let defaults = match &server.attrs.config {
+        Some(path) => quote_spanned! {path.span()=>
+            ::core::option::Option::Some(::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path)))
+        },
+        None => quote!(::core::option::Option::None),
     };
     let mut builder = Vec::new();
     if let Some(t) = &server.attrs.title {
@@ -40,7 +47,7 @@ pub(crate) fn expand(server: &ServerFn) -> TokenStream {
         #(#attrs)*
         fn main() -> ::std::process::ExitCode {
             #setup #body
-            #krate::__private::run_main(#name, #version, |__server| async move {
+            #krate::__private::run_main(#name, #version, #defaults, |__server| async move {
                 let __server = __server #(#builder)*;
                 #run
             })

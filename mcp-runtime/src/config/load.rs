@@ -32,6 +32,13 @@ pub struct Cli {
     /// Development mode: inline secrets are accepted with a warning.
     #[arg(long)]
     pub dev: bool,
+    /// Serve a non-loopback address with `security.strategy = "none"` (anyone who reaches the port can
+    /// call every tool).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// Read an API key from stdin, print its `sha256:<hex>` digest for `security.keys`, and exit.
+    #[arg(long)]
+    pub hash_key: bool,
     /// Print the server's name and version and exit.
     #[arg(long, short = 'V')]
     pub version: bool,
@@ -85,6 +92,24 @@ impl Config {
     /// # Errors
     /// See [`ConfigError`].
     pub fn load(cli: &Cli, env: impl IntoIterator<Item = (OsString, OsString)>) -> Result<Self, ConfigError> {
+        Self::load_layered(None, cli, env)
+    }
+
+    /// Loads the configuration over `defaults`: the TOML a server bundles (`#[mcp_server(config = "mcp.toml")]`),
+    /// which the file, the environment and the flags override key by key.
+    ///
+    /// # Errors
+    /// See [`ConfigError`]; errors in the bundled defaults name `<bundled defaults>`.
+    pub fn load_layered(
+        defaults: Option<&str>,
+        cli: &Cli,
+        env: impl IntoIterator<Item = (OsString, OsString)>,
+    ) -> Result<Self, ConfigError> {
+        let bundled = Path::new("<bundled defaults>");
+        let mut table = match defaults {
+            Some(text) => parse_table(bundled, text)?,
+            None => Table::new(),
+        };
         let env: Vec<(String, String)> =
             env.into_iter().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
         let path = cli.config.clone().or_else(|| {
@@ -93,10 +118,9 @@ impl Config {
                 .map(|(_, v)| PathBuf::from(v))
                 .or_else(|| Path::new("mcp.toml").exists().then(|| PathBuf::from("mcp.toml")))
         });
-        let mut table = match &path {
-            Some(path) => read_file(path)?,
-            None => Table::new(),
-        };
+        if let Some(path) = &path {
+            merge(&mut table, read_file(path)?);
+        }
         for (var, value) in &env {
             let Some(rest) = var.strip_prefix(ENV_PREFIX) else { continue };
             if !rest.contains(ENV_SEPARATOR) {
@@ -117,10 +141,12 @@ impl Config {
         if let Some(bind) = cli.bind {
             insert(&mut table, &["transport".into(), "bind".into()], Value::String(bind.to_string()));
         }
-        let config = Config::deserialize(table).map_err(|e| ConfigError::File {
+        let mut config = Config::deserialize(table).map_err(|e| ConfigError::File {
             path: path.clone().unwrap_or_default(),
             message: e.message().to_owned(),
         })?;
+        config.security.allow_inline_secrets = cli.dev;
+        config.security.insecure_no_auth = cli.insecure_no_auth;
         config.check().map_err(|message| ConfigError::File { path: path.unwrap_or_default(), message })?;
         Ok(config)
     }
@@ -138,7 +164,7 @@ impl Config {
         if !self.transport.path.starts_with('/') {
             return Err(format!("transport.path {:?} must start with /", self.transport.path));
         }
-        Ok(())
+        self.security.check()
     }
 
     /// The configuration as TOML, secrets masked (what `--print-config` shows).
@@ -150,9 +176,25 @@ impl Config {
 fn read_file(path: &Path) -> Result<Table, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::Read { path: path.to_owned(), reason: e.to_string() })?;
+    parse_table(path, &text)
+}
+
+/// `over` on top of `base`, table by table: a key set in `over` replaces the same key in `base`.
+fn merge(base: &mut Table, over: Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(base)), Value::Table(over)) => merge(base, over),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn parse_table(path: &Path, text: &str) -> Result<Table, ConfigError> {
     // Parsing into the typed model first gives errors with the key's line and column.
-    toml::from_str::<Config>(&text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })?;
-    toml::from_str::<Table>(&text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })
+    toml::from_str::<Config>(text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })?;
+    toml::from_str::<Table>(text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })
 }
 
 /// A variable's value as TOML when it reads as a TOML scalar or array (`8080`, `true`, `["a", "b"]`), else
@@ -232,6 +274,38 @@ mod tests {
         assert!(e.to_string().contains("cors_origins"), "{e}");
         let e = Config::load(&Cli::default(), env(&[("MCP_TRANSPORT__PATH", "mcp")])).unwrap_err();
         assert!(e.to_string().contains("must start with /"), "{e}");
+    }
+
+    #[test]
+    fn bundled_defaults_sit_under_the_file_and_the_environment() {
+        let defaults = "[security]\nstrategy = \"api-key\"\nkeys = [{ id = \"a\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\" }]\n[tools]\npage_size = 7\n";
+        let (_, cli) = file("[tools]\ndefault_timeout = \"5s\"\n");
+        let c = Config::load_layered(Some(defaults), &cli, env(&[])).unwrap();
+        assert_eq!(c.security.strategy, crate::config::AuthStrategy::ApiKey);
+        assert_eq!((c.tools.page_size, c.tools.default_timeout), (7, Duration::from_secs(5)));
+        let c = Config::load_layered(Some(defaults), &cli, env(&[("MCP_SECURITY__STRATEGY", "none")])).unwrap();
+        assert_eq!(c.security.strategy, crate::config::AuthStrategy::None);
+        let e = Config::load_layered(Some("[nope]\n"), &Cli::default(), env(&[])).unwrap_err();
+        assert!(e.to_string().contains("<bundled defaults>"), "{e}");
+    }
+
+    #[test]
+    fn strategies_without_what_they_need_are_refused() {
+        for (strategy, needs) in
+            [("api-key", "security.keys"), ("jwt", "needs a key"), ("oauth", "security.oauth.resource")]
+        {
+            let e = Config::load(&Cli::default(), env(&[("MCP_SECURITY__STRATEGY", strategy)])).unwrap_err();
+            assert!(e.to_string().contains(needs), "{strategy}: {e}");
+        }
+        let jwt = [("MCP_SECURITY__STRATEGY", "jwt"), ("MCP_SECURITY__JWT__PUBLIC_KEY", "${env:K}")];
+        let e = Config::load(&Cli::default(), env(&jwt)).unwrap_err();
+        assert!(e.to_string().contains("issuer"), "{e}");
+        let e = Config::load(&Cli::default(), env(&[("MCP_SECURITY__JWT__JWKS_URI", "http://idp.example/jwks")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
+        assert!(
+            Config::load(&Cli::default(), env(&[("MCP_SECURITY__JWT__JWKS_URI", "http://127.0.0.1:9/jwks")])).is_ok()
+        );
     }
 
     #[test]

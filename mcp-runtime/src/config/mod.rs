@@ -30,6 +30,32 @@
 //! page_size = 100               # tools per tools/list page
 //! list_ttl = "300s"             # ttlMs of 2026-07-28 list results
 //!
+//! [security]
+//! strategy = "none"             # none | api-key | jwt | oauth; a non-loopback bind needs one
+//! header = "Authorization"      # "Bearer <credential>"; another header holds the credential itself
+//! keys = []                     # [{ id, hash = "sha256:<hex>", scopes }] or "${file:PATH}" (reloaded)
+//! keys_reload_interval = "2s"
+//! list_tools = "allowed"        # allowed | all: what tools/list shows a caller
+//! max_failures = 10             # failed authentications per source and window, then 429
+//! failure_window = "60s"
+//!
+//! [security.jwt]
+//! public_key = "${env:JWT_PUBLIC_KEY}"   # PEM, by reference; or secret = "${env:..}" for HS256
+//! jwks_uri = "https://issuer.example/.well-known/jwks.json"
+//! issuer = "https://issuer.example"      # required
+//! audience = ["mcp-gateway"]             # required (under oauth: security.oauth.resource)
+//! leeway = "30s"
+//! jwks_refresh = "60s"          # at most one JWKS fetch per interval
+//! jwks_max_stale = "3600s"      # cached keys serve this long while the JWKS endpoint fails
+//!
+//! [security.oauth]
+//! resource = "https://mcp.example.com/mcp"             # canonical URI = required audience
+//! authorization_servers = ["https://auth.example.com"]
+//! introspection_endpoint = "https://auth.example.com/introspect"   # opaque tokens
+//! client_id = "mcp-gateway"
+//! client_secret = "${env:INTROSPECTION_SECRET}"
+//! introspection_cache = "30s"
+//!
 //! [log]
 //! level = "info"                # a tracing filter; logs always go to stderr
 //! format = "text"               # text | json
@@ -42,5 +68,8 @@ mod model;
 mod secret;
 
 pub use load::{Cli, ConfigError, ENV_PREFIX};
-pub use model::{Config, HttpConfig, LogConfig, LogFormat, ToolsConfig, TransportConfig, TransportKindConfig};
+pub use model::{
+    ApiKeyEntry, ApiKeys, AuthStrategy, Config, HttpConfig, JwtConfig, LogConfig, LogFormat, OAuthConfig,
+    SecurityConfig, ToolListing, ToolsConfig, TransportConfig, TransportKindConfig,
+};
 pub use secret::{Secret, SecretError, SecretRef};

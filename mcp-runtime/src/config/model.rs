@@ -17,6 +17,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// How tools run and are listed.
     pub tools: ToolsConfig,
+    /// Who may call the server, and what each caller may do.
+    pub security: SecurityConfig,
     /// The server's own diagnostics on stderr.
     pub log: LogConfig,
 }
@@ -186,6 +188,285 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// `[security]`: authentication of every request and per-tool authorization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// `none`, `api-key`, `jwt` or `oauth`.
+    pub strategy: AuthStrategy,
+    /// The request header that carries the credential. `Authorization` (the default) is read as
+    /// `Bearer <credential>`; any other header (`X-Enterprise-Token`) holds the credential itself.
+    pub header: String,
+    /// API keys (strategy `api-key`): inline SHA-256 digests, or `${file:PATH}` naming a TOML file of
+    /// `[[keys]]` tables, reloaded on SIGHUP and when it changes.
+    pub keys: ApiKeys,
+    /// How often the key file is checked for changes.
+    #[serde(with = "duration")]
+    pub keys_reload_interval: Duration,
+    /// JSON Web Tokens (strategy `jwt`, and JWT access tokens under `oauth`).
+    pub jwt: JwtConfig,
+    /// The OAuth 2.1 resource server (strategy `oauth`).
+    pub oauth: OAuthConfig,
+    /// Which tools `tools/list` shows a caller: `allowed` (those its scopes allow) or `all`.
+    pub list_tools: ToolListing,
+    /// Failed authentications one source may make per `failure_window` before it gets 429.
+    pub max_failures: u32,
+    /// The window `max_failures` counts in, and how long a throttled source waits.
+    #[serde(with = "duration")]
+    pub failure_window: Duration,
+    /// `--dev`: inline secrets are accepted (with a warning).
+    #[serde(skip)]
+    pub allow_inline_secrets: bool,
+    /// `--insecure-no-auth`: a non-loopback bind without authentication is allowed.
+    #[serde(skip)]
+    pub insecure_no_auth: bool,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            strategy: AuthStrategy::None,
+            header: "Authorization".to_owned(),
+            keys: ApiKeys::default(),
+            keys_reload_interval: Duration::from_secs(2),
+            jwt: JwtConfig::default(),
+            oauth: OAuthConfig::default(),
+            list_tools: ToolListing::Allowed,
+            max_failures: 10,
+            failure_window: Duration::from_secs(60),
+            allow_inline_secrets: false,
+            insecure_no_auth: false,
+        }
+    }
+}
+
+impl SecurityConfig {
+    /// Fail closed: a strategy without what it needs to check a credential is refused at start.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if axum::http::HeaderName::from_bytes(self.header.as_bytes()).is_err() {
+            return Err(format!("security.header {:?} is not a valid HTTP header name", self.header));
+        }
+        if let ApiKeys::Inline(keys) = &self.keys {
+            for key in keys {
+                crate::auth::parse_digest(&key.hash).map_err(|e| format!("security.keys `{}`: {e}", key.id))?;
+            }
+        }
+        let jwt = &self.jwt;
+        let key_sources = [jwt.public_key.is_some(), jwt.secret.is_some(), jwt.jwks_uri.is_some()];
+        if key_sources.iter().filter(|s| **s).count() > 1 {
+            return Err("security.jwt: give one of public_key, secret or jwks_uri".to_owned());
+        }
+        let validates_jwts = key_sources.iter().any(|s| *s);
+        for (key, url) in [
+            ("security.jwt.jwks_uri", &jwt.jwks_uri),
+            ("security.oauth.resource", &self.oauth.resource),
+            ("security.oauth.introspection_endpoint", &self.oauth.introspection_endpoint),
+        ] {
+            if let Some(url) = url {
+                check_url(key, url)?;
+            }
+        }
+        match self.strategy {
+            AuthStrategy::None => {}
+            AuthStrategy::ApiKey => {
+                if matches!(&self.keys, ApiKeys::Inline(keys) if keys.is_empty()) {
+                    return Err("security.strategy = \"api-key\" needs security.keys: inline \
+                                [{ id, hash = \"sha256:<hex>\", scopes }] or \"${file:PATH}\""
+                        .to_owned());
+                }
+            }
+            AuthStrategy::Jwt => {
+                if !validates_jwts {
+                    return Err("security.strategy = \"jwt\" needs a key: security.jwt.public_key, \
+                                security.jwt.secret or security.jwt.jwks_uri"
+                        .to_owned());
+                }
+                if jwt.issuer.is_none() || jwt.audience.is_empty() {
+                    return Err("security.strategy = \"jwt\" needs security.jwt.issuer and security.jwt.audience: \
+                                tokens without the expected iss and aud are refused"
+                        .to_owned());
+                }
+            }
+            AuthStrategy::Oauth => {
+                if self.oauth.resource.is_none() || self.oauth.authorization_servers.is_empty() {
+                    return Err("security.strategy = \"oauth\" needs security.oauth.resource (this server's \
+                                canonical URI) and security.oauth.authorization_servers"
+                        .to_owned());
+                }
+                if !validates_jwts && self.oauth.introspection_endpoint.is_none() {
+                    return Err("security.strategy = \"oauth\" needs a way to check tokens: a key in \
+                                [security.jwt] (public_key or jwks_uri) or security.oauth.introspection_endpoint"
+                        .to_owned());
+                }
+                if validates_jwts && jwt.issuer.is_none() {
+                    return Err(
+                        "security.strategy = \"oauth\" with JWT access tokens needs security.jwt.issuer".to_owned()
+                    );
+                }
+                if self.oauth.introspection_endpoint.is_some() && self.oauth.client_id.is_none() {
+                    return Err("security.oauth.introspection_endpoint needs security.oauth.client_id".to_owned());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether requests are authenticated at all.
+    pub fn authenticates(&self) -> bool {
+        self.strategy != AuthStrategy::None
+    }
+}
+
+/// Outbound URLs are `https`, or `http` to a loopback host (a local identity provider, tests).
+fn check_url(key: &str, url: &str) -> Result<(), String> {
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| format!("{key} {url:?} is not an absolute URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let bare = if host.starts_with('[') {
+        host.find(']').map_or(host, |end| &host[..=end])
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    match scheme {
+        "https" if !bare.is_empty() => Ok(()),
+        "http" if matches!(bare, "localhost" | "127.0.0.1" | "[::1]") => Ok(()),
+        _ => Err(format!("{key} {url:?} must be an https:// URL (http:// only to a loopback host)")),
+    }
+}
+
+/// `security.strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthStrategy {
+    /// No authentication: every caller is anonymous and tool scopes are not enforced. Loopback only.
+    None,
+    /// API keys, compared by SHA-256 digest.
+    ApiKey,
+    /// Signed JWTs checked against a configured key or a JWKS.
+    Jwt,
+    /// An OAuth 2.1 resource server: JWT access tokens and/or RFC 7662 introspection, RFC 9728 metadata.
+    Oauth,
+}
+
+/// `security.list_tools`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolListing {
+    /// Each caller sees only the tools its scopes allow it to call.
+    Allowed,
+    /// Every caller sees every tool (calls are still checked).
+    All,
+}
+
+/// `security.keys`: the keys inline, or a reference to a file holding them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ApiKeys {
+    /// `keys = [{ id = "ops", hash = "sha256:<hex>", scopes = ["inventory:read"] }]`.
+    Inline(Vec<ApiKeyEntry>),
+    /// `keys = "${file:/run/secrets/mcp-api-keys}"`: a TOML file of `[[keys]]` tables.
+    Reference(super::SecretRef),
+}
+
+impl Default for ApiKeys {
+    fn default() -> Self {
+        Self::Inline(Vec::new())
+    }
+}
+
+/// One API key: who it identifies, its digest (never the key), and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyEntry {
+    /// The principal the key identifies (`ops`, `ci-bot`).
+    pub id: String,
+    /// `sha256:<64 hex digits>` of the key (`--hash-key` prints it).
+    pub hash: String,
+    /// The scopes the key grants.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// `[security.jwt]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtConfig {
+    /// A PEM public key by reference (`${env:JWT_PUBLIC_KEY}`): RSA (RS256), EC P-256 (ES256) or Ed25519
+    /// (EdDSA). The key's type pins the algorithm.
+    pub public_key: Option<super::SecretRef>,
+    /// A shared secret by reference, for HS256.
+    pub secret: Option<super::SecretRef>,
+    /// Pins another algorithm of the key's family (`RS512`, `ES384`, `HS384`, `PS256`).
+    pub algorithm: Option<String>,
+    /// Where the signing keys are published (`https://issuer/.well-known/jwks.json`).
+    pub jwks_uri: Option<String>,
+    /// The required `iss`.
+    pub issuer: Option<String>,
+    /// Accepted `aud` values (under `oauth`, `security.oauth.resource` is the audience).
+    pub audience: Vec<String>,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    #[serde(with = "duration")]
+    pub leeway: Duration,
+    /// The JWKS is fetched at most once per interval (on an unknown `kid`, or when older than this).
+    #[serde(with = "duration")]
+    pub jwks_refresh: Duration,
+    /// While the JWKS endpoint fails, cached keys serve until they are this old; then tokens are refused.
+    #[serde(with = "duration")]
+    pub jwks_max_stale: Duration,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        Self {
+            public_key: None,
+            secret: None,
+            algorithm: None,
+            jwks_uri: None,
+            issuer: None,
+            audience: Vec::new(),
+            leeway: Duration::from_secs(30),
+            jwks_refresh: Duration::from_secs(60),
+            jwks_max_stale: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// `[security.oauth]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// This server's canonical URI (`https://mcp.example.com/mcp`): the RFC 9728 `resource` and the
+    /// audience every token must carry (RFC 8707).
+    pub resource: Option<String>,
+    /// The authorization servers that issue tokens for it.
+    pub authorization_servers: Vec<String>,
+    /// Scopes advertised in the metadata (default: every scope a tool requires).
+    pub scopes_supported: Vec<String>,
+    /// RFC 7662 endpoint for opaque tokens.
+    pub introspection_endpoint: Option<String>,
+    /// The client id this server introspects with.
+    pub client_id: Option<String>,
+    /// Its secret, by reference.
+    pub client_secret: Option<super::SecretRef>,
+    /// How long an introspection answer is reused (never past the token's `exp`).
+    #[serde(with = "duration")]
+    pub introspection_cache: Duration,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        Self {
+            resource: None,
+            authorization_servers: Vec::new(),
+            scopes_supported: Vec::new(),
+            introspection_endpoint: None,
+            client_id: None,
+            client_secret: None,
+            introspection_cache: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Durations as `"500ms"`, `"5s"`, `"2min"`, `"1h"` (or an integer number of seconds).

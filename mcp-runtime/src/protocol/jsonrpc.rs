@@ -80,6 +80,13 @@ impl ErrorCode {
     pub const INTERNAL_ERROR: Self = Self(-32603);
     /// MCP: a resource was not found (handshake-era revisions).
     pub const RESOURCE_NOT_FOUND: Self = Self(-32002);
+    /// mcp-runtime: no credentials, or credentials refused (HTTP 401).
+    pub const UNAUTHENTICATED: Self = Self(-32010);
+    /// mcp-runtime: the caller lacks a scope the tool requires (HTTP 403 `insufficient_scope`).
+    pub const FORBIDDEN: Self = Self(-32011);
+    /// mcp-runtime: too many requests (or failed authentications); `data.retryAfterMs` says when to retry
+    /// (HTTP 429).
+    pub const RATE_LIMITED: Self = Self(-32012);
     /// MCP 2026-07-28: the `Mcp-Method` / `Mcp-Name` headers disagree with the body.
     pub const HEADER_MISMATCH: Self = Self(-32020);
     /// MCP 2026-07-28: the request's protocol version is missing or not supported.

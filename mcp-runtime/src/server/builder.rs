@@ -14,6 +14,7 @@ use super::request::{McpRequest, McpResponse, McpService};
 use super::resource::ResourceSpec;
 use super::state::StateMap;
 use super::tool::ToolSpec;
+use crate::auth::Authenticator;
 use crate::config::{Config, ToolsConfig};
 use crate::protocol::{
     Implementation, PromptsCapability, ResourcesCapability, ServerCapabilities, ToolsCapability, meta,
@@ -48,6 +49,7 @@ pub struct Server {
     state: StateMap,
     layers: Vec<LayerFn>,
     config: Config,
+    authenticator: Option<Arc<dyn Authenticator>>,
 }
 
 impl fmt::Debug for Server {
@@ -100,10 +102,21 @@ pub enum StartError {
     },
     /// A network bind outside loopback without authentication.
     #[error(
-        "refusing to serve on {0} without authentication: bind a loopback address (127.0.0.1, [::1]); \
-         serving other interfaces needs an authentication strategy, which this version cannot configure yet"
+        "refusing to serve on {0} without authentication: set security.strategy (api-key, jwt or oauth), \
+         bind a loopback address (127.0.0.1, [::1]), or accept the risk with --insecure-no-auth"
     )]
     UnsafeBind(std::net::SocketAddr),
+    /// The security configuration cannot be used (fail closed), or the stdio client's credential was refused.
+    #[error("security: {0}")]
+    Security(String),
+}
+
+/// A checked server, taken apart for the pipeline.
+pub(crate) struct Parts {
+    pub(crate) app: App,
+    pub(crate) layers: Vec<LayerFn>,
+    pub(crate) config: Config,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
 }
 
 impl Server {
@@ -118,6 +131,7 @@ impl Server {
             state: StateMap::default(),
             layers: Vec::new(),
             config: Config::default(),
+            authenticator: None,
         }
     }
 
@@ -201,6 +215,15 @@ impl Server {
         self
     }
 
+    /// Authenticates every request with your own [`Authenticator`] instead of a configured strategy
+    /// (`security.strategy` must then be `"none"`). Tool scopes are enforced against the principals it
+    /// returns; an error or panic inside it denies the request.
+    #[must_use]
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
     /// Replaces the configuration (`#[mcp_server]` loads it from `mcp.toml`, `MCP_*` and flags).
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
@@ -219,7 +242,7 @@ impl Server {
     }
 
     /// Checks and freezes the server: the registry, state requirements, capabilities.
-    pub(crate) fn into_parts(self) -> Result<(App, Vec<LayerFn>, Config), StartError> {
+    pub(crate) fn into_parts(self) -> Result<Parts, StartError> {
         if self.tools.is_empty() && self.resources.is_empty() && self.prompts.is_empty() {
             return Err(StartError::NothingToServe);
         }
@@ -257,7 +280,7 @@ impl Server {
             state: self.state,
             tools: self.config.tools.clone(),
         }));
-        Ok((app, self.layers, self.config))
+        Ok(Parts { app, layers: self.layers, config: self.config, authenticator: self.authenticator })
     }
 }
 

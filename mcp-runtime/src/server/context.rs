@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::input::InputExchange;
 use super::peer::{PeerError, PendingRequests};
+use crate::auth::Principal;
 use crate::protocol::{
     Implementation, LogLevel, Outgoing, OutgoingNotification, OutgoingRequest, ProgressToken, ProtocolVersion,
     RequestId,
@@ -123,6 +124,7 @@ struct Inner {
     cancel: CancellationToken,
     log: LogGate,
     inputs: Option<Arc<InputExchange>>,
+    principal: Arc<Principal>,
 }
 
 impl fmt::Debug for Context {
@@ -148,6 +150,7 @@ pub(crate) struct ContextParts {
     pub(crate) log: LogGate,
     /// 2026-07-28 `tools/call`: where requests to the client are answered from `inputResponses`.
     pub(crate) inputs: Option<Arc<InputExchange>>,
+    pub(crate) principal: Arc<Principal>,
 }
 
 impl Context {
@@ -164,6 +167,7 @@ impl Context {
                 cancel: p.cancel,
                 log: p.log,
                 inputs: p.inputs,
+                principal: p.principal,
             }),
         }
     }
@@ -181,6 +185,12 @@ impl Context {
     /// The protocol revision the request was made under.
     pub fn protocol_version(&self) -> ProtocolVersion {
         self.inner.version
+    }
+
+    /// Who is calling: the authenticated principal (its id, scopes and claims), or the anonymous principal
+    /// when the server authenticates nobody.
+    pub fn principal(&self) -> &Principal {
+        &self.inner.principal
     }
 
     /// The client: its name, version and capabilities.

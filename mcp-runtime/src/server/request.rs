@@ -13,6 +13,7 @@ use tower::util::BoxCloneSyncService;
 use super::context::{ClientInfo, Context, ContextParts, LogGate, Notifier};
 use super::input::InputExchange;
 use super::session::Session;
+use crate::auth::Principal;
 use crate::protocol::{ErrorObject, ProgressToken, ProtocolVersion, RequestId, meta};
 
 /// Which transport a request arrived on (for logs and records; no layer branches on it).
@@ -65,6 +66,8 @@ pub struct McpRequest {
     pub cancel: CancellationToken,
     /// The transport it arrived on.
     pub transport: TransportKind,
+    /// Who is calling: anonymous until the transport has authenticated the request.
+    pub principal: Arc<Principal>,
     pub(crate) log: LogGate,
 }
 
@@ -75,6 +78,7 @@ impl fmt::Debug for McpRequest {
             .field("method", &self.method)
             .field("version", &self.version)
             .field("transport", &self.transport)
+            .field("principal", &self.principal.id)
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +105,7 @@ impl McpRequest {
             cancel: self.cancel,
             log: self.log,
             inputs,
+            principal: self.principal,
         })
     }
 }
@@ -125,6 +130,10 @@ pub enum Outcome {
     InputRequired,
     /// Any other JSON-RPC error (bad params, unknown method, …).
     ProtocolError,
+    /// No credentials, or credentials refused.
+    Unauthenticated,
+    /// The caller lacks a scope the tool requires.
+    Forbidden,
 }
 
 impl Outcome {
@@ -139,6 +148,8 @@ impl Outcome {
             Self::Panic => "panic",
             Self::InputRequired => "input_required",
             Self::ProtocolError => "protocol_error",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
         }
     }
 }

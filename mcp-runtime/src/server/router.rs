@@ -25,12 +25,20 @@ use crate::protocol::{ErrorObject, InitializeParams, InitializeResult, LogLevel,
 #[derive(Debug, Clone)]
 pub struct Router {
     app: App,
+    filter_tools: bool,
 }
 
 impl Router {
     /// A router over a frozen server.
     pub fn new(app: App) -> Self {
-        Self { app }
+        Self { app, filter_tools: false }
+    }
+
+    /// `tools/list` shows each caller only the tools its scopes allow (`security.list_tools = "allowed"`).
+    #[must_use]
+    pub fn filter_tools(mut self, filter: bool) -> Self {
+        self.filter_tools = filter;
+        self
     }
 }
 
@@ -45,7 +53,8 @@ impl Service<McpRequest> for Router {
 
     fn call(&mut self, req: McpRequest) -> Self::Future {
         let app = self.app.clone();
-        Box::pin(async move { Ok(app.dispatch(req).await) })
+        let filter_tools = self.filter_tools;
+        Box::pin(async move { Ok(app.dispatch(req, filter_tools).await) })
     }
 }
 
@@ -56,7 +65,7 @@ pub(crate) fn answer(body: Result<Box<RawValue>, ErrorObject>) -> McpResponse {
 }
 
 impl App {
-    async fn dispatch(&self, req: McpRequest) -> McpResponse {
+    async fn dispatch(&self, req: McpRequest, filter_tools: bool) -> McpResponse {
         let version = req.version;
         let stateless = version.is_stateless();
         // A method behind a capability the server does not advertise is an unknown method (−32601).
@@ -65,7 +74,7 @@ impl App {
             (capabilities.tools.is_some(), capabilities.resources.is_some(), capabilities.prompts.is_some());
         match req.method.as_str() {
             "tools/call" if tools => self.call_tool(req).await,
-            "tools/list" if tools => answer(self.list(&req, "tools", self.registry().definitions(version))),
+            "tools/list" if tools => answer(self.list_tools(&req, filter_tools)),
             "resources/list" if resources => {
                 answer(self.list(&req, "resources", self.resources().resource_definitions(version)))
             }
@@ -139,22 +148,49 @@ impl App {
         self.finish(req.version, &empty(), Cache::No)
     }
 
+    /// `tools/list`: every tool, or (when filtering) those whose scopes the caller holds.
+    fn list_tools(&self, req: &McpRequest, filter: bool) -> Result<Box<RawValue>, ErrorObject> {
+        let all = self.registry().definitions(req.version);
+        let hidden = |scopes: &[&str]| !req.principal.missing_scopes(scopes).is_empty();
+        if !filter {
+            return self.list(req, "tools", all);
+        }
+        // What a caller sees depends on its scopes: 2026-07-28 clients may cache it only privately.
+        let private = Cache::Private(self.tools_config().list_ttl);
+        if !self.registry().iter().any(|t| hidden(t.spec.scopes)) {
+            return self.page(req, "tools", all, private);
+        }
+        let allowed: Vec<&RawValue> =
+            self.registry().iter().zip(all).filter(|(t, _)| !hidden(t.spec.scopes)).map(|(_, d)| &**d).collect();
+        self.page(req, "tools", &allowed, private)
+    }
+
     /// One page of a list method's result (`{<key>: [...], nextCursor?}`), cacheable by anyone.
     fn list(&self, req: &McpRequest, key: &'static str, all: &[Box<RawValue>]) -> Result<Box<RawValue>, ErrorObject> {
+        self.page(req, key, all, Cache::Public)
+    }
+
+    fn page<T: Serialize>(
+        &self,
+        req: &McpRequest,
+        key: &'static str,
+        all: &[T],
+        cache: Cache,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let page = page(&req.method, &req.params, all.len(), self.tools_config().page_size)?;
         let body = Page { key, items: &all[page.range], next_cursor: page.next_cursor };
-        self.finish(req.version, &body, Cache::Public)
+        self.finish(req.version, &body, cache)
     }
 }
 
 /// A list page: the key differs per method (`tools`, `resources`, `resourceTemplates`, `prompts`).
-struct Page<'a> {
+struct Page<'a, T> {
     key: &'static str,
-    items: &'a [Box<RawValue>],
+    items: &'a [T],
     next_cursor: Option<String>,
 }
 
-impl Serialize for Page<'_> {
+impl<T: Serialize> Serialize for Page<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(self.key, self.items)?;

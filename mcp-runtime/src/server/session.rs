@@ -162,7 +162,21 @@ impl Session {
                 meta::CLIENT_CAPABILITIES
             )));
         };
-        Ok(McpRequest { id, method, params, meta, version, client, session, notifier, cancel, transport, log })
+        let principal = crate::auth::anonymous();
+        Ok(McpRequest {
+            id,
+            method,
+            params,
+            meta,
+            version,
+            client,
+            session,
+            notifier,
+            cancel,
+            transport,
+            principal,
+            log,
+        })
     }
 }
 

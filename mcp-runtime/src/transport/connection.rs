@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::Credentials;
 use crate::pipeline::Pipeline;
 use crate::protocol::jsonrpc::decode;
 use crate::protocol::{Answer, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId};
@@ -30,10 +31,18 @@ pub(crate) struct Connection {
     permits: Arc<Semaphore>,
     tasks: TaskTracker,
     transport: TransportKind,
+    /// The client's credential (stdio: from the environment), checked for every request; `None` when the
+    /// server authenticates nobody.
+    credentials: Option<Arc<Credentials>>,
 }
 
 impl Connection {
-    pub(crate) fn new(pipeline: Pipeline, out: mpsc::Sender<Outgoing>, transport: TransportKind) -> Self {
+    pub(crate) fn new(
+        pipeline: Pipeline,
+        out: mpsc::Sender<Outgoing>,
+        transport: TransportKind,
+        credentials: Option<Credentials>,
+    ) -> Self {
         let permits = Arc::new(Semaphore::new(pipeline.config().transport.max_in_flight.max(1)));
         Self {
             pipeline,
@@ -44,6 +53,7 @@ impl Connection {
             permits,
             tasks: TaskTracker::new(),
             transport,
+            credentials: credentials.map(Arc::new),
         }
     }
 
@@ -173,8 +183,16 @@ impl Connection {
         };
         let pipeline = self.pipeline.clone();
         let in_flight = Arc::clone(&self.in_flight);
+        let credentials = self.credentials.clone();
         async move {
-            let answer = match admitted {
+            let run = async {
+                let mut request = admitted?;
+                if let Some(credentials) = &credentials {
+                    request.principal = pipeline.gate().authenticate(credentials).await.map_err(|r| r.error())?;
+                }
+                Ok(request)
+            };
+            let answer = match run.await {
                 Err(error) => Some(Answer { id: Some(id.clone()), body: Err(error) }),
                 Ok(request) => {
                     tokio::select! {

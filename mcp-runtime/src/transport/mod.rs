@@ -9,7 +9,7 @@ mod stdio;
 
 use std::io;
 
-pub use stdio::serve_io;
+pub use stdio::{CLIENT_CREDENTIAL_VARS, serve_io};
 
 use crate::config::TransportKindConfig;
 use crate::pipeline::Pipeline;
@@ -45,18 +45,22 @@ impl Server {
         }
     }
 
-    /// Serves one client on stdin/stdout until stdin closes or SIGINT/SIGTERM arrives.
+    /// Serves one client on stdin/stdout until stdin closes or SIGINT/SIGTERM arrives. When the server
+    /// authenticates, the client's credential comes from `MCP_CLIENT_KEY` (or `MCP_CLIENT_TOKEN`) and is
+    /// checked before serving starts.
     ///
     /// # Errors
-    /// See [`ServeError`].
+    /// See [`ServeError`]; a refused credential is [`StartError::Security`].
     pub async fn serve_stdio(self) -> Result<(), ServeError> {
         let pipeline = Pipeline::build(self)?;
+        let credentials = stdio::client_credentials(&pipeline).await.map_err(StartError::Security)?;
         tracing::info!(
             server = %pipeline.app().info().name,
             tools = pipeline.app().registry().len(),
             "serving MCP on stdio"
         );
-        serve_io(pipeline, tokio::io::stdin(), tokio::io::stdout(), shutdown_signal()).await?;
+        stdio::serve_connection(pipeline, credentials, tokio::io::stdin(), tokio::io::stdout(), shutdown_signal())
+            .await?;
         Ok(())
     }
 }

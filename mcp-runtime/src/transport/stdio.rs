@@ -8,6 +8,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWrite
 use tokio::sync::mpsc;
 
 use super::connection::Connection;
+use crate::auth::Credentials;
 use crate::pipeline::Pipeline;
 use crate::protocol::{ErrorObject, Outgoing};
 use crate::server::TransportKind;
@@ -17,14 +18,67 @@ const OUTBOUND_QUEUE: usize = 1024;
 /// Queued messages written in one go before a flush.
 const WRITE_BATCH_BYTES: usize = 64 * 1024;
 
-/// Serves one client over a reader and a writer (stdin and stdout, or a pipe in tests) until the reader
-/// ends or `shutdown` completes; in-flight requests then get `transport.shutdown_grace` to finish.
+/// The variables a stdio client's credential is read from, in order: an API key, or a token.
+pub const CLIENT_CREDENTIAL_VARS: [&str; 2] = ["MCP_CLIENT_KEY", "MCP_CLIENT_TOKEN"];
+
+/// The stdio client's credential, from the server process's environment ([`CLIENT_CREDENTIAL_VARS`]),
+/// checked once now: `None` when the server authenticates nobody.
 ///
 /// # Errors
-/// Only I/O errors of the reader or the writer (a closed stdout, say). Malformed input is answered, never
-/// fatal.
+/// The credential is missing or refused (the message never contains it).
+pub(crate) async fn client_credentials(pipeline: &Pipeline) -> Result<Option<Credentials>, String> {
+    if !pipeline.gate().enabled() {
+        return Ok(None);
+    }
+    let presented = CLIENT_CREDENTIAL_VARS.iter().find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()));
+    if presented.is_none() {
+        return Err(format!(
+            "the server authenticates its clients, and none was given: set {} (an API key) or {} (a token) in the \
+             server's environment",
+            CLIENT_CREDENTIAL_VARS[0], CLIENT_CREDENTIAL_VARS[1]
+        ));
+    }
+    let credentials = Credentials::new(presented, TransportKind::Stdio);
+    match pipeline.gate().authenticate(&credentials).await {
+        Ok(principal) => {
+            tracing::info!(principal = %principal.id, method = principal.method.as_str(), "stdio client authenticated");
+            Ok(Some(credentials))
+        }
+        Err(rejection) => Err(format!(
+            "the stdio client's credential ({}) was refused: {}",
+            CLIENT_CREDENTIAL_VARS.join(" or "),
+            rejection.error().message
+        )),
+    }
+}
+
+/// Serves one client over a reader and a writer (stdin and stdout, or a pipe in tests) until the reader
+/// ends or `shutdown` completes; in-flight requests then get `transport.shutdown_grace` to finish. When the
+/// server authenticates, the client's credential comes from the environment (`MCP_CLIENT_KEY`, else
+/// `MCP_CLIENT_TOKEN`), is checked before anything is read, and again for every request.
+///
+/// # Errors
+/// A refused credential (`PermissionDenied`), and I/O errors of the reader or the writer (a closed stdout,
+/// say). Malformed input is answered, never fatal.
 pub async fn serve_io<R, W>(
     pipeline: Pipeline,
+    reader: R,
+    writer: W,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let credentials =
+        client_credentials(&pipeline).await.map_err(|e| io::Error::new(io::ErrorKind::PermissionDenied, e))?;
+    serve_connection(pipeline, credentials, reader, writer, shutdown).await
+}
+
+/// Serves one client whose credential was already checked.
+pub(crate) async fn serve_connection<R, W>(
+    pipeline: Pipeline,
+    credentials: Option<Credentials>,
     reader: R,
     writer: W,
     shutdown: impl Future<Output = ()>,
@@ -37,7 +91,7 @@ where
     let grace = pipeline.config().transport.shutdown_grace;
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
     let writer = tokio::spawn(write_loop(rx, writer));
-    let connection = Connection::new(pipeline, tx.clone(), TransportKind::Stdio);
+    let connection = Connection::new(pipeline, tx.clone(), TransportKind::Stdio, credentials);
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut line = Vec::new();
     tokio::pin!(shutdown);

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::HttpState;
 use super::streamable::{accept_message, feed, read_json_message, rpc_error, sse_response};
+use crate::auth::Principal;
 use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing};
 use crate::server::{Notifier, TransportKind};
 
@@ -33,8 +34,11 @@ impl Drop for EndSessionOnDrop {
     }
 }
 
-pub(super) async fn open(State(state): State<Arc<HttpState>>) -> Response {
-    let Some(session) = state.sessions.open(None) else {
+pub(super) async fn open(
+    State(state): State<Arc<HttpState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+) -> Response {
+    let Some(session) = state.sessions.open(super::owner(&principal)) else {
         let mut response = rpc_error(
             StatusCode::SERVICE_UNAVAILABLE,
             None,
@@ -67,6 +71,7 @@ pub(super) struct SessionQuery {
 
 pub(super) async fn message(
     State(state): State<Arc<HttpState>>,
+    Extension(principal): Extension<Arc<Principal>>,
     Query(query): Query<SessionQuery>,
     headers: HeaderMap,
     body: Body,
@@ -75,7 +80,9 @@ pub(super) async fn message(
         Ok(message) => message,
         Err(response) => return response,
     };
-    let found = state.sessions.get(&query.session_id, None).ok().and_then(|s| s.stream(0).map(|log| (s, log)));
+    let owner = super::owner(&principal);
+    let found =
+        state.sessions.get(&query.session_id, owner.as_deref()).ok().and_then(|s| s.stream(0).map(|log| (s, log)));
     let Some((session, log)) = found else {
         let error = ErrorObject::new(ErrorCode(-32001), "session not found: open a new stream at /sse");
         return rpc_error(StatusCode::NOT_FOUND, None, error);
@@ -92,7 +99,10 @@ pub(super) async fn message(
     };
     let (tx, mut rx) = mpsc::channel(64);
     let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client));
-    let admitted = session.protocol.admit(request, notifier, token.clone(), TransportKind::Sse);
+    let admitted = session.protocol.admit(request, notifier, token.clone(), TransportKind::Sse).map(|mut request| {
+        request.principal = principal;
+        request
+    });
     let pipeline = state.pipeline.clone();
     let pump_log = Arc::clone(&log);
     tokio::spawn(async move {

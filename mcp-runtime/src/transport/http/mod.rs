@@ -16,18 +16,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use tower::ServiceExt;
+
 use self::session::Sessions;
+use crate::auth::{AuthError, Credentials, Gate, Principal, Rejection};
 use crate::config::HttpConfig;
 use crate::pipeline::Pipeline;
 use crate::protocol::ErrorObject;
@@ -50,10 +54,12 @@ impl HttpState {
 }
 
 impl Server {
-    /// The MCP endpoint (at `transport.path`, default `/mcp`) plus `/healthz` and `/readyz`, as an axum
-    /// `Router` to serve yourself or nest in your own application under your own layers. The Host/Origin
-    /// guard is part of the router. Call it inside a Tokio runtime: it starts the task that expires idle
-    /// sessions.
+    /// The MCP endpoint (at `transport.path`, default `/mcp`) plus `/healthz` and `/readyz` (and the RFC 9728
+    /// metadata under `security.strategy = "oauth"`), as an axum `Router` to serve yourself or nest in your
+    /// own application under your own layers. The Host/Origin guard and authentication are part of the
+    /// router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so repeated
+    /// authentication failures are throttled per client address (without it they are not throttled).
+    /// Call it inside a Tokio runtime: it starts the task that expires idle sessions.
     ///
     /// # Errors
     /// See [`StartError`].
@@ -91,11 +97,24 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
             .route(legacy::SSE_PATH, get(legacy::open))
             .route(legacy::MESSAGES_PATH, axum::routing::post(legacy::message)),
     };
+    let mut routes = routes.route_layer(middleware::from_fn_with_state(Arc::clone(&state), authenticate));
+    if let Some(metadata) = state.pipeline.gate().metadata() {
+        let document = axum::Json(serde_json::to_value(metadata).expect("plain JSON"));
+        for metadata_path in metadata.paths() {
+            let document = document.clone();
+            routes = routes.route(&metadata_path, get(move || std::future::ready(document.clone())));
+        }
+    }
     routes
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/readyz", get(|| async { axum::Json(serde_json::json!({"status": "ready"})) }))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         .with_state(state)
+}
+
+/// The session owner a principal maps to: `None` when nobody is authenticated.
+fn owner(principal: &Principal) -> Option<String> {
+    (!principal.is_anonymous()).then(|| format!("{}:{}", principal.method.as_str(), principal.id))
 }
 
 /// Host and Origin checks, before anything else; CORS for the configured browser origins.
@@ -124,6 +143,63 @@ async fn guard(State(state): State<Arc<HttpState>>, request: Request, next: Next
         add_cors(response.headers_mut(), origin);
     }
     response
+}
+
+/// Authenticates every request to the MCP endpoint (after the Host/Origin guard, before anything is read):
+/// the principal rides in the request's extensions to the handlers, which bind sessions to it.
+async fn authenticate(State(state): State<Arc<HttpState>>, mut request: Request, next: Next) -> Response {
+    let gate = state.pipeline.gate();
+    let principal = if gate.enabled() {
+        if request.uri().query().is_some_and(|q| carries_credentials(q, gate.header().as_str())) {
+            let error = AuthError::Malformed(
+                format!("credentials in the query string are refused: send them in the {} header", gate.header())
+                    .into(),
+            );
+            return reject(gate, &Rejection::Unauthenticated(error));
+        }
+        let source = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let credentials = match Credentials::from_http(request.headers(), gate.header(), source) {
+            Ok(credentials) => credentials,
+            Err(error) => return reject(gate, &Rejection::Unauthenticated(error)),
+        };
+        match gate.authenticate(&credentials).await {
+            Ok(principal) => principal,
+            Err(rejection) => return reject(gate, &rejection),
+        }
+    } else {
+        crate::auth::anonymous()
+    };
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// A refused request: 401 with the challenge, 400 (malformed), 429 or 503 with `Retry-After`.
+fn reject(gate: &Gate, rejection: &Rejection) -> Response {
+    let mut response = streamable::rpc_error(rejection.status(), None, rejection.error());
+    let headers = response.headers_mut();
+    match rejection {
+        Rejection::Throttled(wait) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        }
+        Rejection::Unauthenticated(AuthError::Unavailable(_)) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        _ => {
+            headers.insert(header::WWW_AUTHENTICATE, gate.challenge(rejection));
+        }
+    }
+    response
+}
+
+/// Whether a query string holds something that looks like a credential (RFC 6750 §2.3 `access_token`, API
+/// key parameters, the credential header's name): such requests are refused, whatever the credential.
+fn carries_credentials(query: &str, header: &str) -> bool {
+    query.split('&').filter_map(|pair| pair.split('=').next()).any(|name| {
+        let name = name.replace("%5F", "_").replace("%5f", "_").replace("%2D", "-").replace("%2d", "-");
+        let name = name.to_ascii_lowercase();
+        matches!(name.as_str(), "access_token" | "token" | "api_key" | "apikey" | "api-key" | "id_token")
+            || name == header
+    })
 }
 
 fn add_cors(headers: &mut HeaderMap, origin: &str) {
@@ -187,8 +263,11 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), super::ServeError> {
     let bind = pipeline.config().transport.bind;
-    if !bind.ip().is_loopback() {
-        return Err(StartError::UnsafeBind(bind).into());
+    if !bind.ip().is_loopback() && !pipeline.gate().enabled() {
+        if !pipeline.config().security.insecure_no_auth {
+            return Err(StartError::UnsafeBind(bind).into());
+        }
+        tracing::warn!(%bind, "serving a non-loopback address WITHOUT authentication (--insecure-no-auth): anyone who reaches it can call every tool");
     }
     let listener = TcpListener::bind(bind).await?;
     serve_on(listener, pipeline, flavor, shutdown).await
@@ -223,7 +302,7 @@ pub async fn serve_on(
             permit = Arc::clone(&connections).acquire_owned() => permit.expect("never closed"),
             () = &mut shutdown => break,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -234,7 +313,11 @@ pub async fn serve_on(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        // The peer address, for handlers and for throttling repeated authentication failures by source.
+        let service = TowerToHyperService::new(app.clone().map_request(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        }));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(config.header_read_timeout)
@@ -278,6 +361,16 @@ mod tests {
             assert!(check_host(&host(bad), &hosts()).is_err(), "{bad}");
         }
         assert!(check_host(&HeaderMap::new(), &hosts()).is_err());
+    }
+
+    #[test]
+    fn query_credentials_are_spotted() {
+        for bad in ["access_token=x", "a=1&ACCESS%5FTOKEN=x", "api_key=1", "x-enterprise-token=k", "token"] {
+            assert!(carries_credentials(bad, "x-enterprise-token"), "{bad}");
+        }
+        for ok in ["sessionId=abc", "a=access_token", ""] {
+            assert!(!carries_credentials(ok, "authorization"), "{ok}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -19,6 +19,7 @@ use super::HttpState;
 use super::headers::{self, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
 use super::session::HttpSession;
 use super::sse::{EventId, EventLog};
+use crate::auth::Principal;
 use crate::protocol::{
     Answer, ErrorCode, ErrorObject, Frame, Message, Outgoing, ProtocolVersion, Request, RequestId, meta,
 };
@@ -136,7 +137,12 @@ pub(super) async fn read_json_message(state: &HttpState, headers: &HeaderMap, bo
     }
 }
 
-pub(super) async fn post(State(state): State<Arc<HttpState>>, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn post(
+    State(state): State<Arc<HttpState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let message = match read_json_message(&state, &headers, body).await {
         Ok(message) => message,
         Err(response) => return response,
@@ -149,7 +155,7 @@ pub(super) async fn post(State(state): State<Arc<HttpState>>, headers: HeaderMap
             return rpc_error(StatusCode::BAD_REQUEST, Some(request.id.clone()), error);
         }
         let Message::Request(request) = message else { unreachable!("matched above") };
-        return respond(&state, request, None, sse).await;
+        return respond(&state, request, None, sse, principal).await;
     }
     let stateless_header = headers::text(&headers, PROTOCOL_VERSION)
         .ok()
@@ -160,10 +166,16 @@ pub(super) async fn post(State(state): State<Arc<HttpState>>, headers: HeaderMap
         // stream is the cancellation over HTTP.
         return StatusCode::ACCEPTED.into_response();
     }
-    handshake(&state, &headers, message, sse).await
+    handshake(&state, &headers, message, sse, principal).await
 }
 
-async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse: bool) -> Response {
+async fn handshake(
+    state: &HttpState,
+    headers: &HeaderMap,
+    message: Message,
+    sse: bool,
+    principal: Arc<Principal>,
+) -> Response {
     let id = match &message {
         Message::Request(r) => Some(r.id.clone()),
         _ => None,
@@ -174,7 +186,8 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
         Ok(Some(v)) => return rpc_error(StatusCode::BAD_REQUEST, id, crate::server::unsupported_version(&v)),
         Err(e) => return rpc_error(StatusCode::BAD_REQUEST, id, e),
     }
-    let owner: Option<String> = None; // the principal that opens a session, once authentication exists (issue 5)
+    // A session belongs to the principal that opened it: another principal presenting its id gets 404.
+    let owner = super::owner(&principal);
     let session_id = headers::text(headers, SESSION_ID).ok().flatten();
     match message {
         Message::Request(request) if request.method == "initialize" => {
@@ -192,7 +205,7 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 return response;
             };
-            let mut response = respond(state, request, Some(Arc::clone(&session)), false).await;
+            let mut response = respond(state, request, Some(Arc::clone(&session)), false, principal).await;
             if session.protocol.handshake().is_some() {
                 if let Ok(value) = HeaderValue::from_str(&session.id) {
                     response.headers_mut().insert(SESSION_ID, value);
@@ -203,8 +216,10 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
             response
         }
         Message::Request(request) => {
-            with_session(state, session_id, owner.as_deref(), id, |session| respond(state, request, Some(session), sse))
-                .await
+            with_session(state, session_id, owner.as_deref(), id, |session| {
+                respond(state, request, Some(session), sse, principal)
+            })
+            .await
         }
         other => {
             with_session(state, session_id, owner.as_deref(), None, move |session| async move {
@@ -265,7 +280,13 @@ where
 
 /// Runs one request and answers it: as JSON when the answer is the first thing the request says, as an
 /// SSE stream (when the client accepts one) when notifications or requests to the client come first.
-async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSession>>, sse: bool) -> Response {
+async fn respond(
+    state: &HttpState,
+    request: Request,
+    session: Option<Arc<HttpSession>>,
+    sse: bool,
+    principal: Arc<Principal>,
+) -> Response {
     let id = request.id.clone();
     let (tx, mut rx) = mpsc::channel(REQUEST_QUEUE);
     let (token, notifier, protocol) = match &session {
@@ -282,7 +303,7 @@ async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSe
     };
     let stateless = session.is_none();
     let admitted = protocol.admit(request, notifier, token.clone(), TransportKind::Http);
-    let request = match admitted {
+    let mut request = match admitted {
         Ok(request) => request,
         Err(error) => {
             if let Some(s) = &session {
@@ -292,6 +313,7 @@ async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSe
             return rpc_error(status, Some(id), error);
         }
     };
+    request.principal = principal;
     let pipeline = state.pipeline.clone();
     let task_token = token.clone();
     let task_session = session.clone();
@@ -317,11 +339,7 @@ async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSe
             if let Some(guard) = cancel_on_drop {
                 guard.disarm();
             }
-            let status = match &answer.body {
-                Err(e) if stateless && e.code == ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
-                _ => StatusCode::OK,
-            };
-            json_response(status, &Outgoing::Answer(answer))
+            answer_response(state, answer, stateless)
         }
         Some(first) if !sse => {
             // A client that takes only JSON gets the answer; what came before it has nowhere to go.
@@ -331,7 +349,7 @@ async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSe
                     if let Some(guard) = cancel_on_drop {
                         guard.disarm();
                     }
-                    return json_response(StatusCode::OK, &Outgoing::Answer(answer));
+                    return answer_response(state, answer, stateless);
                 }
                 next = rx.recv().await;
             }
@@ -363,6 +381,31 @@ async fn respond(state: &HttpState, request: Request, session: Option<Arc<HttpSe
     }
 }
 
+/// An answer as a JSON response: 200, or 403 with the `insufficient_scope` challenge, or 404 for an unknown
+/// 2026-07-28 method.
+fn answer_response(state: &HttpState, answer: Answer, stateless: bool) -> Response {
+    let mut challenge = None;
+    let status = match &answer.body {
+        Err(e) if stateless && e.code == ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
+        Err(e) if e.code == ErrorCode::FORBIDDEN => {
+            let required: Vec<String> = e
+                .data
+                .as_ref()
+                .and_then(|d| d.get("requiredScopes"))
+                .and_then(|r| serde::Deserialize::deserialize(r).ok())
+                .unwrap_or_default();
+            challenge = Some(state.pipeline.gate().insufficient_scope(&required));
+            StatusCode::FORBIDDEN
+        }
+        _ => StatusCode::OK,
+    };
+    let mut response = json_response(status, &Outgoing::Answer(answer));
+    if let Some(challenge) = challenge {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    response
+}
+
 pub(super) fn feed(log: &EventLog, message: Outgoing) {
     match message {
         Outgoing::CloseStream { retry } => log.disconnect(retry),
@@ -384,7 +427,11 @@ pub(super) fn sse_response(body: Body) -> Response {
 
 /// GET: the session's stream for messages not tied to a request, or the resumption of a stream with
 /// `Last-Event-ID`. 2026-07-28 has no GET (405).
-pub(super) async fn get(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
+pub(super) async fn get(
+    State(state): State<Arc<HttpState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    headers: HeaderMap,
+) -> Response {
     if is_stateless(&headers) {
         return method_not_allowed();
     }
@@ -399,7 +446,8 @@ pub(super) async fn get(State(state): State<Arc<HttpState>>, headers: HeaderMap)
     let keep_alive = state.config.keep_alive;
     let capacity = state.config.replay_events;
     let resume = headers::text(&headers, LAST_EVENT_ID).ok().flatten().and_then(|v| EventId::parse(&v));
-    with_session(&state, session_id, None, None, |session| async move {
+    let owner = super::owner(&principal);
+    with_session(&state, session_id, owner.as_deref(), None, |session| async move {
         let (log, after) = match resume.and_then(|r| session.stream(r.stream).map(|log| (log, r.seq))) {
             Some((log, seq)) => (log, Some(seq)),
             None => {
@@ -421,13 +469,18 @@ pub(super) async fn get(State(state): State<Arc<HttpState>>, headers: HeaderMap)
 }
 
 /// DELETE: ends the session. 2026-07-28 has no sessions (405).
-pub(super) async fn delete(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
+pub(super) async fn delete(
+    State(state): State<Arc<HttpState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    headers: HeaderMap,
+) -> Response {
     if is_stateless(&headers) {
         return method_not_allowed();
     }
     let session_id = headers::text(&headers, SESSION_ID).ok().flatten();
     let sessions = &state.sessions;
-    with_session(&state, session_id, None, None, |session| async move {
+    let owner = super::owner(&principal);
+    with_session(&state, session_id, owner.as_deref(), None, |session| async move {
         sessions.remove(&session.id);
         StatusCode::OK.into_response()
     })

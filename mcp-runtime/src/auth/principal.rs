@@ -1,0 +1,124 @@
+//! [`Principal`]: who is calling, established by an [`Authenticator`](super::Authenticator).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// How a principal was authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// Nobody was asked for credentials (`security.strategy = "none"`).
+    Anonymous,
+    /// An API key.
+    ApiKey,
+    /// A signed JWT.
+    Jwt,
+    /// An opaque OAuth access token, checked by RFC 7662 introspection.
+    Introspection,
+    /// A user-supplied [`Authenticator`](super::Authenticator), named by it.
+    Custom(&'static str),
+}
+
+impl AuthMethod {
+    /// The name used in logs and audit records.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::ApiKey => "api-key",
+            Self::Jwt => "jwt",
+            Self::Introspection => "introspection",
+            Self::Custom(name) => name,
+        }
+    }
+}
+
+/// The authenticated caller: an id, the scopes it was granted, the claims it came with, and how it was
+/// authenticated. Tools read it through [`Context::principal`](crate::Context::principal); rate limits and
+/// audit records are keyed by its id, never by a session.
+#[derive(Clone, PartialEq)]
+pub struct Principal {
+    /// A stable identifier: the API key's `id`, the token's `sub` (or `client_id`).
+    pub id: String,
+    /// The granted scopes.
+    pub scopes: BTreeSet<String>,
+    /// The token's claims (empty for API keys). Never holds the credential itself.
+    pub claims: Map<String, Value>,
+    /// How it was authenticated.
+    pub method: AuthMethod,
+}
+
+impl Principal {
+    /// A principal with an id, scopes and a method, and no claims.
+    pub fn new(id: impl Into<String>, scopes: impl IntoIterator<Item = impl Into<String>>, method: AuthMethod) -> Self {
+        Self { id: id.into(), scopes: scopes.into_iter().map(Into::into).collect(), claims: Map::new(), method }
+    }
+
+    /// The caller of a server that authenticates nobody.
+    pub fn anonymous() -> Self {
+        Self::new("anonymous", [] as [String; 0], AuthMethod::Anonymous)
+    }
+
+    /// Whether nobody was authenticated.
+    pub fn is_anonymous(&self) -> bool {
+        self.method == AuthMethod::Anonymous
+    }
+
+    /// Whether the principal holds `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.contains(scope)
+    }
+
+    /// The scopes of `required` the principal does not hold, in order.
+    pub fn missing_scopes<'a>(&self, required: &[&'a str]) -> Vec<&'a str> {
+        required.iter().copied().filter(|s| !self.has_scope(s)).collect()
+    }
+}
+
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Principal")
+            .field("id", &self.id)
+            .field("scopes", &self.scopes)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Scopes from a token's `scope` claim (space-separated, RFC 8693) or `scp` (an array, or a string).
+pub(crate) fn scopes_from_claims(claims: &Map<String, Value>) -> BTreeSet<String> {
+    let words = |s: &str| s.split_ascii_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let mut scopes = BTreeSet::new();
+    for key in ["scope", "scp"] {
+        match claims.get(key) {
+            Some(Value::String(s)) => scopes.extend(words(s)),
+            Some(Value::Array(items)) => scopes.extend(items.iter().filter_map(Value::as_str).map(str::to_owned)),
+            _ => {}
+        }
+    }
+    scopes
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn scopes_come_from_scope_or_scp() {
+        let claims = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(scopes_from_claims(&claims(json!({"scope": "a  b c"}))), ["a", "b", "c"].map(String::from).into());
+        assert_eq!(scopes_from_claims(&claims(json!({"scp": ["x", "y", 3]}))), ["x", "y"].map(String::from).into());
+        assert_eq!(scopes_from_claims(&claims(json!({"scp": "x y"}))), ["x", "y"].map(String::from).into());
+        assert!(scopes_from_claims(&claims(json!({"scope": 7}))).is_empty());
+    }
+
+    #[test]
+    fn missing_scopes_keep_the_required_order() {
+        let p = Principal::new("ops", ["b"], AuthMethod::ApiKey);
+        assert_eq!(p.missing_scopes(&["c", "b", "a"]), vec!["c", "a"]);
+        assert!(format!("{p:?}").contains("ops"));
+    }
+}
