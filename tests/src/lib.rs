@@ -5,8 +5,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use mcp_runtime::Pipeline;
@@ -39,7 +39,17 @@ pub fn bin(name: &str) -> PathBuf {
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "--bins", "-p", "inventory", "-p", "conformance-server"])
+            .args([
+                "build",
+                "--quiet",
+                "--bins",
+                "-p",
+                "inventory",
+                "-p",
+                "support-routing",
+                "-p",
+                "conformance-server",
+            ])
             .current_dir(workspace_root())
             .status()
             .expect("cargo runs");
@@ -59,6 +69,17 @@ pub fn conformance_bin() -> PathBuf {
 pub fn inventory_bin() -> PathBuf {
     bin("inventory")
 }
+
+/// The support-routing example's server binary (JWT authentication).
+pub fn support_routing_bin() -> PathBuf {
+    bin("support-routing")
+}
+
+/// The inventory example's public demo key of principal `ops` (`inventory:read`, `inventory:write`): its
+/// digest is in `examples/inventory/mcp.toml`.
+pub const OPS_KEY: &str = "inv-demo-ops-7f3a9c";
+/// The inventory example's public demo key of principal `viewer` (`inventory:read` only).
+pub const VIEWER_KEY: &str = "inv-demo-viewer-2b8e41";
 
 /// A server process driven line by line over its stdin and stdout.
 pub struct StdioServer {
@@ -91,9 +112,11 @@ impl StdioServer {
         Self { stdin: child.stdin.take(), child, lines }
     }
 
-    /// The inventory example.
+    /// The inventory example, its client authenticated with [`OPS_KEY`] unless `env` sets `MCP_CLIENT_KEY`.
     pub fn inventory(env: &[(&str, &str)]) -> Self {
-        Self::spawn(&inventory_bin(), &[], env)
+        let mut all = vec![("MCP_CLIENT_KEY", OPS_KEY)];
+        all.extend_from_slice(env);
+        Self::spawn(&inventory_bin(), &[], &all)
     }
 
     /// Writes raw bytes followed by a newline.
@@ -317,13 +340,20 @@ pub struct NetworkServer {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl NetworkServer {
     /// Starts `program --transport KIND --bind 127.0.0.1:0` and waits for the address it logs.
     pub fn start(program: &Path, kind: &str) -> Self {
+        Self::start_with(program, kind, &[])
+    }
+
+    /// [`NetworkServer::start`] with extra environment variables.
+    pub fn start_with(program: &Path, kind: &str, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(program)
             .args(["--transport", kind, "--bind", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -331,21 +361,35 @@ impl NetworkServer {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
         let stderr = child.stderr.take().expect("piped");
         let (tx, rx) = channel();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&logs);
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 eprintln!("[server] {line}");
+                kept.lock().unwrap().push(line.clone());
                 if !sent && let Some(addr) = line.split_whitespace().find_map(|w| w.strip_prefix("address=")) {
                     sent = tx.send(addr.to_owned()).is_ok();
                 }
             }
         });
         let addr = rx.recv_timeout(TIMEOUT).expect("the server logs the address it serves on");
-        Self { child, base: format!("http://{addr}") }
+        Self { child, base: format!("http://{addr}"), logs }
     }
 
-    /// The inventory example on `kind` (`http` or `sse`).
+    /// Everything the server wrote to stderr so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The inventory example on `kind` (`http` or `sse`), asking for an API key (`Authorization: Bearer`,
+    /// [`OPS_KEY`]) on every request.
     pub fn inventory(kind: &str) -> Self {
         Self::start(&inventory_bin(), kind)
     }

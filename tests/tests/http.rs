@@ -474,6 +474,7 @@ async fn oversized_bodies_leave_the_server_memory_flat() {
     for _ in 0..3 {
         let r = c
             .post(&url)
+            .bearer_auth(mcp_tests::OPS_KEY)
             .header("content-type", "application/json")
             .body(reqwest::Body::wrap_stream(chunked()))
             .send()
@@ -484,6 +485,7 @@ async fn oversized_bodies_leave_the_server_memory_flat() {
     for _ in 0..20 {
         let r = c
             .post(&url)
+            .bearer_auth(mcp_tests::OPS_KEY)
             .header("content-type", "application/json")
             .body(reqwest::Body::wrap_stream(chunked()))
             .send()

@@ -8,25 +8,30 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use mcp_tests::{NetworkServer, interop_dir, inventory_bin, node, run_json};
+use mcp_tests::{NetworkServer, OPS_KEY, interop_dir, inventory_bin, node, run_json};
 use serde_json::{Value, json};
 
 /// Runs `tests/interop/node/scenario.mjs` with one of its clients.
 fn node_scenario(client: &str) -> Value {
     let script = interop_dir().join("node/scenario.mjs");
-    run_json(Command::new(node()).arg(script).arg(client).arg("--").arg(inventory_bin()))
+    run_json(Command::new(node()).arg(script).arg(client).arg("--").arg(inventory_bin()).env("MCP_CLIENT_KEY", OPS_KEY))
 }
 
 /// Runs the Node scenario against a network endpoint (`--http URL` or `--sse URL`).
 fn node_scenario_at(client: &str, flag: &str, url: &str) -> Value {
     let script = interop_dir().join("node/scenario.mjs");
-    run_json(Command::new(node()).arg(script).args([client, flag, url]))
+    run_json(Command::new(node()).arg(script).args([client, flag, url]).env("MCP_CLIENT_KEY", OPS_KEY))
 }
 
 /// Runs the Python scenario against a Streamable HTTP endpoint.
 fn python_scenario_at(mode: &str, url: &str) -> Value {
     let dir = interop_dir().join("python");
-    run_json(Command::new(dir.join(".venv/bin/python")).arg(dir.join("scenario.py")).args([mode, "--http", url]))
+    run_json(
+        Command::new(dir.join(".venv/bin/python"))
+            .arg(dir.join("scenario.py"))
+            .args([mode, "--http", url])
+            .env("MCP_CLIENT_KEY", OPS_KEY),
+    )
 }
 
 /// Runs `tests/interop/python/scenario.py` in one of the `mcp.Client` modes.
@@ -37,7 +42,8 @@ fn python_scenario(mode: &str) -> Value {
             .arg(dir.join("scenario.py"))
             .arg(mode)
             .arg("--")
-            .arg(inventory_bin()),
+            .arg(inventory_bin())
+            .env("MCP_CLIENT_KEY", OPS_KEY),
     )
 }
 
@@ -126,7 +132,9 @@ fn inspector() -> Command {
     let launcher: PathBuf =
         interop_dir().join("node/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
     let mut command = Command::new(node());
+    // `-e` hands the server the client's API key: the Inspector passes nothing else of its environment on.
     command.arg(launcher).arg("--cli").env("NPM_CONFIG_UPDATE_NOTIFIER", "false");
+    command.args(["-e", &format!("MCP_CLIENT_KEY={OPS_KEY}")]);
     command
 }
 

@@ -2,18 +2,26 @@
 
 #![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
 
-use mcp_tests::{NetworkServer, inventory_bin};
+use mcp_tests::{NetworkServer, OPS_KEY, inventory_bin};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
 };
 use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientCacheConfig, ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
 fn transport() -> TokioChildProcess {
-    TokioChildProcess::new(Command::new(inventory_bin())).expect("the inventory binary starts")
+    let mut command = Command::new(inventory_bin());
+    command.env("MCP_CLIENT_KEY", OPS_KEY);
+    TokioChildProcess::new(command).expect("the inventory binary starts")
+}
+
+/// rmcp's Streamable HTTP client configuration, presenting the inventory's API key as a bearer token.
+fn http(url: String) -> StreamableHttpClientTransportConfig {
+    StreamableHttpClientTransportConfig::with_uri(url).auth_header(OPS_KEY)
 }
 
 fn config() -> ClientConfig {
@@ -84,7 +92,8 @@ async fn rmcp_stateless_2026_client() {
 async fn rmcp_over_streamable_http_in_both_eras() {
     let server = NetworkServer::inventory("http");
     let url = format!("{}/mcp", server.base);
-    let client = config().serve(StreamableHttpClientTransport::from_uri(url.clone())).await.expect("initialize");
+    let client =
+        config().serve(StreamableHttpClientTransport::from_config(http(url.clone()))).await.expect("initialize");
     assert_eq!(client.peer_info().unwrap().protocol_version, ProtocolVersion::V_2025_11_25);
     exercise(&client).await;
     client.cancel().await.expect("clean shutdown");
@@ -92,8 +101,10 @@ async fn rmcp_over_streamable_http_in_both_eras() {
     let server = NetworkServer::inventory("http");
     let url = format!("{}/mcp", server.base);
     let mode = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
-    let client =
-        config().serve_with_lifecycle(StreamableHttpClientTransport::from_uri(url), mode).await.expect("discover");
+    let client = config()
+        .serve_with_lifecycle(StreamableHttpClientTransport::from_config(http(url)), mode)
+        .await
+        .expect("discover");
     assert_eq!(client.peer_info().unwrap().protocol_version, ProtocolVersion::V_2026_07_28);
     exercise(&client).await;
     client.cancel().await.expect("clean shutdown");

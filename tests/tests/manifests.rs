@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use mcp_tests::{conformance_bin, inventory_bin, workspace_root};
+use mcp_tests::{conformance_bin, inventory_bin, support_routing_bin, workspace_root};
 use serde_json::Value;
 
 fn check(binary: &Path, snapshot: &str) {
@@ -35,4 +35,10 @@ fn inventory_manifest() {
 #[test]
 fn conformance_manifest() {
     check(&conformance_bin(), "conformance.manifest.json");
+}
+
+#[test]
+fn support_routing_manifest() {
+    // No JWT_PUBLIC_KEY: printing what a server advertises resolves no secret.
+    check(&support_routing_bin(), "support-routing.manifest.json");
 }

@@ -46,13 +46,20 @@ const RpcError = v1
   : (await import('@modelcontextprotocol/client')).ProtocolError;
 
 // The transports only hand HOME, LOGNAME, PATH, SHELL, TERM and USER to the child, so the
-// server's log level has to be forwarded explicitly. stderr defaults to 'inherit'.
-const env = process.env.MCP_LOG__LEVEL ? { MCP_LOG__LEVEL: process.env.MCP_LOG__LEVEL } : {};
+// server's log level and the client's API key (MCP_CLIENT_KEY) have to be forwarded explicitly.
+// stderr defaults to 'inherit'.
+const env = Object.fromEntries(
+  ['MCP_LOG__LEVEL', 'MCP_CLIENT_KEY'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
+);
+// Over HTTP the same key travels as a bearer token on every request (the SSE GET included).
+const requestInit = process.env.MCP_CLIENT_KEY
+  ? { headers: { Authorization: `Bearer ${process.env.MCP_CLIENT_KEY}` } }
+  : undefined;
 const transport =
   sep === '--http'
-    ? new StreamableHTTPClientTransport(new URL(command))
+    ? new StreamableHTTPClientTransport(new URL(command), { requestInit })
     : sep === '--sse'
-      ? new SSEClientTransport(new URL(command))
+      ? new SSEClientTransport(new URL(command), { requestInit })
       : new StdioClientTransport({ command, args, env });
 
 const info = { name: `interop-${clientName}`, version: '0.1.0' };

@@ -16,6 +16,8 @@ import sys
 import traceback
 
 from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
 MODES = ("legacy", "auto", "2026-07-28")
@@ -31,12 +33,17 @@ CALLS = [
 
 
 async def run(mode: str, target: str, command: list[str]) -> dict:
-    if target == "--http":
+    key = os.environ.get("MCP_CLIENT_KEY")
+    if target == "--http" and key:
+        # The client's API key travels as a bearer token on every request.
+        headers = {"Authorization": f"Bearer {key}"}
+        params = streamable_http_client(command[0], http_client=create_mcp_http_client(headers=headers))
+    elif target == "--http":
         params = command[0]  # a URL string selects the Streamable HTTP transport
     else:
-        # The child only inherits HOME, LOGNAME, PATH, SHELL, TERM and USER, so the
-        # server's log level has to be forwarded explicitly. Its stderr goes to ours.
-        env = {k: os.environ[k] for k in ("MCP_LOG__LEVEL",) if os.environ.get(k)}
+        # The child only inherits HOME, LOGNAME, PATH, SHELL, TERM and USER, so the server's log
+        # level and the client's API key have to be forwarded explicitly. Its stderr goes to ours.
+        env = {k: os.environ[k] for k in ("MCP_LOG__LEVEL", "MCP_CLIENT_KEY") if os.environ.get(k)}
         params = StdioServerParameters(command=command[0], args=command[1:], env=env)
     # Without a read timeout the Python client waits forever on a silent server; 60 s matches the TS clients.
     async with Client(params, mode=mode, read_timeout_seconds=60) as client:
