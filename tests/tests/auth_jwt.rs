@@ -195,6 +195,18 @@ async fn the_support_routing_server_admits_only_good_tokens() {
     }
 }
 
+#[test]
+fn a_jwt_server_without_its_key_refuses_to_start() {
+    let out = std::process::Command::new(support_routing_bin())
+        .args(["--bind", "127.0.0.1:0"])
+        .env_remove("JWT_PUBLIC_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "fail closed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("security.jwt.public_key") && stderr.contains("JWT_PUBLIC_KEY"), "{stderr}");
+}
+
 /// Who a request was authenticated as.
 #[derive(serde::Serialize, schemars::JsonSchema)]
 struct Who {

@@ -70,13 +70,22 @@ impl Jwks {
         self.fetches.load(Ordering::Relaxed)
     }
 
-    /// The key a token's `kid` names, refreshing the set when that is due.
-    pub(crate) async fn key(&self, kid: Option<&str>) -> Result<Key, AuthError> {
-        if let Some(key) = self.lookup(kid, self.refresh) {
-            return Ok(key);
+    /// The key a token's `kid` names. A known key older than `refresh` is used while a refresh runs in the
+    /// background; an unknown one waits for the fetch, when one is due.
+    pub(crate) async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Key, AuthError> {
+        if let Some((key, age)) = self.lookup(kid) {
+            if age > self.refresh && age <= self.max_stale && self.due() {
+                let jwks = Arc::clone(self);
+                tokio::spawn(async move { jwks.refresh_if_due().await });
+            }
+            if age <= self.max_stale {
+                return Ok(key);
+            }
         }
         self.refresh_if_due().await;
-        if let Some(key) = self.lookup(kid, self.max_stale) {
+        if let Some((key, age)) = self.lookup(kid)
+            && age <= self.max_stale
+        {
             return Ok(key);
         }
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
@@ -90,16 +99,20 @@ impl Jwks {
         }
     }
 
-    /// The cached key, if the cache is younger than `max_age`.
-    fn lookup(&self, kid: Option<&str>, max_age: Duration) -> Option<Key> {
+    /// The cached key and the cache's age.
+    fn lookup(&self, kid: Option<&str>) -> Option<(Key, Duration)> {
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-        if cache.fetched?.elapsed() > max_age {
-            return None;
-        }
-        match kid {
+        let age = cache.fetched?.elapsed();
+        let key = match kid {
             Some(kid) => cache.keys.get(kid).cloned(),
             None => cache.single.clone(),
-        }
+        };
+        key.map(|key| (key, age))
+    }
+
+    /// Whether a fetch may start now: none is running and none started within `refresh`.
+    fn due(&self) -> bool {
+        self.last_attempt.try_lock().is_ok_and(|last| last.is_none_or(|at| at.elapsed() >= self.refresh))
     }
 
     /// Fetches the set unless a fetch started less than `refresh` ago.
