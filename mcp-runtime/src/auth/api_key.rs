@@ -18,8 +18,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-use super::{AuthError, AuthMethod, Authenticator, BoxFuture, Credentials, Principal, parse_digest, sha256};
-use crate::config::{ApiKeyEntry, ApiKeys, SecretRef};
+use super::{AuthError, AuthMethod, Authenticator, BoxFuture, Credentials, Principal, sha256};
+use crate::config::{ApiKeyEntry, ApiKeys, SecretRef, parse_digest};
 
 struct Key {
     id: String,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -16,13 +16,7 @@ use super::oauth::{OAuthAuthenticator, ResourceMetadata};
 use super::{AuthError, Authenticator, Credentials, Principal};
 use crate::config::{AuthStrategy, SecurityConfig};
 use crate::protocol::{ErrorCode, ErrorObject};
-
-static ANONYMOUS: LazyLock<Arc<Principal>> = LazyLock::new(|| Arc::new(Principal::anonymous()));
-
-/// The anonymous principal of a server that authenticates nobody (shared, never allocated per request).
-pub(crate) fn anonymous() -> Arc<Principal> {
-    Arc::clone(&ANONYMOUS)
-}
+use crate::server::anonymous;
 
 /// Why a request was not let through.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,10 +14,11 @@ use std::sync::Arc;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 
 use self::jwks::Jwks;
-use super::principal::scopes_from_claims;
 use super::{AuthError, AuthMethod, Authenticator, BoxFuture, Credentials, Principal};
 use crate::config::JwtConfig;
 
@@ -139,6 +140,20 @@ pub(crate) fn principal(claims: Map<String, Value>, method: AuthMethod) -> Resul
     Ok(Principal { id, scopes, claims, method })
 }
 
+/// Scopes from a token's `scope` claim (space-separated, RFC 8693) or `scp` (an array, or a string).
+fn scopes_from_claims(claims: &Map<String, Value>) -> BTreeSet<String> {
+    let words = |s: &str| s.split_ascii_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let mut scopes = BTreeSet::new();
+    for key in ["scope", "scp"] {
+        match claims.get(key) {
+            Some(Value::String(s)) => scopes.extend(words(s)),
+            Some(Value::Array(items)) => scopes.extend(items.iter().filter_map(Value::as_str).map(str::to_owned)),
+            _ => {}
+        }
+    }
+    scopes
+}
+
 /// A PEM public key and the algorithm its type pins: RSA → RS256, EC → ES256, Ed25519 → EdDSA (or the
 /// configured algorithm, when it is of the key's family).
 fn public_key(pem: &[u8], pinned: Option<Algorithm>) -> Result<(DecodingKey, Algorithm), String> {
@@ -172,5 +187,21 @@ fn describe(kind: &ErrorKind) -> String {
         ErrorKind::MissingRequiredClaim(claim) => format!("the {claim} claim is missing or not of the right type"),
         ErrorKind::InvalidClaimFormat(claim) => format!("the {claim} claim is not of the right type"),
         _ => "the token is malformed".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn scopes_come_from_scope_or_scp() {
+        let claims = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(scopes_from_claims(&claims(json!({"scope": "a  b c"}))), ["a", "b", "c"].map(String::from).into());
+        assert_eq!(scopes_from_claims(&claims(json!({"scp": ["x", "y", 3]}))), ["x", "y"].map(String::from).into());
+        assert_eq!(scopes_from_claims(&claims(json!({"scp": "x y"}))), ["x", "y"].map(String::from).into());
+        assert!(scopes_from_claims(&claims(json!({"scope": 7}))).is_empty());
     }
 }

@@ -22,7 +22,6 @@ pub mod jwt;
 mod layer;
 pub mod oauth;
 mod outbound;
-mod principal;
 mod service;
 
 use std::borrow::Cow;
@@ -33,11 +32,11 @@ use std::pin::Pin;
 
 use axum::http::{HeaderMap, HeaderName, header};
 
-pub(crate) use gate::anonymous;
 pub use gate::{Gate, Rejection};
 pub use layer::AuthorizeLayer;
-pub use principal::{AuthMethod, Principal};
 pub use service::Authorize;
+
+pub use crate::server::{AuthMethod, Principal};
 
 use crate::server::TransportKind;
 
@@ -189,22 +188,6 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(data).into()
 }
 
-/// `sha256:<64 hex digits>` → the digest.
-pub(crate) fn parse_digest(text: &str) -> Result<[u8; 32], String> {
-    let hex = text
-        .strip_prefix("sha256:")
-        .ok_or_else(|| "the hash must look like sha256:<64 hex digits> (print one with --hash-key)".to_owned())?;
-    if hex.len() != 64 {
-        return Err(format!("a SHA-256 digest has 64 hex digits, this one has {}", hex.len()));
-    }
-    let mut digest = [0u8; 32];
-    for (i, byte) in digest.iter_mut().enumerate() {
-        *byte =
-            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| "the digest is not hexadecimal".to_owned())?;
-    }
-    Ok(digest)
-}
-
 /// `sha256:<hex>` of a key: what `security.keys` holds (`--hash-key` prints it).
 pub fn key_digest(key: &str) -> String {
     let mut out = String::with_capacity(71);
@@ -225,10 +208,10 @@ mod tests {
     fn digests_round_trip() {
         let d = key_digest("hunter2");
         assert_eq!(d, "sha256:f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7");
-        assert_eq!(parse_digest(&d).unwrap(), sha256(b"hunter2"));
-        assert!(parse_digest("md5:abc").is_err());
-        assert!(parse_digest("sha256:abc").is_err());
-        assert!(parse_digest(&format!("sha256:{}", "g".repeat(64))).is_err());
+        assert_eq!(crate::config::parse_digest(&d).unwrap(), sha256(b"hunter2"));
+        assert!(crate::config::parse_digest("md5:abc").is_err());
+        assert!(crate::config::parse_digest("sha256:abc").is_err());
+        assert!(crate::config::parse_digest(&format!("sha256:{}", "g".repeat(64))).is_err());
     }
 
     #[test]

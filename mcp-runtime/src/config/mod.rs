@@ -68,6 +68,7 @@ mod model;
 mod secret;
 
 pub use load::{Cli, ConfigError, ENV_PREFIX};
+pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuthStrategy, Config, HttpConfig, JwtConfig, LogConfig, LogFormat, OAuthConfig,
     SecurityConfig, ToolListing, ToolsConfig, TransportConfig, TransportKindConfig,

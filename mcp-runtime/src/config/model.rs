@@ -250,7 +250,7 @@ impl SecurityConfig {
         }
         if let ApiKeys::Inline(keys) = &self.keys {
             for key in keys {
-                crate::auth::parse_digest(&key.hash).map_err(|e| format!("security.keys `{}`: {e}", key.id))?;
+                parse_digest(&key.hash).map_err(|e| format!("security.keys `{}`: {e}", key.id))?;
             }
         }
         let jwt = &self.jwt;
@@ -317,6 +317,22 @@ impl SecurityConfig {
     pub fn authenticates(&self) -> bool {
         self.strategy != AuthStrategy::None
     }
+}
+
+/// `sha256:<64 hex digits>` → the digest.
+pub(crate) fn parse_digest(text: &str) -> Result<[u8; 32], String> {
+    let hex = text
+        .strip_prefix("sha256:")
+        .ok_or_else(|| "the hash must look like sha256:<64 hex digits> (print one with --hash-key)".to_owned())?;
+    if hex.len() != 64 {
+        return Err(format!("a SHA-256 digest has 64 hex digits, this one has {}", hex.len()));
+    }
+    let mut digest = [0u8; 32];
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte =
+            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| "the digest is not hexadecimal".to_owned())?;
+    }
+    Ok(digest)
 }
 
 /// Outbound URLs are `https`, or `http` to a loopback host (a local identity provider, tests).

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::input::InputExchange;
 use super::peer::{PeerError, PendingRequests};
-use crate::auth::Principal;
+use super::principal::Principal;
 use crate::protocol::{
     Implementation, LogLevel, Outgoing, OutgoingNotification, OutgoingRequest, ProgressToken, ProtocolVersion,
     RequestId,

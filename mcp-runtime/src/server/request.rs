@@ -12,8 +12,8 @@ use tower::util::BoxCloneSyncService;
 
 use super::context::{ClientInfo, Context, ContextParts, LogGate, Notifier};
 use super::input::InputExchange;
+use super::principal::Principal;
 use super::session::Session;
-use crate::auth::Principal;
 use crate::protocol::{ErrorObject, ProgressToken, ProtocolVersion, RequestId, meta};
 
 /// Which transport a request arrived on (for logs and records; no layer branches on it).

@@ -162,7 +162,7 @@ impl Session {
                 meta::CLIENT_CAPABILITIES
             )));
         };
-        let principal = crate::auth::anonymous();
+        let principal = super::principal::anonymous();
         Ok(McpRequest {
             id,
             method,

@@ -167,7 +167,7 @@ async fn authenticate(State(state): State<Arc<HttpState>>, mut request: Request,
             Err(rejection) => return reject(gate, &rejection),
         }
     } else {
-        crate::auth::anonymous()
+        crate::server::anonymous()
     };
     request.extensions_mut().insert(principal);
     next.run(request).await

@@ -1,7 +1,8 @@
-//! [`Principal`]: who is calling, established by an [`Authenticator`](super::Authenticator).
+//! [`Principal`]: who is calling, established by an [`Authenticator`](crate::auth::Authenticator).
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
 
@@ -17,7 +18,7 @@ pub enum AuthMethod {
     Jwt,
     /// An opaque OAuth access token, checked by RFC 7662 introspection.
     Introspection,
-    /// A user-supplied [`Authenticator`](super::Authenticator), named by it.
+    /// A user-supplied [`Authenticator`](crate::auth::Authenticator), named by it.
     Custom(&'static str),
 }
 
@@ -86,34 +87,16 @@ impl fmt::Debug for Principal {
     }
 }
 
-/// Scopes from a token's `scope` claim (space-separated, RFC 8693) or `scp` (an array, or a string).
-pub(crate) fn scopes_from_claims(claims: &Map<String, Value>) -> BTreeSet<String> {
-    let words = |s: &str| s.split_ascii_whitespace().map(str::to_owned).collect::<Vec<_>>();
-    let mut scopes = BTreeSet::new();
-    for key in ["scope", "scp"] {
-        match claims.get(key) {
-            Some(Value::String(s)) => scopes.extend(words(s)),
-            Some(Value::Array(items)) => scopes.extend(items.iter().filter_map(Value::as_str).map(str::to_owned)),
-            _ => {}
-        }
-    }
-    scopes
+static ANONYMOUS: LazyLock<Arc<Principal>> = LazyLock::new(|| Arc::new(Principal::anonymous()));
+
+/// The anonymous principal, shared (never allocated per request).
+pub(crate) fn anonymous() -> Arc<Principal> {
+    Arc::clone(&ANONYMOUS)
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-
-    #[test]
-    fn scopes_come_from_scope_or_scp() {
-        let claims = |v: Value| v.as_object().unwrap().clone();
-        assert_eq!(scopes_from_claims(&claims(json!({"scope": "a  b c"}))), ["a", "b", "c"].map(String::from).into());
-        assert_eq!(scopes_from_claims(&claims(json!({"scp": ["x", "y", 3]}))), ["x", "y"].map(String::from).into());
-        assert_eq!(scopes_from_claims(&claims(json!({"scp": "x y"}))), ["x", "y"].map(String::from).into());
-        assert!(scopes_from_claims(&claims(json!({"scope": 7}))).is_empty());
-    }
 
     #[test]
     fn missing_scopes_keep_the_required_order() {
