@@ -34,6 +34,7 @@ pub mod pipeline;
 pub mod prelude;
 pub mod protocol;
 pub mod server;
+pub mod throttle;
 pub mod transport;
 pub mod validate;
 

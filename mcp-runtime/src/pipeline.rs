@@ -9,11 +9,11 @@
 //!         └ authorize    per-tool scopes → −32011 / HTTP 403 insufficient_scope
 //!            └ user layers   (Server::layer; the last added runs first)
 //!               └ validate   arguments against the tool's compiled input schema
-//!                  └ throttle    (arrives with the rate-limiting issue)
+//!                  └ throttle    GCRA budgets (tool, caller, global) → −32012 / HTTP 429 + Retry-After
 //!                     └ execute + format   Router: timeout, panic isolation, revision-specific results
 //! ```
 //!
-//! The missing stages are not stubbed: nothing in this build throttles, audits or traces.
+//! The missing stages are not stubbed: nothing in this build audits or traces.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use tower::{Layer, Service, ServiceExt};
 use crate::auth::{AuthorizeLayer, Gate};
 use crate::config::{Config, ToolListing};
 use crate::server::{App, McpRequest, McpResponse, McpService, Router, Server, StartError};
+use crate::throttle::ThrottleLayer;
 use crate::validate::ValidateLayer;
 
 /// A checked server and its assembled corridor; what transports drive. Cheap to clone.
@@ -53,8 +54,13 @@ impl Pipeline {
         }
         let filter_tools = enforce && config.security.list_tools == ToolListing::Allowed;
         let validate = ValidateLayer::new(&app)?;
+        let throttle = ThrottleLayer::new(&app, &config.throttling, config.security.allow_inline_secrets)
+            .map_err(StartError::Throttling)?;
         let mut service = McpService::new(
-            tower::ServiceBuilder::new().layer(validate).service(Router::new(app.clone()).filter_tools(filter_tools)),
+            tower::ServiceBuilder::new()
+                .layer(validate)
+                .option_layer(throttle)
+                .service(Router::new(app.clone()).filter_tools(filter_tools)),
         );
         for layer in parts.layers {
             service = layer(service);

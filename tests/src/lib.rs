@@ -2,6 +2,8 @@
 //! stdio by hand (a child process, or in-process through the real stdio transport code), and locating the
 //! real peers `cargo xtask test` installs.
 
+pub mod gcra;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -303,6 +305,77 @@ pub fn modern_meta() -> Value {
 /// The text of a tool result's content blocks, joined.
 pub fn result_text(result: &Value) -> String {
     result["content"].as_array().into_iter().flatten().filter_map(|c| c["text"].as_str()).collect::<Vec<_>>().join("\n")
+}
+
+/// A real `redis-server` on a free loopback port, started for one test and killed when dropped. `cargo xtask
+/// test` says where the binary is (`MCP_TEST_REDIS_SERVER`, with `MCP_TEST_REDIS_LIBS` when it was unpacked
+/// from Debian's package).
+pub struct RedisServer {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    dead: bool,
+}
+
+impl RedisServer {
+    /// Starts one (no persistence) and waits until it accepts connections.
+    pub fn start() -> Self {
+        let program = std::env::var_os("MCP_TEST_REDIS_SERVER")
+            .filter(|p| !p.is_empty())
+            .expect("MCP_TEST_REDIS_SERVER names redis-server: run `cargo xtask test`");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut command = Command::new(program);
+        command
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(libs) = std::env::var_os("MCP_TEST_REDIS_LIBS").filter(|l| !l.is_empty()) {
+            command.env("LD_LIBRARY_PATH", libs);
+        }
+        let child = command.spawn().expect("redis-server starts");
+        let deadline = Instant::now() + TIMEOUT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, dead: false }
+    }
+
+    /// `redis://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused server (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Kills the server (a frozen one too).
+    pub fn kill(&mut self) {
+        if std::mem::replace(&mut self.dead, true) {
+            return;
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill {signal}");
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// The folder of the real peers (`tests/interop`), once `cargo xtask test` installed them.

@@ -43,6 +43,8 @@ fn root() -> PathBuf {
 /// What the peer-dependent tests need to find.
 struct Peers {
     node: PathBuf,
+    /// `redis-server`, and the folder of the libraries it needs when it was unpacked here.
+    redis: (PathBuf, Option<PathBuf>),
 }
 
 fn test(extra: &[String]) -> Result<()> {
@@ -56,6 +58,8 @@ fn test(extra: &[String]) -> Result<()> {
         .args(["test", "--workspace", "--", "--include-ignored"])
         .args(extra)
         .env("MCP_TEST_NODE", &peers.node)
+        .env("MCP_TEST_REDIS_SERVER", &peers.redis.0)
+        .env("MCP_TEST_REDIS_LIBS", peers.redis.1.as_deref().unwrap_or(Path::new("")))
         .current_dir(&root))?;
     conformance()?;
     eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
@@ -158,7 +162,46 @@ fn install_peers() -> Result<Peers> {
             .arg(&requirements))?;
         std::fs::write(venv.join(".xtask-installed"), b"")?;
     }
-    Ok(Peers { node })
+    let redis = install_redis(&root)?;
+    Ok(Peers { node, redis })
+}
+
+/// A real `redis-server` for the rate-limit tests: the machine's, or Debian's package (and the two libraries
+/// it needs beyond the base system) downloaded with `apt-get download` and unpacked into
+/// `target/peers/redis` — nothing is installed system-wide. The tests start their own servers on free
+/// loopback ports.
+fn install_redis(root: &Path) -> Result<(PathBuf, Option<PathBuf>)> {
+    if let Ok(system) = which("redis-server") {
+        return Ok((system, None));
+    }
+    let dir = root.join("target/peers/redis");
+    let unpacked = dir.join("root");
+    let server = unpacked.join("usr/bin/redis-server");
+    let libs = unpacked.join("usr/lib/x86_64-linux-gnu");
+    if dir.join(".xtask-installed").exists() && server.exists() {
+        return Ok((server, Some(libs)));
+    }
+    eprintln!("xtask: fetching redis-server (apt-get download redis-server redis-tools libjemalloc2 liblzf1)");
+    let debs = dir.join("debs");
+    std::fs::create_dir_all(&debs)?;
+    let packages = ["redis-server", "redis-tools", "libjemalloc2", "liblzf1"];
+    let download = || Command::new("apt-get").arg("download").args(packages).current_dir(&debs).status();
+    if !download().is_ok_and(|s| s.success()) {
+        // A fresh machine may have no package lists yet.
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        run(Command::new("apt-get").arg("download").args(packages).current_dir(&debs))?;
+    }
+    for deb in std::fs::read_dir(&debs)? {
+        let deb = deb?.path();
+        if deb.extension().is_some_and(|e| e == "deb") {
+            run(Command::new("dpkg").arg("-x").arg(&deb).arg(&unpacked))?;
+        }
+    }
+    if !server.exists() {
+        bail!("the redis packages did not provide {}", server.display());
+    }
+    std::fs::write(dir.join(".xtask-installed"), b"")?;
+    Ok((server, Some(libs)))
 }
 
 /// Whether `stamp` is missing or older than `source`.

@@ -130,7 +130,11 @@ impl Config {
             let value = env_value(value);
             let mut alone = Table::new();
             insert(&mut alone, &keys, value.clone());
-            if let Err(e) = Config::deserialize(alone) {
+            // Checked alone, so the error names the variable; a missing sibling field (`store.kind` without
+            // `store.url`) may come from another variable or the file, and is checked with them below.
+            if let Err(e) = Config::deserialize(alone)
+                && !e.message().starts_with("missing field")
+            {
                 return Err(ConfigError::Env { var: var.clone(), message: e.message().to_owned() });
             }
             insert(&mut table, &keys, value);
@@ -164,6 +168,8 @@ impl Config {
         if !self.transport.path.starts_with('/') {
             return Err(format!("transport.path {:?} must start with /", self.transport.path));
         }
+        crate::config::model::check_proxies(&self.http.trusted_proxies)?;
+        self.throttling.check()?;
         self.security.check()
     }
 

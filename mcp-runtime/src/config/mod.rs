@@ -30,6 +30,16 @@
 //! page_size = 100               # tools per tools/list page
 //! list_ttl = "300s"             # ttlMs of 2026-07-28 list results
 //!
+//! [throttling]                  # GCRA limits; a call refused earlier (auth, scopes, schema) spends none
+//! global = "1000/min"           # every caller together (unset: no limit)
+//! per_principal = "120/min"     # each caller (its address when unauthenticated)
+//! default_tool = "60/min"       # tools whose #[mcp_tool] sets no rate
+//! tools = { lookup_stock = "30/min", adjust_stock = { rate = "10/min", burst = 2, max_concurrent = 4 } }
+//! tool_scope = "principal"      # principal: each caller has its own budget per tool; global: one shared
+//! methods = ["tools/call"]      # also resources/read, prompts/get
+//! store = { kind = "memory" }   # or { kind = "redis", url = "${env:REDIS_URL}", on_error = "local", timeout = "100ms" }
+//! retain_interval = "60s"       # idle limiter state dropped this often
+//!
 //! [security]
 //! strategy = "none"             # none | api-key | jwt | oauth; a non-loopback bind needs one
 //! header = "Authorization"      # "Bearer <credential>"; another header holds the credential itself
@@ -68,9 +78,11 @@ mod model;
 mod secret;
 
 pub use load::{Cli, ConfigError, ENV_PREFIX};
+pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
 pub use model::{
-    ApiKeyEntry, ApiKeys, AuthStrategy, Config, HttpConfig, JwtConfig, LogConfig, LogFormat, OAuthConfig,
-    SecurityConfig, ToolListing, ToolsConfig, TransportConfig, TransportKindConfig,
+    ApiKeyEntry, ApiKeys, AuthStrategy, Config, HttpConfig, JwtConfig, LogConfig, LogFormat, OAuthConfig, OnRedisError,
+    SecurityConfig, StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TransportConfig,
+    TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

@@ -87,6 +87,8 @@ impl ErrorCode {
     /// mcp-runtime: too many requests (or failed authentications); `data.retryAfterMs` says when to retry
     /// (HTTP 429).
     pub const RATE_LIMITED: Self = Self(-32012);
+    /// mcp-runtime: the rate limiter's shared store cannot decide and `on_error = "closed"` (HTTP 503).
+    pub const THROTTLE_UNAVAILABLE: Self = Self(-32013);
     /// MCP 2026-07-28: the `Mcp-Method` / `Mcp-Name` headers disagree with the body.
     pub const HEADER_MISMATCH: Self = Self(-32020);
     /// MCP 2026-07-28: the request's protocol version is missing or not supported.

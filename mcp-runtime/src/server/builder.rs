@@ -109,6 +109,9 @@ pub enum StartError {
     /// The security configuration cannot be used (fail closed), or the stdio client's credential was refused.
     #[error("security: {0}")]
     Security(String),
+    /// The rate limits cannot be used.
+    #[error("throttling: {0}")]
+    Throttling(String),
 }
 
 /// A checked server, taken apart for the pipeline.

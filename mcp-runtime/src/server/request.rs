@@ -68,6 +68,8 @@ pub struct McpRequest {
     pub transport: TransportKind,
     /// Who is calling: anonymous until the transport has authenticated the request.
     pub principal: Arc<Principal>,
+    /// The client's network address, when the transport has one (behind trusted proxies: the forwarded one).
+    pub source: Option<std::net::IpAddr>,
     pub(crate) log: LogGate,
 }
 
@@ -134,6 +136,8 @@ pub enum Outcome {
     Unauthenticated,
     /// The caller lacks a scope the tool requires.
     Forbidden,
+    /// A rate limit or concurrency cap refused the call (or the limiter could not decide).
+    RateLimited,
 }
 
 impl Outcome {
@@ -150,6 +154,7 @@ impl Outcome {
             Self::ProtocolError => "protocol_error",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
+            Self::RateLimited => "rate_limited",
         }
     }
 }

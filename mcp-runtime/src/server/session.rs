@@ -175,6 +175,7 @@ impl Session {
             cancel,
             transport,
             principal,
+            source: None,
             log,
         })
     }

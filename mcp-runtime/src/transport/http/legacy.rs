@@ -13,9 +13,8 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::HttpState;
 use super::streamable::{accept_message, feed, read_json_message, rpc_error, sse_response};
-use crate::auth::Principal;
+use super::{Caller, HttpState};
 use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing};
 use crate::server::{Notifier, TransportKind};
 
@@ -34,11 +33,8 @@ impl Drop for EndSessionOnDrop {
     }
 }
 
-pub(super) async fn open(
-    State(state): State<Arc<HttpState>>,
-    Extension(principal): Extension<Arc<Principal>>,
-) -> Response {
-    let Some(session) = state.sessions.open(super::owner(&principal)) else {
+pub(super) async fn open(State(state): State<Arc<HttpState>>, Extension(caller): Extension<Caller>) -> Response {
+    let Some(session) = state.sessions.open(caller.owner()) else {
         let mut response = rpc_error(
             StatusCode::SERVICE_UNAVAILABLE,
             None,
@@ -71,7 +67,7 @@ pub(super) struct SessionQuery {
 
 pub(super) async fn message(
     State(state): State<Arc<HttpState>>,
-    Extension(principal): Extension<Arc<Principal>>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<SessionQuery>,
     headers: HeaderMap,
     body: Body,
@@ -80,7 +76,7 @@ pub(super) async fn message(
         Ok(message) => message,
         Err(response) => return response,
     };
-    let owner = super::owner(&principal);
+    let owner = caller.owner();
     let found =
         state.sessions.get(&query.session_id, owner.as_deref()).ok().and_then(|s| s.stream(0).map(|log| (s, log)));
     let Some((session, log)) = found else {
@@ -100,7 +96,7 @@ pub(super) async fn message(
     let (tx, mut rx) = mpsc::channel(64);
     let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client));
     let admitted = session.protocol.admit(request, notifier, token.clone(), TransportKind::Sse).map(|mut request| {
-        request.principal = principal;
+        caller.stamp(&mut request);
         request
     });
     let pipeline = state.pipeline.clone();

@@ -11,7 +11,7 @@ mod session;
 mod sse;
 mod streamable;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ use crate::auth::{AuthError, Credentials, Gate, Principal, Rejection};
 use crate::config::HttpConfig;
 use crate::pipeline::Pipeline;
 use crate::protocol::ErrorObject;
-use crate::server::{Server, StartError};
+use crate::server::{McpRequest, Server, StartError};
 
 /// What every handler of the HTTP transport shares.
 pub(crate) struct HttpState {
@@ -43,13 +43,22 @@ pub(crate) struct HttpState {
     sessions: Sessions,
     config: HttpConfig,
     max_body: usize,
+    trusted_proxies: Vec<(IpAddr, u8)>,
 }
 
 impl HttpState {
     fn new(pipeline: Pipeline) -> Self {
         let config = pipeline.config().http.clone();
         let max_body = pipeline.config().transport.max_message_bytes;
-        Self { sessions: Sessions::new(config.max_sessions, config.session_idle_timeout), pipeline, config, max_body }
+        // Checked when the configuration loaded.
+        let trusted_proxies = config.trusted_proxies.iter().filter_map(|p| crate::config::parse_cidr(p).ok()).collect();
+        Self {
+            sessions: Sessions::new(config.max_sessions, config.session_idle_timeout),
+            pipeline,
+            config,
+            max_body,
+            trusted_proxies,
+        }
     }
 }
 
@@ -112,9 +121,26 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
         .with_state(state)
 }
 
-/// The session owner a principal maps to: `None` when nobody is authenticated.
-fn owner(principal: &Principal) -> Option<String> {
-    (!principal.is_anonymous()).then(|| format!("{}:{}", principal.method.as_str(), principal.id))
+/// Who sent an HTTP request: the authenticated principal and the client's address. The `authenticate`
+/// middleware puts it in the request's extensions; handlers bind sessions to it and stamp it on requests.
+#[derive(Debug, Clone)]
+pub(super) struct Caller {
+    principal: Arc<Principal>,
+    source: Option<IpAddr>,
+}
+
+impl Caller {
+    /// The session owner: `None` when nobody is authenticated.
+    fn owner(&self) -> Option<String> {
+        let p = &self.principal;
+        (!p.is_anonymous()).then(|| format!("{}:{}", p.method.as_str(), p.id))
+    }
+
+    /// Gives an admitted request its principal and source.
+    fn stamp(&self, request: &mut McpRequest) {
+        request.principal = Arc::clone(&self.principal);
+        request.source = self.source;
+    }
 }
 
 /// Host and Origin checks, before anything else; CORS for the configured browser origins.
@@ -149,6 +175,8 @@ async fn guard(State(state): State<Arc<HttpState>>, request: Request, next: Next
 /// the principal rides in the request's extensions to the handlers, which bind sessions to it.
 async fn authenticate(State(state): State<Arc<HttpState>>, mut request: Request, next: Next) -> Response {
     let gate = state.pipeline.gate();
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let source = peer.map(|peer| client_address(peer, request.headers(), &state.trusted_proxies));
     let principal = if gate.enabled() {
         if request.uri().query().is_some_and(|q| carries_credentials(q, gate.header().as_str())) {
             let error = AuthError::Malformed(
@@ -157,7 +185,6 @@ async fn authenticate(State(state): State<Arc<HttpState>>, mut request: Request,
             );
             return reject(gate, &Rejection::Unauthenticated(error));
         }
-        let source = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let credentials = match Credentials::from_http(request.headers(), gate.header(), source) {
             Ok(credentials) => credentials,
             Err(error) => return reject(gate, &Rejection::Unauthenticated(error)),
@@ -169,8 +196,38 @@ async fn authenticate(State(state): State<Arc<HttpState>>, mut request: Request,
     } else {
         crate::server::anonymous()
     };
-    request.extensions_mut().insert(principal);
+    request.extensions_mut().insert(Caller { principal, source });
     next.run(request).await
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the last address of
+/// `X-Forwarded-For` that is not a trusted proxy (the first hop a trusted proxy vouches for).
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[(IpAddr, u8)]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|(net, len)| in_network(ip, *net, *len));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|h| h.trim().parse().ok()).collect();
+    hops.iter().rev().copied().find(|ip| !is_trusted(*ip)).or_else(|| hops.first().copied()).unwrap_or(peer)
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+    let (ip, net, bits) = match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => (u128::from(ip.to_bits()), u128::from(net.to_bits()), 32),
+        (IpAddr::V6(ip), IpAddr::V6(net)) => (ip.to_bits(), net.to_bits(), 128),
+        (IpAddr::V6(ip), IpAddr::V4(net)) => match ip.to_ipv4_mapped() {
+            Some(ip) => (u128::from(ip.to_bits()), u128::from(net.to_bits()), 32),
+            None => return false,
+        },
+        (IpAddr::V4(_), IpAddr::V6(_)) => return false,
+    };
+    let len = u32::from(len).min(bits);
+    if len == 0 {
+        return true;
+    }
+    let shift = bits - len;
+    (ip >> shift) == (net >> shift)
 }
 
 /// A refused request: 401 with the challenge, 400 (malformed), 429 or 503 with `Retry-After`.
@@ -364,6 +421,23 @@ mod tests {
             assert!(check_host(&host(bad), &hosts()).is_err(), "{bad}");
         }
         assert!(check_host(&HeaderMap::new(), &hosts()).is_err());
+    }
+
+    #[test]
+    fn the_client_address_comes_from_trusted_proxies_only() {
+        let trusted = vec![crate::config::parse_cidr("10.0.0.0/8").unwrap(), crate::config::parse_cidr("::1").unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9, 198.51.100.7, 10.1.2.3"));
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(client_address(ip("10.0.0.1"), &h, &trusted), ip("198.51.100.7"), "the last untrusted hop");
+        assert_eq!(
+            client_address(ip("192.0.2.1"), &h, &trusted),
+            ip("192.0.2.1"),
+            "an untrusted peer is believed only itself"
+        );
+        assert_eq!(client_address(ip("::1"), &HeaderMap::new(), &trusted), ip("::1"));
+        assert!(in_network(ip("::ffff:10.9.9.9"), ip("10.0.0.0"), 8));
+        assert!(!in_network(ip("11.0.0.1"), ip("10.0.0.0"), 8));
     }
 
     #[test]

@@ -15,11 +15,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::HttpState;
 use super::headers::{self, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
 use super::session::HttpSession;
 use super::sse::{EventId, EventLog};
-use crate::auth::Principal;
+use super::{Caller, HttpState};
 use crate::protocol::{
     Answer, ErrorCode, ErrorObject, Frame, Message, Outgoing, ProtocolVersion, Request, RequestId, meta,
 };
@@ -139,7 +138,7 @@ pub(super) async fn read_json_message(state: &HttpState, headers: &HeaderMap, bo
 
 pub(super) async fn post(
     State(state): State<Arc<HttpState>>,
-    Extension(principal): Extension<Arc<Principal>>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -155,7 +154,7 @@ pub(super) async fn post(
             return rpc_error(StatusCode::BAD_REQUEST, Some(request.id.clone()), error);
         }
         let Message::Request(request) = message else { unreachable!("matched above") };
-        return respond(&state, request, None, sse, principal).await;
+        return respond(&state, request, None, sse, caller).await;
     }
     let stateless_header = headers::text(&headers, PROTOCOL_VERSION)
         .ok()
@@ -166,16 +165,10 @@ pub(super) async fn post(
         // stream is the cancellation over HTTP.
         return StatusCode::ACCEPTED.into_response();
     }
-    handshake(&state, &headers, message, sse, principal).await
+    handshake(&state, &headers, message, sse, caller).await
 }
 
-async fn handshake(
-    state: &HttpState,
-    headers: &HeaderMap,
-    message: Message,
-    sse: bool,
-    principal: Arc<Principal>,
-) -> Response {
+async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse: bool, caller: Caller) -> Response {
     let id = match &message {
         Message::Request(r) => Some(r.id.clone()),
         _ => None,
@@ -187,7 +180,7 @@ async fn handshake(
         Err(e) => return rpc_error(StatusCode::BAD_REQUEST, id, e),
     }
     // A session belongs to the principal that opened it: another principal presenting its id gets 404.
-    let owner = super::owner(&principal);
+    let owner = caller.owner();
     let session_id = headers::text(headers, SESSION_ID).ok().flatten();
     match message {
         Message::Request(request) if request.method == "initialize" => {
@@ -205,7 +198,7 @@ async fn handshake(
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 return response;
             };
-            let mut response = respond(state, request, Some(Arc::clone(&session)), false, principal).await;
+            let mut response = respond(state, request, Some(Arc::clone(&session)), false, caller).await;
             if session.protocol.handshake().is_some() {
                 if let Ok(value) = HeaderValue::from_str(&session.id) {
                     response.headers_mut().insert(SESSION_ID, value);
@@ -217,7 +210,7 @@ async fn handshake(
         }
         Message::Request(request) => {
             with_session(state, session_id, owner.as_deref(), id, |session| {
-                respond(state, request, Some(session), sse, principal)
+                respond(state, request, Some(session), sse, caller)
             })
             .await
         }
@@ -285,7 +278,7 @@ async fn respond(
     request: Request,
     session: Option<Arc<HttpSession>>,
     sse: bool,
-    principal: Arc<Principal>,
+    caller: Caller,
 ) -> Response {
     let id = request.id.clone();
     let (tx, mut rx) = mpsc::channel(REQUEST_QUEUE);
@@ -313,7 +306,7 @@ async fn respond(
             return rpc_error(status, Some(id), error);
         }
     };
-    request.principal = principal;
+    caller.stamp(&mut request);
     let pipeline = state.pipeline.clone();
     let task_token = token.clone();
     let task_session = session.clone();
@@ -381,11 +374,21 @@ async fn respond(
     }
 }
 
-/// An answer as a JSON response: 200, or 403 with the `insufficient_scope` challenge, or 404 for an unknown
-/// 2026-07-28 method.
+/// An answer as a JSON response: 200; 403 with the `insufficient_scope` challenge; 429 or 503 with
+/// `Retry-After` (whole seconds, rounded up from `data.retryAfterMs`); 404 for an unknown 2026-07-28 method.
 fn answer_response(state: &HttpState, answer: Answer, stateless: bool) -> Response {
     let mut challenge = None;
+    let mut retry_after = None;
     let status = match &answer.body {
+        Err(e) if e.code == ErrorCode::RATE_LIMITED || e.code == ErrorCode::THROTTLE_UNAVAILABLE => {
+            let ms = e.data.as_ref().and_then(|d| d.get("retryAfterMs")).and_then(serde_json::Value::as_u64);
+            retry_after = Some(ms.unwrap_or(1000).div_ceil(1000).max(1));
+            if e.code == ErrorCode::RATE_LIMITED {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
         Err(e) if stateless && e.code == ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
         Err(e) if e.code == ErrorCode::FORBIDDEN => {
             let required: Vec<String> = e
@@ -402,6 +405,9 @@ fn answer_response(state: &HttpState, answer: Answer, stateless: bool) -> Respon
     let mut response = json_response(status, &Outgoing::Answer(answer));
     if let Some(challenge) = challenge {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
@@ -429,7 +435,7 @@ pub(super) fn sse_response(body: Body) -> Response {
 /// `Last-Event-ID`. 2026-07-28 has no GET (405).
 pub(super) async fn get(
     State(state): State<Arc<HttpState>>,
-    Extension(principal): Extension<Arc<Principal>>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
 ) -> Response {
     if is_stateless(&headers) {
@@ -446,7 +452,7 @@ pub(super) async fn get(
     let keep_alive = state.config.keep_alive;
     let capacity = state.config.replay_events;
     let resume = headers::text(&headers, LAST_EVENT_ID).ok().flatten().and_then(|v| EventId::parse(&v));
-    let owner = super::owner(&principal);
+    let owner = caller.owner();
     with_session(&state, session_id, owner.as_deref(), None, |session| async move {
         let (log, after) = match resume.and_then(|r| session.stream(r.stream).map(|log| (log, r.seq))) {
             Some((log, seq)) => (log, Some(seq)),
@@ -471,7 +477,7 @@ pub(super) async fn get(
 /// DELETE: ends the session. 2026-07-28 has no sessions (405).
 pub(super) async fn delete(
     State(state): State<Arc<HttpState>>,
-    Extension(principal): Extension<Arc<Principal>>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
 ) -> Response {
     if is_stateless(&headers) {
@@ -479,7 +485,7 @@ pub(super) async fn delete(
     }
     let session_id = headers::text(&headers, SESSION_ID).ok().flatten();
     let sessions = &state.sessions;
-    let owner = super::owner(&principal);
+    let owner = caller.owner();
     with_session(&state, session_id, owner.as_deref(), None, |session| async move {
         sessions.remove(&session.id);
         StatusCode::OK.into_response()

@@ -1,0 +1,101 @@
+//! [`Throttle`]: the service [`ThrottleLayer`](super::ThrottleLayer) wraps around execution.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::future::{BoxFuture, Either, Ready, ready};
+use serde_json::json;
+use tower::Service;
+
+use super::layer::Shared;
+use super::{Decision, Scope};
+use crate::protocol::{ErrorCode, ErrorObject};
+use crate::server::{McpRequest, McpResponse, Outcome};
+
+/// Spends the call's budgets, or refuses it with the time to wait.
+#[derive(Clone)]
+pub struct Throttle<S> {
+    pub(crate) inner: S,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl<S> std::fmt::Debug for Throttle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle").finish_non_exhaustive()
+    }
+}
+
+impl<S> Service<McpRequest> for Throttle<S>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = McpResponse;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<McpResponse, Infallible>>, BoxFuture<'static, Result<McpResponse, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: McpRequest) -> Self::Future {
+        let shared = &self.shared;
+        if !shared.plan.throttles(&request.method) {
+            return Either::Right(Box::pin(self.inner.call(request)));
+        }
+        let tool = request.tool_name();
+        let permit = match tool.and_then(|t| shared.concurrency.get(t)) {
+            None => None,
+            Some(semaphore) => match Arc::clone(semaphore).try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => return Either::Left(ready(Ok(refuse(Scope::Concurrency, Duration::from_secs(1))))),
+            },
+        };
+        let limits = shared.plan.limits(&caller(&request), tool);
+        // The service that was made ready answers this call; its clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(shared);
+        Either::Right(Box::pin(async move {
+            match shared.limiter.check(&limits).await {
+                Ok(Decision::Allow) => {
+                    let response = inner.call(request).await;
+                    drop(permit);
+                    response
+                }
+                Ok(Decision::Deny { scope, retry_after }) => {
+                    tracing::debug!(principal = %request.principal.id, method = %request.method, limit = scope.as_str(), ?retry_after, "rate limited");
+                    Ok(refuse(scope, retry_after))
+                }
+                Err(e) => {
+                    let mut error = ErrorObject::new(ErrorCode::THROTTLE_UNAVAILABLE, format!("{e}: retry later"));
+                    error.data = Some(json!({ "retryAfterMs": 1000 }));
+                    Ok(McpResponse::error(error, Outcome::RateLimited))
+                }
+            }
+        }))
+    }
+}
+
+/// Whose budget a request spends: the principal, or the client's address when nobody is authenticated.
+fn caller(request: &McpRequest) -> String {
+    match (request.principal.is_anonymous(), request.source) {
+        (false, _) => format!("{}:{}", request.principal.method.as_str(), request.principal.id),
+        (true, Some(ip)) => format!("ip:{ip}"),
+        (true, None) => "anonymous".to_owned(),
+    }
+}
+
+fn refuse(scope: Scope, retry_after: Duration) -> McpResponse {
+    // Whole milliseconds rounded up: never shorter than the true wait.
+    let ms = u64::try_from(retry_after.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+    let what = match scope {
+        Scope::Concurrency => "too many calls of this tool are running".to_owned(),
+        scope => format!("rate limit exceeded ({} budget)", scope.as_str()),
+    };
+    let mut error = ErrorObject::new(ErrorCode::RATE_LIMITED, format!("{what}: retry in {ms} ms"));
+    error.data = Some(json!({ "retryAfterMs": ms, "limit": scope.as_str() }));
+    McpResponse::error(error, Outcome::RateLimited)
+}
