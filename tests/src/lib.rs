@@ -347,6 +347,20 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// Sends one command and returns the raw reply (RESP), e.g. `["SCRIPT", "FLUSH"]`.
+    pub fn command(&self, args: &[&str]) -> String {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request += &format!("${}\r\n{arg}\r\n", arg.len());
+        }
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut reply = [0u8; 512];
+        let n = stream.read(&mut reply).unwrap();
+        String::from_utf8_lossy(&reply[..n]).into_owned()
+    }
+
     /// Freezes the server (SIGSTOP): connections stay open and nothing answers.
     pub fn pause(&self) {
         self.signal("-STOP");
