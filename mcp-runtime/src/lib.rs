@@ -28,6 +28,7 @@
 //! (with the `initialize` handshake) and the stateless 2026-07-28 (per-request `_meta`,
 //! `server/discover`). See `docs/ARCHITECTURE.md` in the repository for the corridor and the crates.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod pipeline;

@@ -5,7 +5,7 @@
 //!   │         authenticate: Pipeline::gate() turns credentials into a Principal (HTTP: every request,
 //!   │         before its session is looked up; stdio: the client's credential from the environment)
 //!   └ trace          (arrives with the observability issue)
-//!      └ audit       (arrives with the audit issue: one record per request, whatever ends it)
+//!      └ audit       one record per request, whatever ends it (a queue place taken before it runs)
 //!         └ authorize    per-tool scopes → −32011 / HTTP 403 insufficient_scope
 //!            └ user layers   (Server::layer; the last added runs first)
 //!               └ validate   arguments against the tool's compiled input schema
@@ -13,13 +13,15 @@
 //!                     └ execute + format   Router: timeout, panic isolation, revision-specific results
 //! ```
 //!
-//! The missing stages are not stubbed: nothing in this build audits or traces.
+//! Requests refused before the corridor are recorded by the transports (`Pipeline::auditor`). The trace
+//! stage is not stubbed: nothing in this build traces yet.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use tower::{Layer, Service, ServiceExt};
 
+use crate::audit::{AuditLayer, Auditor};
 use crate::auth::{AuthorizeLayer, Gate};
 use crate::config::{Config, ToolListing};
 use crate::server::{App, McpRequest, McpResponse, McpService, Router, Server, StartError};
@@ -33,6 +35,7 @@ pub struct Pipeline {
     service: McpService,
     config: Arc<Config>,
     gate: Arc<Gate>,
+    auditor: Arc<Auditor>,
 }
 
 impl Pipeline {
@@ -66,7 +69,12 @@ impl Pipeline {
             service = layer(service);
         }
         let service = McpService::new(AuthorizeLayer::new(&app, enforce).layer(service));
-        Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate) })
+        let auditor = Arc::new(
+            Auditor::new(&config.audit, config.transport.kind, config.security.allow_inline_secrets)
+                .map_err(StartError::Audit)?,
+        );
+        let service = McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service));
+        Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate), auditor })
     }
 
     /// The frozen server.
@@ -82,6 +90,17 @@ impl Pipeline {
     /// Authentication: what transports ask before they serve a request.
     pub fn gate(&self) -> &Gate {
         &self.gate
+    }
+
+    /// The audit trail: transports record the requests they refuse before the corridor here.
+    pub fn auditor(&self) -> &Auditor {
+        &self.auditor
+    }
+
+    /// Writes and syncs every audit record queued so far. Transports call it once in-flight requests
+    /// have finished, before the process exits.
+    pub async fn flush(&self) {
+        self.auditor.flush().await;
     }
 
     /// Runs one request through the corridor.

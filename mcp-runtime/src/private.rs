@@ -123,6 +123,18 @@ where
         println!("{name} {version}");
         return ExitCode::SUCCESS;
     }
+    if let Some(path) = &cli.verify_audit {
+        return match crate::audit::verify(path) {
+            Ok(count) => {
+                println!("{}: {count} records, the chain is intact", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
     if cli.hash_key {
         let mut key = String::new();
         if std::io::stdin().read_line(&mut key).is_err() || key.trim().is_empty() {

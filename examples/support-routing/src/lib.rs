@@ -31,6 +31,7 @@ pub struct CustomerProfile {
 pub async fn fetch_customer_profile(
     /// The customer: `CUST-` followed by eight digits.
     #[schema(pattern = r"^CUST-[0-9]{8}$")]
+    #[audit(clear)]
     customer_id: String,
     ctx: Context,
 ) -> Result<Json<CustomerProfile>, ToolError> {

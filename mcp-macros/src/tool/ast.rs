@@ -21,7 +21,7 @@ pub(crate) struct ToolFn {
 
 pub(crate) enum Param {
     /// An argument from the client: a property of the input schema.
-    Arg { ident: Ident, ty: Type, docs: Vec<Attribute>, schema: Box<SchemaAttrs> },
+    Arg { ident: Ident, ty: Type, docs: Vec<Attribute>, schema: Box<SchemaAttrs>, audit: Option<AuditMark> },
     /// `Context` or `State<T>`: injected, not in the schema.
     Inject { ty: Type, kind: Injected },
 }
@@ -50,17 +50,23 @@ impl ToolFn {
             };
             let attrs = std::mem::take(&mut pat_type.attrs);
             let (mut docs, mut schema) = (Vec::new(), Box::<SchemaAttrs>::default());
+            let mut audit: Option<AuditMark> = None;
             for attr in attrs {
                 if attr.path().is_ident("doc") {
                     docs.push(attr);
                 } else if attr.path().is_ident("schema") {
                     parse_schema_attr(cx, &attr, &mut schema);
+                } else if attr.path().is_ident("audit") {
+                    parse_audit_attr(cx, &attr, &mut audit);
                 } else {
                     pat_type.attrs.push(attr);
                 }
             }
             let ty = (*pat_type.ty).clone();
             if let Some(kind) = injected(&ty) {
+                if let Some(mark) = &audit {
+                    cx.error_at(mark.span, "an injected parameter is never recorded: remove its #[audit(...)]");
+                }
                 if !docs.is_empty() || schema.has_any() {
                     cx.error_spanned_by(
                         &pat_type.pat,
@@ -73,7 +79,7 @@ impl ToolFn {
             match &*pat_type.pat {
                 Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                     let ident = Ident::new(p.ident.to_string().trim_start_matches("r#"), p.ident.span());
-                    params.push(Param::Arg { ident, ty, docs, schema });
+                    params.push(Param::Arg { ident, ty, docs, schema, audit });
                 }
                 other => cx.error_spanned_by(
                     other,
@@ -107,5 +113,35 @@ impl SchemaAttrs {
     /// `min_length`/`min_items` (and the maxima) map to the same JSON Schema keywords by type.
     pub(crate) fn length_bounds(&self) -> (Option<&Expr>, Option<&Expr>) {
         (self.min_length.as_ref().or(self.min_items.as_ref()), self.max_length.as_ref().or(self.max_items.as_ref()))
+    }
+}
+
+/// `#[audit(redact)]` or `#[audit(clear)]` on an argument.
+#[derive(Clone, Copy)]
+pub(crate) struct AuditMark {
+    pub(crate) redact: bool,
+    pub(crate) span: Span,
+}
+
+fn parse_audit_attr(cx: &Ctxt, attr: &Attribute, mark: &mut Option<AuditMark>) {
+    let parsed = attr.parse_args_with(|input: syn::parse::ParseStream<'_>| {
+        let word: Ident = input.parse()?;
+        if !input.is_empty() {
+            return Err(input.error("expected only `redact` or `clear`"));
+        }
+        Ok(word)
+    });
+    match parsed {
+        Ok(word) if word == "redact" || word == "clear" => {
+            if mark.is_some() {
+                cx.error_spanned_by(attr, "an argument takes one #[audit(...)]");
+            }
+            *mark = Some(AuditMark { redact: word == "redact", span: word.span() });
+        }
+        Ok(word) => cx.error_spanned_by(
+            &word,
+            "#[audit(...)] takes `redact` (always hidden in audit records) or `clear` (always shown)",
+        ),
+        Err(e) => cx.syn_error(e),
     }
 }

@@ -20,7 +20,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
     // One `field` per argument: its schema, whether it is required, its description, the keywords of
     // `#[schema(...)]`. Spanned on the argument's type, so a type without `JsonSchema` is reported there.
     let fields = tool.params.iter().filter_map(|p| match p {
-        Param::Arg { ident, ty, docs, schema } => {
+        Param::Arg { ident, ty, docs, schema, .. } => {
             let name = ident.to_string();
             let required = !is_option(ty);
             let description = match &schema.description {
@@ -106,6 +106,16 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let scopes = tool.attrs.scopes.iter().flat_map(|(_, s)| s.iter());
+    let marked = |redact: bool| {
+        tool.params
+            .iter()
+            .filter_map(move |p| match p {
+                Param::Arg { ident, audit: Some(mark), .. } if mark.redact == redact => Some(ident.to_string()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (audit_redact, audit_clear) = (marked(true), marked(false));
     let hint = |flag: Option<proc_macro2::Span>| match flag {
         Some(_) => quote!(::core::option::Option::Some(true)),
         None => quote!(::core::option::Option::None),
@@ -172,6 +182,8 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
                     rate: #rate,
                     burst: #burst,
                     scopes: &[#(#scopes),*],
+                    audit_redact: &[#(#audit_redact),*],
+                    audit_clear: &[#(#audit_clear),*],
                     timeout: #timeout,
                     state: &[#(#state_types),*],
                     handler: __mcp_call,

@@ -39,6 +39,9 @@ pub struct Cli {
     /// Read an API key from stdin, print its `sha256:<hex>` digest for `security.keys`, and exit.
     #[arg(long)]
     pub hash_key: bool,
+    /// Check the hash chain of an audit file (`audit.hash_chain = true`), name the first broken line, and exit.
+    #[arg(long, value_name = "FILE")]
+    pub verify_audit: Option<PathBuf>,
     /// Print the server's name and version and exit.
     #[arg(long, short = 'V')]
     pub version: bool,
@@ -170,6 +173,7 @@ impl Config {
         }
         crate::config::model::check_proxies(&self.http.trusted_proxies)?;
         self.throttling.check()?;
+        self.audit.check(self.transport.kind)?;
         self.security.check()
     }
 

@@ -40,6 +40,19 @@
 //! store = { kind = "memory" }   # or { kind = "redis", url = "${env:REDIS_URL}", on_error = "local", timeout = "100ms" }
 //! retain_interval = "60s"       # idle limiter state dropped this often
 //!
+//! [audit]                       # one JSON record per request, whatever ended it
+//! destination = "auto"          # auto (stdout; stderr over stdio) | stdout | stderr | file:PATH | tracing | none
+//! redact_fields = ["password", "secret", "token", "api_key", "apikey", "authorization", "cookie"]
+//! redact_key = "${env:AUDIT_HMAC_KEY}"   # redacted values become hmac-sha256:<hex>; without it, removed
+//! arguments = "redacted"        # redacted | hash-only | none
+//! results = false
+//! queue = 10000                 # records waiting for the writer
+//! on_full = "block"             # block (block_timeout, then 503) | reject (503) | drop (counted)
+//! block_timeout = "1s"
+//! fsync = "interval"            # always | interval | never (file sink)
+//! max_file_bytes = 104857600    # rotation (file sink), keep_files = 5
+//! hash_chain = false            # prev_hash + hash on every record; --verify-audit FILE checks it
+//!
 //! [security]
 //! strategy = "none"             # none | api-key | jwt | oauth; a non-loopback bind needs one
 //! header = "Authorization"      # "Bearer <credential>"; another header holds the credential itself
@@ -81,8 +94,8 @@ pub use load::{Cli, ConfigError, ENV_PREFIX};
 pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
 pub use model::{
-    ApiKeyEntry, ApiKeys, AuthStrategy, Config, HttpConfig, JwtConfig, LogConfig, LogFormat, OAuthConfig, OnRedisError,
-    SecurityConfig, StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TransportConfig,
-    TransportKindConfig,
+    ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
+    JwtConfig, LogConfig, LogFormat, OAuthConfig, OnRedisError, SecurityConfig, StoreConfig, ThrottlingConfig,
+    ToolListing, ToolScope, ToolThrottle, ToolsConfig, TransportConfig, TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

@@ -21,6 +21,8 @@ pub struct Config {
     pub security: SecurityConfig,
     /// How often each caller and each tool may be called.
     pub throttling: ThrottlingConfig,
+    /// One structured record per request.
+    pub audit: AuditConfig,
     /// The server's own diagnostics on stderr.
     pub log: LogConfig,
 }
@@ -194,6 +196,122 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// `[audit]`: one JSON record per request, whatever ended it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// `auto` (stdout for network transports, stderr over stdio), `stdout`, `stderr`, `file:PATH`,
+    /// `tracing` (an event of target `mcp_audit` for your own subscriber) or `none`.
+    pub destination: String,
+    /// Argument (and result) fields replaced wherever they appear, matched case-insensitively.
+    pub redact_fields: Vec<String>,
+    /// The HMAC key redacted values are hashed with (by reference), so equal values can be joined without
+    /// being revealed. Without it redacted values are removed.
+    pub redact_key: Option<super::SecretRef>,
+    /// `redacted` (arguments with redacted fields replaced), `hash-only` (only `arguments_sha256`) or `none`.
+    pub arguments: AuditArguments,
+    /// Record tool results too (redacted the same way).
+    pub results: bool,
+    /// Records queued for the writer at most.
+    pub queue: usize,
+    /// When the queue is full: `block` (wait up to `block_timeout`, then refuse the request with 503),
+    /// `reject` (refuse at once) or `drop` (serve it unrecorded, counted and logged).
+    pub on_full: AuditOnFull,
+    /// How long `block` waits for room.
+    #[serde(with = "duration")]
+    pub block_timeout: Duration,
+    /// File sink: `always` (fsync every batch), `interval` (at most once a second) or `never`.
+    pub fsync: AuditFsync,
+    /// File sink: rotate past this size (`audit.log` → `audit.log.1` …).
+    pub max_file_bytes: u64,
+    /// File sink: rotated files kept.
+    pub keep_files: usize,
+    /// Chain records: each carries `prev_hash` and `hash = SHA-256(prev_hash || record)`; an edited or
+    /// removed line breaks the chain (`--verify-audit FILE`).
+    pub hash_chain: bool,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            destination: "auto".to_owned(),
+            redact_fields: ["password", "secret", "token", "api_key", "apikey", "authorization", "cookie"]
+                .map(str::to_owned)
+                .to_vec(),
+            redact_key: None,
+            arguments: AuditArguments::Redacted,
+            results: false,
+            queue: 10_000,
+            on_full: AuditOnFull::Block,
+            block_timeout: Duration::from_secs(1),
+            fsync: AuditFsync::Interval,
+            max_file_bytes: 100 * 1024 * 1024,
+            keep_files: 5,
+            hash_chain: false,
+        }
+    }
+}
+
+impl AuditConfig {
+    pub(crate) fn check(&self, transport: TransportKindConfig) -> Result<(), String> {
+        match self.destination.as_str() {
+            "auto" | "stderr" | "tracing" | "none" => {}
+            "stdout" if transport == TransportKindConfig::Stdio => {
+                return Err("audit.destination = \"stdout\" is impossible over stdio (stdout carries the \
+                            protocol): use stderr, file:PATH or tracing"
+                    .to_owned());
+            }
+            "stdout" => {}
+            other if other.strip_prefix("file:").is_some_and(|p| !p.is_empty()) => {}
+            other => {
+                return Err(format!(
+                    "audit.destination `{other}`: use auto, stdout, stderr, file:PATH, tracing or none"
+                ));
+            }
+        }
+        if self.queue == 0 {
+            return Err("audit.queue must be above zero".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// `audit.arguments`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditArguments {
+    /// The arguments, redacted.
+    Redacted,
+    /// Only their SHA-256.
+    HashOnly,
+    /// Nothing of them.
+    None,
+}
+
+/// `audit.on_full`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditOnFull {
+    /// Wait for room up to `block_timeout`, then refuse the request (503) before it runs.
+    Block,
+    /// Refuse the request (503) before it runs.
+    Reject,
+    /// Serve the request without a record; counted and logged.
+    Drop,
+}
+
+/// `audit.fsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditFsync {
+    /// After every write.
+    Always,
+    /// At most once a second.
+    Interval,
+    /// Never (the OS decides).
+    Never,
 }
 
 /// `[throttling]`: GCRA rate limits, checked after authentication, authorization and validation, so a refused

@@ -89,6 +89,8 @@ impl ErrorCode {
     pub const RATE_LIMITED: Self = Self(-32012);
     /// mcp-runtime: the rate limiter's shared store cannot decide and `on_error = "closed"` (HTTP 503).
     pub const THROTTLE_UNAVAILABLE: Self = Self(-32013);
+    /// mcp-runtime: the audit queue is full and `audit.on_full` refuses the request before it runs (HTTP 503).
+    pub const AUDIT_UNAVAILABLE: Self = Self(-32014);
     /// MCP 2026-07-28: the `Mcp-Method` / `Mcp-Name` headers disagree with the body.
     pub const HEADER_MISMATCH: Self = Self(-32020);
     /// MCP 2026-07-28: the request's protocol version is missing or not supported.

@@ -112,6 +112,9 @@ pub enum StartError {
     /// The rate limits cannot be used.
     #[error("throttling: {0}")]
     Throttling(String),
+    /// The audit trail cannot be written.
+    #[error("audit: {0}")]
+    Audit(String),
 }
 
 /// A checked server, taken apart for the pipeline.

@@ -36,6 +36,10 @@ pub struct ToolSpec {
     pub burst: Option<u32>,
     /// OAuth scopes a caller needs.
     pub scopes: &'static [&'static str],
+    /// Arguments always redacted in audit records (`#[audit(redact)]`).
+    pub audit_redact: &'static [&'static str],
+    /// Arguments never redacted in audit records, whatever their name (`#[audit(clear)]`).
+    pub audit_clear: &'static [&'static str],
     /// How long one call may run before it is answered as timed out.
     pub timeout: Option<Duration>,
     /// Application state the handler takes as `State<T>`; checked when the server starts.

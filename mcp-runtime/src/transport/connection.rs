@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::audit::{AuditReason, Refusal};
 use crate::auth::Credentials;
 use crate::pipeline::Pipeline;
 use crate::protocol::jsonrpc::decode;
@@ -164,7 +165,9 @@ impl Connection {
 
     /// Registers the request as in flight and returns the future that answers it (`None`: cancelled).
     fn prepare(&self, request: Request) -> impl Future<Output = Option<Answer>> + Send + 'static {
+        let started = Instant::now();
         let id = request.id.clone();
+        let method = request.method.clone();
         let token = CancellationToken::new();
         let duplicate = {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
@@ -184,16 +187,32 @@ impl Connection {
         let pipeline = self.pipeline.clone();
         let in_flight = Arc::clone(&self.in_flight);
         let credentials = self.credentials.clone();
+        let transport = self.transport;
         async move {
             let run = async {
-                let mut request = admitted?;
+                let mut request = admitted.map_err(|e| (e, AuditReason::InvalidRequest))?;
                 if let Some(credentials) = &credentials {
-                    request.principal = pipeline.gate().authenticate(credentials).await.map_err(|r| r.error())?;
+                    request.principal = pipeline
+                        .gate()
+                        .authenticate(credentials)
+                        .await
+                        .map_err(|r| (r.error(), AuditReason::Unauthenticated))?;
                 }
                 Ok(request)
             };
             let answer = match run.await {
-                Err(error) => Some(Answer { id: Some(id.clone()), body: Err(error) }),
+                Err((error, reason)) => {
+                    let refusal = Refusal {
+                        transport,
+                        started,
+                        source: None,
+                        principal: None,
+                        method: Some(&method),
+                        request_id: Some(&id),
+                    };
+                    pipeline.auditor().refused(refusal, reason).await;
+                    Some(Answer { id: Some(id.clone()), body: Err(error) })
+                }
                 Ok(request) => {
                     tokio::select! {
                         biased;
@@ -210,6 +229,15 @@ impl Connection {
     }
 
     async fn reject(&self, rejected: Rejected) {
+        let refusal = Refusal {
+            transport: self.transport,
+            started: Instant::now(),
+            source: None,
+            principal: None,
+            method: None,
+            request_id: rejected.id.as_ref(),
+        };
+        self.pipeline.auditor().refused(refusal, AuditReason::InvalidRequest).await;
         let answer = Answer { id: rejected.id, body: Err(rejected.error) };
         let _ = self.out.send(Outgoing::Answer(answer)).await;
     }

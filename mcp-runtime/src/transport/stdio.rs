@@ -91,6 +91,7 @@ where
     let grace = pipeline.config().transport.shutdown_grace;
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
     let writer = tokio::spawn(write_loop(rx, writer));
+    let flusher = pipeline.clone();
     let connection = Connection::new(pipeline, tx.clone(), TransportKind::Stdio, credentials);
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut line = Vec::new();
@@ -120,6 +121,7 @@ where
         }
     };
     connection.drain(grace).await;
+    flusher.flush().await; // every finished request's record is written before the process exits
     drop(tx);
     let written = writer.await.unwrap_or_else(|e| Err(io::Error::other(e)));
     read_result.and(written)

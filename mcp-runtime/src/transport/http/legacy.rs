@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::streamable::{accept_message, feed, read_json_message, rpc_error, sse_response};
 use super::{Caller, HttpState};
+use crate::audit::AuditReason;
 use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing};
 use crate::server::{Notifier, TransportKind};
 
@@ -87,11 +88,15 @@ pub(super) async fn message(
         accept_message(&session, message);
         return StatusCode::ACCEPTED.into_response();
     };
+    let started = std::time::Instant::now();
     let id = request.id.clone();
+    let method = request.method.clone();
     let Some(token) = session.start_request(&id) else {
         let error =
             ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight"));
-        return rpc_error(StatusCode::BAD_REQUEST, Some(id), error);
+        let response = rpc_error(StatusCode::BAD_REQUEST, Some(id.clone()), error);
+        return super::refused(&state, &caller, started, Some((&method, &id)), AuditReason::InvalidRequest, response)
+            .await;
     };
     let (tx, mut rx) = mpsc::channel(64);
     let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client));
@@ -99,6 +104,12 @@ pub(super) async fn message(
         caller.stamp(&mut request);
         request
     });
+    if admitted.is_err() {
+        // Answered on the stream, so the POST's 202 says nothing: record the refusal here.
+        let accepted = StatusCode::ACCEPTED.into_response();
+        let _ =
+            super::refused(&state, &caller, started, Some((&method, &id)), AuditReason::InvalidRequest, accepted).await;
+    }
     let pipeline = state.pipeline.clone();
     let pump_log = Arc::clone(&log);
     tokio::spawn(async move {

@@ -31,11 +31,12 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use self::session::Sessions;
+use crate::audit::{AuditReason, Refusal};
 use crate::auth::{AuthError, Credentials, Gate, Principal, Rejection};
 use crate::config::HttpConfig;
 use crate::pipeline::Pipeline;
 use crate::protocol::ErrorObject;
-use crate::server::{McpRequest, Server, StartError};
+use crate::server::{McpRequest, Server, StartError, TransportKind};
 
 /// What every handler of the HTTP transport shares.
 pub(crate) struct HttpState {
@@ -44,10 +45,12 @@ pub(crate) struct HttpState {
     config: HttpConfig,
     max_body: usize,
     trusted_proxies: Vec<(IpAddr, u8)>,
+    /// `Http` or `Sse`, for audit records.
+    transport: TransportKind,
 }
 
 impl HttpState {
-    fn new(pipeline: Pipeline) -> Self {
+    fn new(pipeline: Pipeline, flavor: Flavor) -> Self {
         let config = pipeline.config().http.clone();
         let max_body = pipeline.config().transport.max_message_bytes;
         // Checked when the configuration loaded.
@@ -58,6 +61,10 @@ impl HttpState {
             config,
             max_body,
             trusted_proxies,
+            transport: match flavor {
+                Flavor::Streamable => TransportKind::Http,
+                Flavor::LegacySse => TransportKind::Sse,
+            },
         }
     }
 }
@@ -74,7 +81,7 @@ impl Server {
     /// See [`StartError`].
     pub fn into_router(self) -> Result<Router, StartError> {
         let pipeline = Pipeline::build(self)?;
-        Ok(router(Arc::new(HttpState::new(pipeline)), Flavor::Streamable))
+        Ok(router(Arc::new(HttpState::new(pipeline, Flavor::Streamable)), Flavor::Streamable))
     }
 }
 
@@ -118,7 +125,68 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/readyz", get(|| async { axum::Json(serde_json::json!({"status": "ready"})) }))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), audit_edge))
         .with_state(state)
+}
+
+/// Marks a response whose request already has its audit record (the corridor, or a handler, wrote it).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Audited;
+
+/// Records a request a handler refused before the corridor, and marks the response as recorded.
+pub(super) async fn refused(
+    state: &HttpState,
+    caller: &Caller,
+    started: std::time::Instant,
+    call: Option<(&str, &crate::protocol::RequestId)>,
+    reason: AuditReason,
+    mut response: Response,
+) -> Response {
+    let refusal = Refusal {
+        transport: state.transport,
+        started,
+        source: caller.source,
+        principal: Some(&caller.principal),
+        method: call.map(|(m, _)| m),
+        request_id: call.map(|(_, id)| id),
+    };
+    state.pipeline.auditor().refused(refusal, reason).await;
+    response.extensions_mut().insert(Audited);
+    response
+}
+
+/// The record of every request to an MCP endpoint that got a refusal (4xx, 5xx) without one: the guard's
+/// 403, the authentication's 401/400/429/503, unreadable bodies, unknown sessions. Requests that reached the
+/// corridor, or whose handler recorded them, are marked [`Audited`]; 2xx answers without a mark are not
+/// requests (a notification's 202, a GET stream, a DELETE).
+async fn audit_edge(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let endpoint =
+        path == state.pipeline.config().transport.path || path == legacy::SSE_PATH || path == legacy::MESSAGES_PATH;
+    if !endpoint || request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    let started = std::time::Instant::now();
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let source = peer.map(|peer| client_address(peer, request.headers(), &state.trusted_proxies));
+    let response = next.run(request).await;
+    let status = response.status();
+    if response.extensions().get::<Audited>().is_some() || status.is_success() {
+        return response;
+    }
+    let reason = if response.headers().contains_key(header::WWW_AUTHENTICATE) || status == StatusCode::UNAUTHORIZED {
+        AuditReason::Unauthenticated
+    } else {
+        match status {
+            StatusCode::FORBIDDEN => AuditReason::Forbidden,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => AuditReason::RateLimited,
+            _ => AuditReason::InvalidRequest,
+        }
+    };
+    let refusal =
+        Refusal { transport: state.transport, started, source, principal: None, method: None, request_id: None };
+    state.pipeline.auditor().refused(refusal, reason).await;
+    response
 }
 
 /// Who sent an HTTP request: the authenticated principal and the client's address. The `authenticate`
@@ -345,7 +413,7 @@ pub async fn serve_on(
 ) -> Result<(), super::ServeError> {
     let local: SocketAddr = listener.local_addr()?;
     let grace = pipeline.config().transport.shutdown_grace;
-    let state = Arc::new(HttpState::new(pipeline));
+    let state = Arc::new(HttpState::new(pipeline, flavor));
     let config = state.config.clone();
     let app = router(Arc::clone(&state), flavor);
     let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
@@ -395,6 +463,7 @@ pub async fn serve_on(
     if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
         tracing::warn!("shutdown grace elapsed with connections still open");
     }
+    state.pipeline.flush().await; // every finished request's record is written before the process exits
     Ok(())
 }
 

@@ -13,6 +13,8 @@ use http_body_util::BodyExt;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+use crate::audit::AuditReason;
 use tokio_util::sync::CancellationToken;
 
 use super::headers::{self, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
@@ -280,15 +282,22 @@ async fn respond(
     sse: bool,
     caller: Caller,
 ) -> Response {
+    let started = std::time::Instant::now();
     let id = request.id.clone();
-    let (tx, mut rx) = mpsc::channel(REQUEST_QUEUE);
+    let method = request.method.clone();
+    // A request refused here is answered and recorded at once.
+    let refuse = |status: StatusCode, error: ErrorObject| {
+        let response = rpc_error(status, Some(id.clone()), error);
+        super::refused(state, &caller, started, Some((&method, &id)), AuditReason::InvalidRequest, response)
+    };
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
     let (token, notifier, protocol) = match &session {
         Some(s) => {
             let Some(token) = s.start_request(&id) else {
                 let error = ErrorObject::invalid_request(format_args!(
                     "request id {id} is already in use by a request in flight"
                 ));
-                return rpc_error(StatusCode::BAD_REQUEST, Some(id), error);
+                return refuse(StatusCode::BAD_REQUEST, error).await;
             };
             (token, Notifier::with_requests(tx.clone(), Arc::clone(&s.to_client)), s.protocol.clone())
         }
@@ -303,10 +312,28 @@ async fn respond(
                 s.end_request(&id);
             }
             let status = if stateless { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            return rpc_error(status, Some(id), error);
+            return refuse(status, error).await;
         }
     };
     caller.stamp(&mut request);
+    let mut response = run(state, request, session, sse, token, tx, rx, stateless, id).await;
+    response.extensions_mut().insert(super::Audited); // the corridor wrote its record
+    response
+}
+
+/// Runs an admitted request through the corridor and answers it.
+#[allow(clippy::too_many_arguments)] // one call site; the pieces are the request's plumbing
+async fn run(
+    state: &HttpState,
+    request: crate::server::McpRequest,
+    session: Option<Arc<HttpSession>>,
+    sse: bool,
+    token: CancellationToken,
+    tx: mpsc::Sender<Outgoing>,
+    mut rx: mpsc::Receiver<Outgoing>,
+    stateless: bool,
+    id: RequestId,
+) -> Response {
     let pipeline = state.pipeline.clone();
     let task_token = token.clone();
     let task_session = session.clone();
@@ -380,7 +407,11 @@ fn answer_response(state: &HttpState, answer: Answer, stateless: bool) -> Respon
     let mut challenge = None;
     let mut retry_after = None;
     let status = match &answer.body {
-        Err(e) if e.code == ErrorCode::RATE_LIMITED || e.code == ErrorCode::THROTTLE_UNAVAILABLE => {
+        Err(e)
+            if e.code == ErrorCode::RATE_LIMITED
+                || e.code == ErrorCode::THROTTLE_UNAVAILABLE
+                || e.code == ErrorCode::AUDIT_UNAVAILABLE =>
+        {
             let ms = e.data.as_ref().and_then(|d| d.get("retryAfterMs")).and_then(serde_json::Value::as_u64);
             retry_after = Some(ms.unwrap_or(1000).div_ceil(1000).max(1));
             if e.code == ErrorCode::RATE_LIMITED {

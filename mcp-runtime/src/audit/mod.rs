@@ -1,0 +1,210 @@
+//! The audit trail: exactly one [`AuditRecord`] per request, whatever ended it, on every transport.
+//!
+//! Requests that reach the corridor are recorded by [`AuditLayer`], its outermost stage: it takes a place in
+//! the queue *before* the request runs (so a full queue refuses a request rather than losing the record of
+//! one that ran), and writes the record when the answer is ready — or `cancelled` when the request's future
+//! is dropped. Requests refused before the corridor (bad credentials, a forbidden `Host`, an unreadable body,
+//! an unsupported revision) are recorded by the transport through [`Auditor::record`].
+//!
+//! Records are redacted ([`redact`](self) rules: `audit.redact_fields`, `#[audit(redact)]`,
+//! `#[audit(clear)]`), queued (bounded: `audit.queue`, with `audit.on_full` deciding what a full queue does)
+//! and written by one thread to stdout, stderr, a rotating file or `tracing`, optionally hash-chained
+//! ([`verify`]). At shutdown, after in-flight requests finished, [`Auditor::flush`] writes and syncs
+//! everything queued.
+
+mod layer;
+mod record;
+mod redact;
+mod service;
+mod sink;
+mod verify;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+pub use layer::AuditLayer;
+pub use record::{AuditClient, AuditDecision, AuditReason, AuditRecord, Refusal};
+pub use service::Audit;
+pub use verify::{VerifyError, verify};
+
+pub(crate) use redact::{Marks, Redactor};
+use sink::{Item, Writer};
+
+use crate::config::{AuditConfig, AuditOnFull, TransportKindConfig};
+use crate::server::Outcome;
+
+/// The queue and the policy for when it is full. Shared by the audit layer and the transports.
+pub struct Auditor {
+    tx: Option<mpsc::Sender<Item>>,
+    pub(crate) redactor: Redactor,
+    pub(crate) results: bool,
+    on_full: AuditOnFull,
+    block_timeout: Duration,
+    dropped: AtomicU64,
+}
+
+impl std::fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auditor")
+            .field("enabled", &self.tx.is_some())
+            .field("on_full", &self.on_full)
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A place in the queue, taken before a request runs; `None` inside when the record will not be kept.
+pub struct Slot(Option<mpsc::OwnedPermit<Item>>);
+
+impl Slot {
+    /// Writes the record into the place taken for it (never waits, never fails).
+    pub fn send(self, record: AuditRecord) {
+        if let Some(permit) = self.0 {
+            permit.send(Item::Record(Box::new(record)));
+        }
+    }
+}
+
+/// The audit queue is full and the policy refused the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the audit trail cannot keep up: retry later")]
+pub struct QueueFull;
+
+impl Auditor {
+    /// Starts the writer `[audit]` describes (`auto`: stdout, or stderr over stdio).
+    ///
+    /// # Errors
+    /// An unopenable file, an unresolvable redaction key.
+    pub fn new(config: &AuditConfig, transport: TransportKindConfig, allow_inline: bool) -> Result<Self, String> {
+        let destination = match (config.destination.as_str(), transport) {
+            ("auto", TransportKindConfig::Stdio) => "stderr",
+            ("auto", _) => "stdout",
+            (other, _) => other,
+        };
+        let tx = if destination == "none" {
+            None
+        } else {
+            let writer = Writer::open(destination, config)?;
+            let (tx, rx) = mpsc::channel(config.queue.max(1));
+            std::thread::Builder::new()
+                .name("mcp-audit".to_owned())
+                .spawn(move || writer.run(rx))
+                .map_err(|e| format!("cannot start the audit writer: {e}"))?;
+            Some(tx)
+        };
+        Ok(Self {
+            tx,
+            redactor: Redactor::new(config, allow_inline)?,
+            results: config.results,
+            on_full: config.on_full,
+            block_timeout: config.block_timeout,
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// Takes a place in the queue for a request about to run, per `audit.on_full`.
+    ///
+    /// # Errors
+    /// [`QueueFull`] under `block` (after `block_timeout`) and `reject`: the request must be refused.
+    pub async fn reserve(&self) -> Result<Slot, QueueFull> {
+        let Some(tx) = &self.tx else { return Ok(Slot(None)) };
+        match tx.clone().try_reserve_owned() {
+            Ok(permit) => return Ok(Slot(Some(permit))),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.count_drop(); // the writer is gone: still never a silent loss
+                return Ok(Slot(None));
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {}
+        }
+        match self.on_full {
+            AuditOnFull::Block => match tokio::time::timeout(self.block_timeout, tx.clone().reserve_owned()).await {
+                Ok(Ok(permit)) => Ok(Slot(Some(permit))),
+                Ok(Err(_)) => {
+                    self.count_drop();
+                    Ok(Slot(None))
+                }
+                Err(_) => {
+                    tracing::warn!(waited = ?self.block_timeout, "the audit queue stayed full: request refused");
+                    Err(QueueFull)
+                }
+            },
+            AuditOnFull::Reject => {
+                tracing::warn!("the audit queue is full: request refused");
+                Err(QueueFull)
+            }
+            AuditOnFull::Drop => {
+                self.count_drop();
+                Ok(Slot(None))
+            }
+        }
+    }
+
+    /// Records a request refused before the corridor ([`AuditRecord::refused`]).
+    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) {
+        if self.tx.is_some() {
+            self.record(AuditRecord::refused(refusal, reason)).await;
+        }
+    }
+
+    /// Records a request refused before the corridor. A full queue waits up to `block_timeout` under
+    /// `block`; otherwise (and after it) the record is dropped, counted and logged.
+    pub async fn record(&self, record: AuditRecord) {
+        let Some(tx) = &self.tx else { return };
+        let sent = match self.on_full {
+            AuditOnFull::Block => {
+                matches!(
+                    tokio::time::timeout(self.block_timeout, tx.send(Item::Record(Box::new(record)))).await,
+                    Ok(Ok(()))
+                )
+            }
+            _ => tx.try_send(Item::Record(Box::new(record))).is_ok(),
+        };
+        if !sent {
+            self.count_drop();
+        }
+    }
+
+    fn count_drop(&self) {
+        let total = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        // Logged, never silent; at most once per thousand to keep a flood from flooding the logs.
+        if total == 1 || total.is_multiple_of(1000) {
+            tracing::warn!(
+                dropped = total,
+                "audit record dropped: the queue is full (audit.on_full = \"drop\") or the writer is gone"
+            );
+        }
+    }
+
+    /// Records dropped so far (`audit.on_full = "drop"`, or edge rejections under a full queue).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Writes and syncs every record queued so far.
+    pub async fn flush(&self) {
+        let Some(tx) = &self.tx else { return };
+        let (done, written) = oneshot::channel();
+        if tx.send(Item::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+/// The reason a corridor outcome is recorded with.
+pub(crate) fn reason(outcome: Outcome) -> AuditReason {
+    match outcome {
+        Outcome::Ok => AuditReason::Ok,
+        Outcome::ToolError => AuditReason::ToolError,
+        Outcome::InvalidArguments => AuditReason::InvalidArguments,
+        Outcome::UnknownTool => AuditReason::UnknownTool,
+        Outcome::Timeout => AuditReason::Timeout,
+        Outcome::Panic => AuditReason::Panic,
+        Outcome::InputRequired => AuditReason::InputRequired,
+        Outcome::Unauthenticated => AuditReason::Unauthenticated,
+        Outcome::Forbidden => AuditReason::Forbidden,
+        Outcome::RateLimited => AuditReason::RateLimited,
+        Outcome::ProtocolError => AuditReason::InvalidRequest,
+    }
+}

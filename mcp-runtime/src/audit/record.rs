@@ -1,0 +1,198 @@
+//! [`AuditRecord`]: what one request leaves behind.
+
+use std::net::IpAddr;
+use std::time::{Instant, SystemTime};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::protocol::RequestId;
+use crate::server::{Principal, TransportKind};
+
+/// Whether the request was let through to its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditDecision {
+    /// It ran (whatever its result).
+    Allow,
+    /// A guard refused it before it ran.
+    Deny,
+}
+
+/// Why a request ended as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditReason {
+    /// Answered normally.
+    Ok,
+    /// No credentials, or refused ones.
+    Unauthenticated,
+    /// A missing scope, or a `Host`/`Origin` the server does not serve.
+    Forbidden,
+    /// Arguments that break the tool's schema.
+    InvalidArguments,
+    /// A tool that does not exist.
+    UnknownTool,
+    /// A rate limit, a concurrency cap, or a full audit queue.
+    RateLimited,
+    /// The tool returned an error.
+    ToolError,
+    /// The tool ran past its timeout.
+    Timeout,
+    /// The tool panicked.
+    Panic,
+    /// The client cancelled it (or hung up under 2026-07-28).
+    Cancelled,
+    /// Under 2026-07-28, the tool asked the client for input.
+    InputRequired,
+    /// Not a request the server can serve: malformed, an unknown method, an unsupported revision.
+    InvalidRequest,
+}
+
+impl AuditReason {
+    /// `allow` when the handler ran, `deny` when a guard stopped the request first.
+    pub fn decision(self) -> AuditDecision {
+        match self {
+            Self::Ok | Self::ToolError | Self::Timeout | Self::Panic | Self::Cancelled | Self::InputRequired => {
+                AuditDecision::Allow
+            }
+            _ => AuditDecision::Deny,
+        }
+    }
+}
+
+/// The client as the record names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditClient {
+    /// `clientInfo.name`.
+    pub name: String,
+    /// `clientInfo.version`.
+    pub version: String,
+}
+
+/// One request's record: a JSON line a SIEM can ingest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    /// When the request arrived (RFC 3339, UTC, microseconds).
+    pub ts: String,
+    /// The JSON-RPC id, when the request had one.
+    pub request_id: Option<Value>,
+    /// The trace the request belongs to (W3C, hex), when tracing is on.
+    pub trace_id: Option<String>,
+    /// The request's span, when tracing is on.
+    pub span_id: Option<String>,
+    /// The principal's id, or `anonymous`.
+    pub principal: String,
+    /// How it was authenticated (`api-key`, `jwt`, `introspection`, `anonymous`, a custom name).
+    pub auth_method: String,
+    /// `stdio`, `http`, `sse`.
+    pub transport: &'static str,
+    /// The revision it was served under, when admitted.
+    pub protocol_version: Option<&'static str>,
+    /// The client's address, when the transport has one.
+    pub source: Option<String>,
+    /// The method, when the request was read.
+    pub method: Option<String>,
+    /// The tool, for `tools/call`.
+    pub tool: Option<String>,
+    /// `allow` or `deny`.
+    pub decision: AuditDecision,
+    /// Why it ended.
+    pub reason: AuditReason,
+    /// From arrival to answer.
+    pub latency_us: u64,
+    /// The arguments, redacted (`audit.arguments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Value>,
+    /// SHA-256 of the arguments as received (before redaction), to match records without the values.
+    pub arguments_sha256: Option<String>,
+    /// The tool's result, redacted, when `audit.results` is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// The client's name and version, when it said.
+    pub client: Option<AuditClient>,
+}
+
+impl AuditRecord {
+    /// The record of a request refused before it entered the corridor (by a transport).
+    pub fn refused(refusal: Refusal<'_>, reason: AuditReason) -> Self {
+        Self {
+            ts: rfc3339(SystemTime::now() - refusal.started.elapsed()),
+            request_id: refusal.request_id.and_then(|id| serde_json::to_value(id).ok()),
+            trace_id: None,
+            span_id: None,
+            principal: refusal.principal.map_or_else(|| "anonymous".to_owned(), |p| p.id.clone()),
+            auth_method: refusal.principal.map_or("anonymous", |p| p.method.as_str()).to_owned(),
+            transport: refusal.transport.as_str(),
+            protocol_version: None,
+            source: refusal.source.map(|ip| ip.to_string()),
+            method: refusal.method.map(str::to_owned),
+            tool: None,
+            decision: reason.decision(),
+            reason,
+            latency_us: u64::try_from(refusal.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            arguments: None,
+            arguments_sha256: None,
+            result: None,
+            client: None,
+        }
+    }
+}
+
+/// What a transport knows of a request it refused.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    /// The transport.
+    pub transport: TransportKind,
+    /// When the request arrived.
+    pub started: Instant,
+    /// The client's address.
+    pub source: Option<IpAddr>,
+    /// Who it was, when authentication got that far.
+    pub principal: Option<&'a Principal>,
+    /// Its method, when the body was read.
+    pub method: Option<&'a str>,
+    /// Its id, when the body was read.
+    pub request_id: Option<&'a RequestId>,
+}
+
+/// `SystemTime` as RFC 3339 UTC with microseconds: `2026-11-30T09:44:47.123456Z`.
+pub(crate) fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_micros()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_micros(1_796_031_887_123_456);
+        assert_eq!(rfc3339(t), "2026-11-30T09:44:47.123456Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(&rfc3339(leap)[..10], "2000-02-29");
+    }
+}

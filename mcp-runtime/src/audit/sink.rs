@@ -1,0 +1,201 @@
+//! The writer: one thread that takes records off the queue and writes them as JSON lines, with the hash
+//! chain when it is on, to stdout, stderr, a rotating file, or `tracing`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::record::AuditRecord;
+use super::redact::hex;
+use crate::config::{AuditConfig, AuditFsync};
+
+/// What the queue carries.
+pub(crate) enum Item {
+    Record(Box<AuditRecord>),
+    /// Write and sync everything before, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The zero hash a chain starts from.
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+enum Target {
+    Stdout,
+    Stderr,
+    Tracing,
+    File(FileSink),
+}
+
+struct FileSink {
+    path: PathBuf,
+    file: File,
+    size: u64,
+    max: u64,
+    keep: usize,
+    fsync: AuditFsync,
+    synced: Instant,
+}
+
+pub(crate) struct Writer {
+    target: Target,
+    chain: Option<String>,
+}
+
+impl Writer {
+    /// Opens the sink (`destination` already resolved from `auto`).
+    pub(crate) fn open(destination: &str, config: &AuditConfig) -> Result<Self, String> {
+        let target = match destination {
+            "stdout" => Target::Stdout,
+            "stderr" => Target::Stderr,
+            "tracing" => Target::Tracing,
+            other => {
+                let path = PathBuf::from(other.strip_prefix("file:").unwrap_or(other));
+                let file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| format!("audit.destination: cannot open {}: {e}", path.display()))?;
+                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+                Target::File(FileSink {
+                    path,
+                    file,
+                    size,
+                    max: config.max_file_bytes.max(1),
+                    keep: config.keep_files,
+                    fsync: config.fsync,
+                    synced: Instant::now(),
+                })
+            }
+        };
+        let chain = config.hash_chain.then(|| match &target {
+            // A restarted server continues the file's chain.
+            Target::File(sink) => last_hash(&sink.path).unwrap_or_else(|| GENESIS.to_owned()),
+            _ => GENESIS.to_owned(),
+        });
+        Ok(Self { target, chain })
+    }
+
+    /// Runs until every sender is gone: batches what is queued, writes it, syncs per policy.
+    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Item>) {
+        let mut batch = Vec::with_capacity(64 * 1024);
+        let mut waiting = Vec::new();
+        while let Some(first) = rx.blocking_recv() {
+            let mut next = Some(first);
+            while let Some(item) = next {
+                match item {
+                    Item::Record(record) => self.encode(&record, &mut batch),
+                    Item::Flush(done) => waiting.push(done),
+                }
+                next = if batch.len() < 256 * 1024 { rx.try_recv().ok() } else { None };
+            }
+            if let Err(e) = self.write(&batch, !waiting.is_empty()) {
+                tracing::error!(error = %e, "audit records could not be written");
+            }
+            batch.clear();
+            for done in waiting.drain(..) {
+                let _ = done.send(());
+            }
+        }
+        let _ = self.write(&[], true);
+    }
+
+    fn encode(&mut self, record: &AuditRecord, out: &mut Vec<u8>) {
+        let Ok(line) = serde_json::to_string(record) else {
+            tracing::error!("an audit record could not be encoded");
+            return;
+        };
+        match &mut self.chain {
+            None => out.extend_from_slice(line.as_bytes()),
+            Some(prev) => {
+                let hash = chain_hash(prev, &line);
+                // `{...}` → `{...,"prev_hash":"…","hash":"…"}`: the verifier strips the suffix to rehash.
+                out.extend_from_slice(&line.as_bytes()[..line.len() - 1]);
+                out.extend_from_slice(format!(r#","prev_hash":"{prev}","hash":"{hash}"}}"#).as_bytes());
+                *prev = hash;
+            }
+        }
+        out.push(b'\n');
+    }
+
+    fn write(&mut self, batch: &[u8], sync: bool) -> io::Result<()> {
+        match &mut self.target {
+            Target::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(batch)?;
+                out.flush()
+            }
+            Target::Stderr => {
+                let mut out = io::stderr().lock();
+                out.write_all(batch)?;
+                out.flush()
+            }
+            Target::Tracing => {
+                for line in String::from_utf8_lossy(batch).lines() {
+                    tracing::info!(target: "mcp_audit", record = line);
+                }
+                Ok(())
+            }
+            Target::File(sink) => sink.write(batch, sync),
+        }
+    }
+}
+
+impl FileSink {
+    fn write(&mut self, batch: &[u8], force_sync: bool) -> io::Result<()> {
+        if !batch.is_empty() && self.size > 0 && self.size + batch.len() as u64 > self.max {
+            self.rotate()?;
+        }
+        self.file.write_all(batch)?;
+        self.size += batch.len() as u64;
+        let due = match self.fsync {
+            AuditFsync::Always => true,
+            AuditFsync::Interval => self.synced.elapsed() >= Duration::from_secs(1),
+            AuditFsync::Never => false,
+        };
+        if due || force_sync {
+            self.file.sync_data()?;
+            self.synced = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// `audit.log` → `audit.log.1`, `.1` → `.2` …, the oldest beyond `keep` deleted.
+    fn rotate(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        let name = |n: usize| {
+            let mut p = self.path.clone().into_os_string();
+            p.push(format!(".{n}"));
+            PathBuf::from(p)
+        };
+        if self.keep == 0 {
+            std::fs::remove_file(&self.path)?;
+        } else {
+            let _ = std::fs::remove_file(name(self.keep));
+            for n in (1..self.keep).rev() {
+                let _ = std::fs::rename(name(n), name(n + 1));
+            }
+            std::fs::rename(&self.path, name(1))?;
+        }
+        self.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.size = 0;
+        Ok(())
+    }
+}
+
+/// SHA-256 of the previous hash followed by the record's JSON, hex.
+pub(crate) fn chain_hash(prev: &str, record: &str) -> String {
+    let mut input = Vec::with_capacity(prev.len() + record.len());
+    input.extend_from_slice(prev.as_bytes());
+    input.extend_from_slice(record.as_bytes());
+    hex(&crate::auth::sha256(&input))
+}
+
+fn last_hash(path: &std::path::Path) -> Option<String> {
+    let file = File::open(path).ok()?;
+    let last = io::BufReader::new(file).lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).last()?;
+    let value: serde_json::Value = serde_json::from_str(&last).ok()?;
+    value.get("hash")?.as_str().map(str::to_owned)
+}

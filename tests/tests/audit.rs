@@ -1,0 +1,317 @@
+//! The audit trail: one record per request whatever ended it, redaction, the hash chain and its verifier,
+//! each full-queue policy against a stalled sink, and no lost record when SIGTERM arrives under load.
+
+#![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mcp_runtime::Pipeline;
+use mcp_runtime::config::{ApiKeyEntry, ApiKeys, AuditOnFull, AuthStrategy, Config, SecretRef, ToolThrottle};
+use mcp_runtime::prelude::*;
+use mcp_runtime::transport::http::{Flavor, serve_on};
+use mcp_tests::{NetworkServer, OPS_KEY, inventory_bin, modern_meta};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+const KEY: &str = "audit-test-key-7d1c";
+const READER_KEY: &str = "audit-reader-key-4e2a";
+
+/// Saves a contact.
+#[mcp_tool(scopes = ["contacts:write"])]
+async fn save_contact(email: String, phone: String, #[audit(clear)] city: String) -> String {
+    format!("saved {} and {} in {city}", email.len(), phone.len())
+}
+
+/// Always fails.
+#[mcp_tool]
+async fn broken() -> Result<String, ToolError> {
+    Err(ToolError::msg("the backend is down"))
+}
+
+/// Panics.
+#[mcp_tool]
+async fn explode() -> String {
+    panic!("boom")
+}
+
+/// Sleeps past its timeout.
+#[mcp_tool(timeout = "100ms")]
+async fn dawdle() -> String {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    "late".to_owned()
+}
+
+/// Once a minute.
+#[mcp_tool(rate = "1/min")]
+async fn rare() -> String {
+    "rare".to_owned()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcp-audit-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn config(audit_file: &Path) -> Config {
+    let mut config = Config::default();
+    config.security.strategy = AuthStrategy::ApiKey;
+    config.security.keys = ApiKeys::Inline(vec![
+        ApiKeyEntry {
+            id: "writer".into(),
+            hash: mcp_runtime::auth::key_digest(KEY),
+            scopes: vec!["contacts:write".into()],
+        },
+        ApiKeyEntry { id: "reader".into(), hash: mcp_runtime::auth::key_digest(READER_KEY), scopes: vec![] },
+    ]);
+    config.audit.destination = format!("file:{}", audit_file.display());
+    config.audit.redact_fields = vec!["email".into(), "PHONE".into()];
+    config.audit.hash_chain = true;
+    config
+}
+
+struct Running {
+    url: String,
+    stop: oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+async fn serve(server: Server) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let pipeline = Pipeline::build(server).expect("the server starts");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(async move {
+        serve_on(listener, pipeline, Flavor::Streamable, async move {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running { url: format!("http://{addr}/mcp"), stop, done }
+}
+
+impl Running {
+    /// Stops the server the way SIGTERM does: drain, then flush the audit trail.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.done.await.unwrap();
+    }
+}
+
+async fn call(c: &reqwest::Client, url: &str, key: Option<&str>, id: i64, tool: &str, arguments: Value) -> u16 {
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments, "_meta": modern_meta()}});
+    let mut r = c
+        .post(url)
+        .header("accept", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .json(&body);
+    if let Some(key) = key {
+        r = r.bearer_auth(key);
+    }
+    r.send().await.unwrap().status().as_u16()
+}
+
+fn records(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn every_request_leaves_one_record_with_its_reason() {
+    let dir = temp("mixed");
+    let file = dir.join("audit.log");
+    std::fs::write(dir.join("hmac"), "an-hmac-key-for-the-audit-test").unwrap();
+    let mut config = config(&file);
+    config.audit.redact_key = Some(SecretRef::File(dir.join("hmac")));
+    config.throttling.tools.insert("rare".into(), ToolThrottle::Rate("1/min".into()));
+    let server = Server::new("audited", "0")
+        .tool(save_contact::SPEC)
+        .tool(broken::SPEC)
+        .tool(explode::SPEC)
+        .tool(dawdle::SPEC)
+        .tool(rare::SPEC)
+        .config(config);
+    let s = serve(server).await;
+    let c = reqwest::Client::new();
+    let contact = json!({"email": "ada@example.com", "phone": "+1-555-0100", "city": "London"});
+    let cases: Vec<(Option<&str>, &str, Value, &str)> = vec![
+        (Some(KEY), "save_contact", contact.clone(), "ok"),
+        (None, "save_contact", contact.clone(), "unauthenticated"),
+        (Some("not-a-key"), "save_contact", contact.clone(), "unauthenticated"),
+        (Some(READER_KEY), "save_contact", contact.clone(), "forbidden"),
+        (Some(KEY), "save_contact", json!({"email": 7}), "invalid_arguments"),
+        (Some(KEY), "no_such_tool", json!({}), "unknown_tool"),
+        (Some(KEY), "rare", json!({}), "ok"),
+        (Some(KEY), "rare", json!({}), "rate_limited"),
+        (Some(KEY), "broken", json!({}), "tool_error"),
+        (Some(KEY), "explode", json!({}), "panic"),
+        (Some(KEY), "dawdle", json!({}), "timeout"),
+    ];
+    for (i, (key, tool, arguments, _)) in cases.iter().enumerate() {
+        call(&c, &s.url, *key, i as i64 + 1, tool, arguments.clone()).await;
+    }
+    s.stop().await;
+
+    let records = records(&file);
+    assert_eq!(records.len(), cases.len(), "one record per request: {records:#?}");
+    let by_id: BTreeMap<i64, &Value> = records.iter().filter_map(|r| Some((r["request_id"].as_i64()?, r))).collect();
+    for (i, (_, tool, _, reason)) in cases.iter().enumerate() {
+        let id = i as i64 + 1;
+        let record = by_id.get(&id).copied().or_else(|| {
+            // Refused at the HTTP edge: the body was never read, so there is no id; match by order.
+            records.iter().filter(|r| r["request_id"].is_null()).nth(usize::from(id == 3))
+        });
+        let record = record.unwrap_or_else(|| panic!("no record for case {id} ({tool})"));
+        assert_eq!(record["reason"], *reason, "case {id} ({tool}): {record}");
+        let decision = if matches!(*reason, "ok" | "tool_error" | "panic" | "timeout") { "allow" } else { "deny" };
+        assert_eq!(record["decision"], decision, "{record}");
+        for field in ["ts", "principal", "auth_method", "transport", "latency_us"] {
+            assert!(!record[field].is_null(), "{field} in {record}");
+        }
+    }
+    let ok = by_id[&1];
+    assert_eq!(
+        (ok["principal"].as_str(), ok["auth_method"].as_str(), ok["tool"].as_str()),
+        (Some("writer"), Some("api-key"), Some("save_contact"))
+    );
+    assert_eq!(ok["transport"], "http");
+    assert_eq!(ok["protocol_version"], "2026-07-28");
+    assert_eq!(ok["arguments"]["city"], "London", "#[audit(clear)] keeps it");
+    assert!(ok["arguments"]["email"].as_str().unwrap().starts_with("hmac-sha256:"));
+    assert_eq!(ok["arguments"]["email"], by_id[&4]["arguments"]["email"], "equal values join");
+    assert_eq!(ok["arguments_sha256"].as_str().map(str::len), Some(64));
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    for secret in ["ada@example.com", "+1-555-0100", KEY, READER_KEY, "not-a-key", "an-hmac-key"] {
+        assert!(!text.contains(secret), "{secret} is in the audit file");
+    }
+
+    // The chain verifies, and an edited line is named.
+    assert_eq!(mcp_runtime::audit::verify(&file).unwrap(), cases.len());
+    let edited = text.replacen("\"reason\":\"forbidden\"", "\"reason\":\"ok\"", 1);
+    let tampered = dir.join("tampered.log");
+    std::fs::write(&tampered, edited).unwrap();
+    let forbidden_line = text.lines().position(|l| l.contains("\"reason\":\"forbidden\"")).unwrap() + 1;
+    let error = mcp_runtime::audit::verify(&tampered).unwrap_err().to_string();
+    assert!(error.starts_with(&format!("line {forbidden_line}:")), "{error}");
+    let out = Command::new(inventory_bin()).arg("--verify-audit").arg(&tampered).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(&format!("line {forbidden_line}")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_stalled_sink_follows_each_full_policy() {
+    for policy in [AuditOnFull::Drop, AuditOnFull::Reject, AuditOnFull::Block] {
+        let dir = temp(&format!("{policy:?}"));
+        let fifo = dir.join("audit.fifo");
+        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        // A reader that never reads: the writer fills the pipe, then stalls.
+        let reader_path = fifo.clone();
+        let (opened, reader) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(reader_path).unwrap();
+            opened.send(file).unwrap();
+        });
+        let mut config = config(&fifo);
+        config.audit.hash_chain = false;
+        config.audit.queue = 4;
+        config.audit.on_full = policy;
+        config.audit.block_timeout = Duration::from_millis(200);
+        let s = serve(Server::new("stalled", "0").tool(broken::SPEC).config(config)).await;
+        let reader = reader.recv_timeout(Duration::from_secs(10)).unwrap();
+        let c = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for id in 0..400 {
+            statuses.push(call(&c, &s.url, Some(KEY), id, "broken", json!({})).await);
+        }
+        let refused = statuses.iter().filter(|s| **s == 503).count();
+        match policy {
+            AuditOnFull::Drop => assert_eq!(refused, 0, "drop serves every request"),
+            _ => assert!(refused > 0, "{policy:?}: a full queue refuses requests before they run"),
+        }
+        eprintln!("{policy:?}: {refused} of 400 refused with 503");
+        drop(reader);
+        s.stop().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn sigterm_under_load_loses_no_record_of_an_answered_request() {
+    let dir = temp("sigterm");
+    let file = dir.join("audit.log");
+    let destination = format!("file:{}", file.display());
+    let server =
+        NetworkServer::start_with(&inventory_bin(), "http", &[("MCP_AUDIT__DESTINATION", destination.as_str())]);
+    let url = format!("{}/mcp", server.base);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answered: HashSet<i64> = runtime.block_on(async {
+        let c = reqwest::Client::new();
+        let so_far = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        // 20 clients, each calling one after another: the load is on when SIGTERM arrives.
+        for client in 0..20i64 {
+            let (c, url, so_far) = (c.clone(), url.clone(), Arc::clone(&so_far));
+            tasks.push(tokio::spawn(async move {
+                let mut answered = Vec::new();
+                for n in 0..50i64 {
+                    let id = client * 1000 + n;
+                    let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+                        "name": "list_warehouses", "arguments": {}, "_meta": modern_meta()}});
+                    let sent = c
+                        .post(&url)
+                        .bearer_auth(OPS_KEY)
+                        .header("accept", "application/json")
+                        .header("mcp-protocol-version", "2026-07-28")
+                        .header("mcp-method", "tools/call")
+                        .header("mcp-name", "list_warehouses")
+                        .json(&body)
+                        .send()
+                        .await;
+                    let ok = match sent {
+                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                        _ => false,
+                    };
+                    if !ok {
+                        break; // the server is going or gone
+                    }
+                    answered.push(id);
+                    so_far.fetch_add(1, Ordering::SeqCst);
+                }
+                answered
+            }));
+        }
+        while so_far.load(Ordering::SeqCst) < 100 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let sent = Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let mut answered = HashSet::new();
+        for task in tasks {
+            answered.extend(task.await.unwrap());
+        }
+        answered
+    });
+    // Wait for the process to finish flushing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !server.logs().contains("draining") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(server); // waits for the exit (kill after SIGTERM is a no-op once it exited)
+    let recorded: HashSet<i64> = records(&file).iter().filter_map(|r| r["request_id"].as_i64()).collect();
+    eprintln!("{} answered before and during shutdown, {} recorded", answered.len(), recorded.len());
+    assert!(!answered.is_empty());
+    let missing: Vec<_> = answered.difference(&recorded).collect();
+    assert!(missing.is_empty(), "answered but unrecorded: {missing:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
