@@ -35,6 +35,7 @@ pub mod pipeline;
 pub mod prelude;
 pub mod protocol;
 pub mod server;
+pub mod telemetry;
 pub mod throttle;
 pub mod transport;
 pub mod validate;

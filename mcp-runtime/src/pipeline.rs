@@ -4,7 +4,7 @@
 //! transport ─ decode, admit (revision, per-request _meta), cancellation, concurrency limit
 //!   │         authenticate: Pipeline::gate() turns credentials into a Principal (HTTP: every request,
 //!   │         before its session is looked up; stdio: the client's credential from the environment)
-//!   └ trace          (arrives with the observability issue)
+//!   └ trace          the request's span (MCP semantic conventions; the client's traceparent when trusted)
 //!      └ audit       one record per request, whatever ends it (a queue place taken before it runs)
 //!         └ authorize    per-tool scopes → −32011 / HTTP 403 insufficient_scope
 //!            └ user layers   (Server::layer; the last added runs first)
@@ -13,8 +13,7 @@
 //!                     └ execute + format   Router: timeout, panic isolation, revision-specific results
 //! ```
 //!
-//! Requests refused before the corridor are recorded by the transports (`Pipeline::auditor`). The trace
-//! stage is not stubbed: nothing in this build traces yet.
+//! Requests refused before the corridor are recorded by the transports (`Pipeline::auditor`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,6 +24,7 @@ use crate::audit::{AuditLayer, Auditor};
 use crate::auth::{AuthorizeLayer, Gate};
 use crate::config::{Config, ToolListing};
 use crate::server::{App, McpRequest, McpResponse, McpService, Router, Server, StartError};
+use crate::telemetry::TraceLayer;
 use crate::throttle::ThrottleLayer;
 use crate::validate::ValidateLayer;
 
@@ -74,6 +74,7 @@ impl Pipeline {
                 .map_err(StartError::Audit)?,
         );
         let service = McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service));
+        let service = McpService::new(TraceLayer::new(config.tracing.trust_incoming).layer(service));
         Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate), auditor })
     }
 

@@ -9,7 +9,7 @@ use clap::Parser;
 
 pub use {linkme, schemars, serde, serde_json};
 
-use crate::config::{Cli, Config, LogConfig, LogFormat};
+use crate::config::{Cli, Config};
 pub use crate::protocol::{CallToolResult, ToolAnnotations};
 use crate::server::Server;
 pub use crate::server::{
@@ -18,6 +18,7 @@ pub use crate::server::{
     PromptInvocation, PromptSpec, Rate, ResourceFuture, ResourceInvocation, ResourceSpec, StateRequirement, ToolFuture,
     ToolInvocation, ToolSpec,
 };
+use crate::telemetry::Telemetry;
 
 /// Every `#[mcp_tool]` linked into the binary.
 #[linkme::distributed_slice]
@@ -151,7 +152,6 @@ where
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log);
     if cli.print_config {
         print!("{}", config.to_toml());
         return ExitCode::SUCCESS;
@@ -165,15 +165,22 @@ where
     };
     let print_manifest = cli.print_manifest;
     let outcome = runtime.block_on(async move {
-        let server = setup(Server::new(name, version).linked().config(config)).await.map_err(|e| e.to_string())?;
-        if print_manifest {
-            // What the server advertises needs no secret: the security configuration is not resolved.
-            let app = server.into_parts().map_err(|e| e.to_string())?.app;
-            let manifest = serde_json::to_string_pretty(&app.manifest()).map_err(|e| e.to_string())?;
-            println!("{manifest}");
-            return Ok(());
+        // Inside the runtime: the trace exporter runs on it.
+        let telemetry = Telemetry::init(&config.log, &config.tracing, name)?;
+        let served = async {
+            let server = setup(Server::new(name, version).linked().config(config)).await.map_err(|e| e.to_string())?;
+            if print_manifest {
+                // What the server advertises needs no secret: the security configuration is not resolved.
+                let app = server.into_parts().map_err(|e| e.to_string())?.app;
+                let manifest = serde_json::to_string_pretty(&app.manifest()).map_err(|e| e.to_string())?;
+                println!("{manifest}");
+                return Ok(());
+            }
+            server.serve().await.map_err(|e| e.to_string())
         }
-        server.serve().await.map_err(|e| e.to_string())
+        .await;
+        telemetry.shutdown(); // the last requests' spans are exported before the process ends
+        served
     });
     // tokio's stdin reader is a blocking thread that may sit in read(2): do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -185,19 +192,6 @@ where
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging(log: &LogConfig) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|e| {
-        eprintln!("warning: log.level `{}` is not a valid filter ({e}); using `info`", log.level);
-        EnvFilter::new("info")
-    });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match log.format {
-        LogFormat::Text => builder.with_ansi(false).try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }
 
 /// A type a tool takes as an argument from the client.

@@ -475,6 +475,21 @@ impl NetworkServer {
         self.child.id()
     }
 
+    /// Sends SIGTERM and waits for the process to exit (it drains, flushes its audit trail and exports its
+    /// last spans first).
+    pub fn terminate(&mut self) -> ExitStatus {
+        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The inventory example on `kind` (`http` or `sse`), asking for an API key (`Authorization: Bearer`,
     /// [`OPS_KEY`]) on every request.
     pub fn inventory(kind: &str) -> Self {

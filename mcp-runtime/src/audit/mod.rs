@@ -30,6 +30,7 @@ pub use service::Audit;
 pub use verify::{VerifyError, verify};
 
 pub(crate) use redact::{Marks, Redactor};
+pub(crate) use sink::Unfinished;
 use sink::{Item, Writer};
 
 use crate::config::{AuditConfig, AuditOnFull, TransportKindConfig};
@@ -38,7 +39,6 @@ use crate::server::Outcome;
 /// The queue and the policy for when it is full. Shared by the audit layer and the transports.
 pub struct Auditor {
     tx: Option<mpsc::Sender<Item>>,
-    pub(crate) redactor: Redactor,
     pub(crate) results: bool,
     on_full: AuditOnFull,
     block_timeout: Duration,
@@ -65,6 +65,13 @@ impl Slot {
             permit.send(Item::Record(Box::new(record)));
         }
     }
+
+    /// Hands a record to the writer to finish (time, redaction, hashes) and write.
+    pub(crate) fn send_unfinished(self, record: Unfinished) {
+        if let Some(permit) = self.0 {
+            permit.send(Item::Call(Box::new(record)));
+        }
+    }
 }
 
 /// The audit queue is full and the policy refused the request.
@@ -83,10 +90,11 @@ impl Auditor {
             ("auto", _) => "stdout",
             (other, _) => other,
         };
+        let redactor = std::sync::Arc::new(Redactor::new(config, allow_inline)?);
         let tx = if destination == "none" {
             None
         } else {
-            let writer = Writer::open(destination, config)?;
+            let writer = Writer::open(destination, config, std::sync::Arc::clone(&redactor))?;
             let (tx, rx) = mpsc::channel(config.queue.max(1));
             std::thread::Builder::new()
                 .name("mcp-audit".to_owned())
@@ -96,7 +104,6 @@ impl Auditor {
         };
         Ok(Self {
             tx,
-            redactor: Redactor::new(config, allow_inline)?,
             results: config.results,
             on_full: config.on_full,
             block_timeout: config.block_timeout,

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use tower::Service;
 
 use super::layer::AuditLayer;
-use super::record::{AuditClient, AuditReason, AuditRecord, rfc3339};
-use super::{Marks, Slot, reason};
+use super::record::{AuditClient, AuditReason, AuditRecord};
+use super::{Marks, Slot, Unfinished, reason};
 use crate::protocol::{ErrorCode, ErrorObject};
 use crate::server::{McpRequest, McpResponse, Outcome};
 
@@ -42,7 +42,7 @@ where
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
         let marks = request.tool_name().and_then(|t| self.layer.marks.get(t)).copied().unwrap_or_default();
-        let pending = Pending::begin(&request, &self.layer, marks);
+        let pending = Pending::begin(&request, marks);
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
@@ -57,37 +57,40 @@ where
             };
             let mut recording = Recording { slot: Some(slot), pending: Some(pending) };
             let response = inner.call(request).await?;
-            let result =
-                (layer.auditor.results && response.body.is_ok()).then(|| result_of(&response, &layer, marks)).flatten();
+            let result = (layer.auditor.results && response.body.is_ok()).then(|| result_of(&response)).flatten();
             recording.finish(reason(response.outcome), result);
             Ok(response)
         })
     }
 }
 
-/// What is known of a request when it starts.
+/// What is known of a request when it starts. Formatting, redaction and hashing wait for the writer thread.
 struct Pending {
     record: AuditRecord,
+    at: SystemTime,
     started: Instant,
+    arguments: Option<Value>,
+    marks: Marks,
 }
 
 impl Pending {
-    fn begin(request: &McpRequest, layer: &AuditLayer, marks: Marks) -> Self {
+    fn begin(request: &McpRequest, marks: Marks) -> Self {
         let arguments = match request.method.as_str() {
-            "tools/call" | "prompts/get" => request.params.get("arguments"),
+            "tools/call" | "prompts/get" => request.params.get("arguments").cloned(),
             _ => None,
         };
-        let (arguments, arguments_sha256) = layer.auditor.redactor.arguments(arguments, marks);
+        // The audit layer runs inside the request's span (TraceLayer enters it while calling inward).
+        let (trace_id, span_id) = crate::telemetry::ids(&tracing::Span::current()).unzip();
         let client = request
             .client
             .implementation
             .as_ref()
             .map(|i| AuditClient { name: i.name.clone(), version: i.version.clone() });
         let record = AuditRecord {
-            ts: rfc3339(SystemTime::now()),
+            ts: String::new(),
             request_id: serde_json::to_value(&request.id).ok(),
-            trace_id: None,
-            span_id: None,
+            trace_id,
+            span_id,
             principal: request.principal.id.clone(),
             auth_method: request.principal.method.as_str().to_owned(),
             transport: request.transport.as_str(),
@@ -98,20 +101,19 @@ impl Pending {
             decision: AuditReason::Ok.decision(),
             reason: AuditReason::Ok,
             latency_us: 0,
-            arguments,
-            arguments_sha256,
+            arguments: None,
+            arguments_sha256: None,
             result: None,
             client,
         };
-        Self { record, started: Instant::now() }
+        Self { record, at: SystemTime::now(), started: Instant::now(), arguments, marks }
     }
 
-    fn finish(mut self, reason: AuditReason, result: Option<Value>) -> AuditRecord {
+    fn finish(mut self, reason: AuditReason, result: Option<Value>) -> Unfinished {
         self.record.reason = reason;
         self.record.decision = reason.decision();
         self.record.latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.record.result = result;
-        self.record
+        Unfinished { record: self.record, at: self.at, arguments: self.arguments, result, marks: self.marks }
     }
 }
 
@@ -124,7 +126,7 @@ struct Recording {
 impl Recording {
     fn finish(&mut self, reason: AuditReason, result: Option<Value>) {
         if let (Some(slot), Some(pending)) = (self.slot.take(), self.pending.take()) {
-            slot.send(pending.finish(reason, result));
+            slot.send_unfinished(pending.finish(reason, result));
         }
     }
 }
@@ -135,9 +137,9 @@ impl Drop for Recording {
     }
 }
 
-/// The result's structured content (else its content), redacted like the arguments.
-fn result_of(response: &McpResponse, layer: &AuditLayer, marks: Marks) -> Option<Value> {
-    let body: Value = serde_json::from_str(response.body.as_ref().ok()?.get()).ok()?;
-    let shown = body.get("structuredContent").or_else(|| body.get("content")).unwrap_or(&body);
-    Some(layer.auditor.redactor.redact(shown, Marks { redact: marks.redact, clear: &[] }))
+/// The result's structured content (else its content); the writer redacts it like the arguments.
+fn result_of(response: &McpResponse) -> Option<Value> {
+    let mut body: Value = serde_json::from_str(response.body.as_ref().ok()?.get()).ok()?;
+    let key = if body.get("structuredContent").is_some() { "structuredContent" } else { "content" };
+    Some(body.get_mut(key).map(Value::take).unwrap_or(body))
 }

@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::record::AuditRecord;
-use super::redact::hex;
+use super::record::{AuditRecord, rfc3339};
+use super::redact::{Marks, Redactor, hex};
 use crate::config::{AuditConfig, AuditFsync};
 
 /// What the queue carries.
 pub(crate) enum Item {
     Record(Box<AuditRecord>),
+    /// A corridor request's record, finished here: the time formatted, the arguments (and result) redacted
+    /// and hashed — work kept off the request's path.
+    Call(Box<Unfinished>),
     /// Write and sync everything before, then answer.
     Flush(oneshot::Sender<()>),
 }
@@ -42,11 +45,35 @@ struct FileSink {
 pub(crate) struct Writer {
     target: Target,
     chain: Option<String>,
+    redactor: std::sync::Arc<Redactor>,
+}
+
+/// A record whose time, arguments and result are still raw.
+pub(crate) struct Unfinished {
+    pub(crate) record: AuditRecord,
+    pub(crate) at: std::time::SystemTime,
+    pub(crate) arguments: Option<serde_json::Value>,
+    pub(crate) result: Option<serde_json::Value>,
+    pub(crate) marks: Marks,
+}
+
+impl Unfinished {
+    fn finish(self, redactor: &Redactor) -> AuditRecord {
+        let mut record = self.record;
+        record.ts = rfc3339(self.at);
+        (record.arguments, record.arguments_sha256) = redactor.arguments(self.arguments.as_ref(), self.marks);
+        record.result = self.result.map(|r| redactor.redact(&r, Marks { redact: self.marks.redact, clear: &[] }));
+        record
+    }
 }
 
 impl Writer {
     /// Opens the sink (`destination` already resolved from `auto`).
-    pub(crate) fn open(destination: &str, config: &AuditConfig) -> Result<Self, String> {
+    pub(crate) fn open(
+        destination: &str,
+        config: &AuditConfig,
+        redactor: std::sync::Arc<Redactor>,
+    ) -> Result<Self, String> {
         let target = match destination {
             "stdout" => Target::Stdout,
             "stderr" => Target::Stderr,
@@ -75,7 +102,7 @@ impl Writer {
             Target::File(sink) => last_hash(&sink.path).unwrap_or_else(|| GENESIS.to_owned()),
             _ => GENESIS.to_owned(),
         });
-        Ok(Self { target, chain })
+        Ok(Self { target, chain, redactor })
     }
 
     /// Runs until every sender is gone: batches what is queued, writes it, syncs per policy.
@@ -87,6 +114,10 @@ impl Writer {
             while let Some(item) = next {
                 match item {
                     Item::Record(record) => self.encode(&record, &mut batch),
+                    Item::Call(call) => {
+                        let record = call.finish(&self.redactor);
+                        self.encode(&record, &mut batch);
+                    }
                     Item::Flush(done) => waiting.push(done),
                 }
                 next = if batch.len() < 256 * 1024 { rx.try_recv().ok() } else { None };

@@ -53,6 +53,14 @@
 //! max_file_bytes = 104857600    # rotation (file sink), keep_files = 5
 //! hash_chain = false            # prev_hash + hash on every record; --verify-audit FILE checks it
 //!
+//! [tracing]                     # OpenTelemetry
+//! exporter = "none"             # none | otlp
+//! protocol = "http"             # http (HTTP/protobuf, :4318) | grpc (:4317)
+//! endpoint = "http://127.0.0.1:4318"
+//! service_name = "inventory-gateway"   # default: the server's name
+//! trust_incoming = false        # continue the client's traceparent (header or params._meta)
+//! sample_ratio = 1.0
+//!
 //! [security]
 //! strategy = "none"             # none | api-key | jwt | oauth; a non-loopback bind needs one
 //! header = "Authorization"      # "Bearer <credential>"; another header holds the credential itself
@@ -95,7 +103,8 @@ pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
-    JwtConfig, LogConfig, LogFormat, OAuthConfig, OnRedisError, SecurityConfig, StoreConfig, ThrottlingConfig,
-    ToolListing, ToolScope, ToolThrottle, ToolsConfig, TransportConfig, TransportKindConfig,
+    JwtConfig, LogConfig, LogFormat, OAuthConfig, OnRedisError, OtlpProtocol, SecurityConfig, StoreConfig,
+    ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig, TransportConfig,
+    TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

@@ -23,6 +23,8 @@ pub struct Config {
     pub throttling: ThrottlingConfig,
     /// One structured record per request.
     pub audit: AuditConfig,
+    /// OpenTelemetry traces.
+    pub tracing: TracingConfig,
     /// The server's own diagnostics on stderr.
     pub log: LogConfig,
 }
@@ -196,6 +198,58 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// `[tracing]`: OpenTelemetry traces, exported over OTLP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracingConfig {
+    /// `none` or `otlp`.
+    pub exporter: TraceExporter,
+    /// `http` (OTLP over HTTP/protobuf, port 4318) or `grpc` (port 4317).
+    pub protocol: OtlpProtocol,
+    /// The collector; `/v1/traces` is appended for `http`. Default: `http://127.0.0.1:4318` (`:4317` for grpc).
+    pub endpoint: Option<String>,
+    /// `service.name` (default: the server's name).
+    pub service_name: Option<String>,
+    /// Continue the client's trace (W3C `traceparent` from the HTTP header or `params._meta`). Off: every
+    /// request starts a trace of its own, whatever the client claims.
+    pub trust_incoming: bool,
+    /// The share of new traces sampled (a continued trace follows its parent's decision).
+    pub sample_ratio: f64,
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        Self {
+            exporter: TraceExporter::None,
+            protocol: OtlpProtocol::Http,
+            endpoint: None,
+            service_name: None,
+            trust_incoming: false,
+            sample_ratio: 1.0,
+        }
+    }
+}
+
+/// `tracing.exporter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceExporter {
+    /// Spans stay in the process (a subscriber of your own may still read them).
+    None,
+    /// OTLP to a collector.
+    Otlp,
+}
+
+/// `tracing.protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpProtocol {
+    /// HTTP/protobuf.
+    Http,
+    /// gRPC.
+    Grpc,
 }
 
 /// `[audit]`: one JSON record per request, whatever ended it.

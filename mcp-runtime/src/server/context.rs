@@ -187,6 +187,17 @@ impl Context {
         self.inner.version
     }
 
+    /// Starts a task that belongs to this call's trace: its spans are children of the tool's span. (A plain
+    /// `tokio::spawn` starts a task outside any trace.)
+    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        use tracing::Instrument;
+        tokio::spawn(task.in_current_span())
+    }
+
     /// Who is calling: the authenticated principal (its id, scopes and claims), or the anonymous principal
     /// when the server authenticates nobody.
     pub fn principal(&self) -> &Principal {

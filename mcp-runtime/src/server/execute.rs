@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
+use tracing::Instrument;
 
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -120,7 +121,9 @@ impl App {
         let inputs = context.input_exchange();
         let parts = InvocationParts::new(context, self.state().clone());
         let invocation = ToolInvocation { tool: tool.spec.name, arguments, parts };
-        let run = guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation));
+        // The tool's own spans, and the tasks it starts with Context::spawn, are children of this one.
+        let span = tracing::info_span!("mcp.tool", gen_ai.tool.name = tool.spec.name);
+        let run = guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation)).instrument(span);
         let ran = match inputs {
             None => run.await,
             // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).

@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::future::{BoxFuture, Either, Ready, ready};
 use serde_json::json;
 use tower::Service;
+use tracing::Instrument;
 
 use super::layer::Shared;
 use super::{Decision, Scope};
@@ -59,7 +60,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(shared);
         Either::Right(Box::pin(async move {
-            match shared.limiter.check(&limits).await {
+            let checked = shared.limiter.check(&limits).instrument(tracing::info_span!("mcp.throttle")).await;
+            match checked {
                 Ok(Decision::Allow) => {
                     let response = inner.call(request).await;
                     drop(permit);

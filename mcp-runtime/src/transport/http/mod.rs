@@ -195,6 +195,8 @@ async fn audit_edge(State(state): State<Arc<HttpState>>, request: Request, next:
 pub(super) struct Caller {
     principal: Arc<Principal>,
     source: Option<IpAddr>,
+    /// W3C `traceparent` / `tracestate` headers, copied into `_meta` where the request has none.
+    trace: std::collections::HashMap<&'static str, String>,
 }
 
 impl Caller {
@@ -208,6 +210,9 @@ impl Caller {
     fn stamp(&self, request: &mut McpRequest) {
         request.principal = Arc::clone(&self.principal);
         request.source = self.source;
+        for (key, value) in &self.trace {
+            request.meta.entry(*key).or_insert_with(|| serde_json::Value::String(value.clone()));
+        }
     }
 }
 
@@ -264,7 +269,9 @@ async fn authenticate(State(state): State<Arc<HttpState>>, mut request: Request,
     } else {
         crate::server::anonymous()
     };
-    request.extensions_mut().insert(Caller { principal, source });
+    let trace =
+        crate::telemetry::w3c_headers(|k| request.headers().get(k).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    request.extensions_mut().insert(Caller { principal, source, trace });
     next.run(request).await
 }
 

@@ -1,0 +1,165 @@
+//! What corridor stages add to a call, each around a service that answers at once, against that service
+//! alone: the in-memory rate limiter (a call meeting three limits: the tool's per-caller budget, the
+//! caller's budget and the global one), and the audit + trace stages with a file sink and an OpenTelemetry
+//! exporter on. `cargo bench -p mcp-runtime --bench corridor`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use mcp_runtime::config::ThrottlingConfig;
+use mcp_runtime::protocol::{Request, RequestId};
+use mcp_runtime::server::{McpRequest, McpResponse, Notifier, Outcome, Session, ToolSpec, TransportKind};
+use mcp_runtime::throttle::{MemoryLimiter, Plan, ThrottleLayer};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tower::{Layer, ServiceExt, service_fn};
+
+/// Never limited in practice: a budget far above what the benchmark spends.
+#[mcp_runtime::mcp_tool(rate = "1000000000/s")]
+async fn fast() -> &'static str {
+    "fast"
+}
+
+fn request(caller: usize) -> McpRequest {
+    let params = json!({"name": "fast", "arguments": {}, "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}}});
+    let request = Request {
+        id: RequestId::Number(1.into()),
+        method: "tools/call".to_owned(),
+        params: params.as_object().unwrap().clone(),
+    };
+    let mut admitted = Session::new()
+        .admit(request, Notifier::discard(), CancellationToken::new(), TransportKind::InProcess)
+        .expect("admitted");
+    admitted.source = Some(std::net::IpAddr::from([10, 0, 0, (caller % 200) as u8]));
+    admitted
+}
+
+fn answer() -> McpResponse {
+    McpResponse { body: Ok(serde_json::value::to_raw_value(&json!({})).unwrap()), outcome: Outcome::Ok }
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let config = ThrottlingConfig {
+        per_principal: Some("1000000000/s".to_owned()),
+        global: Some("1000000000/s".to_owned()),
+        ..ThrottlingConfig::default()
+    };
+    let specs: [&ToolSpec; 1] = [fast::SPEC];
+    let plan = Plan::new(&config, specs).unwrap();
+    let limiter = Arc::new(MemoryLimiter::new(plan.quotas()));
+    let inner = service_fn(|_: McpRequest| async { Ok::<_, Infallible>(answer()) });
+    let throttled = ThrottleLayer::with_limiter(plan, limiter).layer(inner);
+
+    let mut group = c.benchmark_group("call");
+    group.measurement_time(Duration::from_secs(5));
+    let mut caller = 0usize;
+    group.bench_function("without the throttle layer", |b| {
+        b.iter_batched(
+            || {
+                caller += 1;
+                request(caller)
+            },
+            |req| runtime.block_on(inner.oneshot(req)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("with the throttle layer (memory, 3 limits)", |b| {
+        b.iter_batched(
+            || {
+                caller += 1;
+                request(caller)
+            },
+            |req| runtime.block_on(throttled.clone().oneshot(req)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+fn bench_audit_and_trace(c: &mut Criterion) {
+    use mcp_runtime::audit::{AuditLayer, Auditor};
+    use mcp_runtime::config::{Config, TransportKindConfig};
+    use mcp_runtime::telemetry::TraceLayer;
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    // The exporter on: a batch processor (its own thread) exporting to memory, drained between samples.
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_batch_exporter(exporter.clone()).build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
+        .with(tracing_subscriber::filter::LevelFilter::INFO);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let path = std::env::temp_dir().join(format!("mcp-bench-audit-{}.log", std::process::id()));
+    let mut config = Config::default();
+    config.audit.destination = format!("file:{}", path.display());
+    config.audit.fsync = mcp_runtime::config::AuditFsync::Interval;
+    let pipeline = runtime.block_on(async {
+        mcp_runtime::Pipeline::build(mcp_runtime::Server::new("bench", "0").tool(fast::SPEC).config(config.clone()))
+    });
+    let pipeline = pipeline.unwrap();
+    let auditor =
+        Arc::new(runtime.block_on(async { Auditor::new(&config.audit, TransportKindConfig::Http, false) }).unwrap());
+    let inner = service_fn(|_: McpRequest| async { Ok::<_, Infallible>(answer()) });
+    let stages = TraceLayer::new(true).layer(AuditLayer::new(pipeline.app(), Arc::clone(&auditor)).layer(inner));
+    let audit_only = AuditLayer::new(pipeline.app(), auditor).layer(inner);
+    let trace_only = TraceLayer::new(true).layer(inner);
+
+    let mut group = c.benchmark_group("observed call");
+    group.measurement_time(Duration::from_secs(5));
+    let mut caller = 0usize;
+    group.bench_function("without the audit and trace stages", |b| {
+        b.iter_batched(
+            || {
+                caller += 1;
+                request(caller)
+            },
+            |req| runtime.block_on(inner.oneshot(req)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("with the audit stage alone (file sink)", |b| {
+        b.iter_batched(
+            || {
+                caller += 1;
+                request(caller)
+            },
+            |req| runtime.block_on(audit_only.clone().oneshot(req)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("with the trace stage alone (OTel exporter on)", |b| {
+        b.iter_batched(
+            || {
+                caller += 1;
+                request(caller)
+            },
+            |req| runtime.block_on(trace_only.clone().oneshot(req)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("with the audit and trace stages (file sink, OTel exporter on)", |b| {
+        b.iter_batched(
+            || {
+                caller += 1;
+                request(caller)
+            },
+            |req| runtime.block_on(stages.clone().oneshot(req)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+    let _ = provider.shutdown();
+    exporter.reset();
+    let _ = std::fs::remove_file(&path);
+}
+
+criterion_group!(benches, bench, bench_audit_and_trace);
+criterion_main!(benches);

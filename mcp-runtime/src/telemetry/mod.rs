@@ -1,0 +1,145 @@
+//! Logs and traces: the `tracing` subscriber every `#[mcp_server]` binary installs, OpenTelemetry export over
+//! OTLP (HTTP/protobuf or gRPC), W3C trace-context propagation, and [`TraceLayer`], the corridor's first stage.
+//!
+//! Each request gets a span named after the MCP semantic conventions (`tools/call lookup_stock`, kind
+//! server) with `mcp.method.name`, `mcp.protocol.version`, `jsonrpc.request.id`, `gen_ai.tool.name`,
+//! `client.address`, and `error.type` with an error status when it
+//! failed; the corridor's stages (`mcp.authorize`, `mcp.validate`, `mcp.throttle`) and the tool (`mcp.tool`)
+//! are its children, and so are the tool's own spans and the tasks it starts with `Context::spawn`. With
+//! `tracing.trust_incoming`, the span continues the client's trace (`traceparent` from the HTTP header or
+//! `params._meta`); otherwise every request starts its own. The audit record carries the trace and span ids.
+
+mod layer;
+mod service;
+
+use std::collections::HashMap;
+
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use serde_json::{Map, Value};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+pub use layer::TraceLayer;
+pub use service::Trace;
+
+use crate::config::{LogConfig, LogFormat, OtlpProtocol, TraceExporter, TracingConfig};
+
+/// What `#[mcp_server]` set up: shut it down last, so the spans of the final requests are exported.
+#[derive(Debug)]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Installs the global subscriber: logs on stderr (`[log]`), and spans exported over OTLP when
+    /// `tracing.exporter = "otlp"` (call it inside a Tokio runtime then: the exporter runs on it).
+    ///
+    /// # Errors
+    /// An exporter that cannot be built (a malformed endpoint).
+    pub fn init(log: &LogConfig, tracing: &TracingConfig, server_name: &str) -> Result<Self, String> {
+        use tracing_subscriber::EnvFilter;
+        let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|e| {
+            eprintln!("warning: log.level `{}` is not a valid filter ({e}); using `info`", log.level);
+            EnvFilter::new("info")
+        });
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
+        let fmt = match log.format {
+            LogFormat::Text => fmt.boxed(),
+            LogFormat::Json => fmt.json().boxed(),
+        }
+        .with_filter(filter);
+        let provider = match tracing.exporter {
+            TraceExporter::None => None,
+            TraceExporter::Otlp => Some(provider(tracing, server_name)?),
+        };
+        // Spans are exported at info and above whatever the log level: a quiet log must not blind the traces.
+        let otel = provider.as_ref().map(|p| {
+            tracing_opentelemetry::layer()
+                .with_tracer(p.tracer("mcp-runtime"))
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+        });
+        let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
+        Ok(Self { provider })
+    }
+
+    /// Exports what is left and stops the exporter.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.provider
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("warning: the trace exporter did not shut down cleanly: {e}");
+        }
+    }
+}
+
+fn provider(config: &TracingConfig, server_name: &str) -> Result<SdkTracerProvider, String> {
+    let exporter = match config.protocol {
+        OtlpProtocol::Http => {
+            let base = config.endpoint.as_deref().unwrap_or("http://127.0.0.1:4318").trim_end_matches('/');
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_endpoint(format!("{base}/v1/traces"))
+                .build()
+        }
+        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(config.endpoint.as_deref().unwrap_or("http://127.0.0.1:4317"))
+            .build(),
+    }
+    .map_err(|e| format!("tracing: cannot build the OTLP exporter: {e}"))?;
+    let processor = opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor::builder(
+        exporter,
+        opentelemetry_sdk::runtime::Tokio,
+    )
+    .build();
+    let name = config.service_name.clone().unwrap_or_else(|| server_name.to_owned());
+    Ok(SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(config.sample_ratio.clamp(0.0, 1.0)))))
+        .with_resource(opentelemetry_sdk::Resource::builder().with_service_name(name).build())
+        .build())
+}
+
+/// `params._meta` (or HTTP headers copied into it) as a propagation carrier.
+struct Meta<'a>(&'a Map<String, Value>);
+
+impl Extractor for Meta<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(Value::as_str)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// Makes `span` continue the trace named by `traceparent` (and `tracestate`) in `meta`, when there is one.
+pub(crate) fn continue_trace(span: &tracing::Span, meta: &Map<String, Value>) {
+    if !meta.contains_key("traceparent") {
+        return;
+    }
+    let cx = TraceContextPropagator::new().extract(&Meta(meta));
+    if cx.span().span_context().is_valid() {
+        let _ = span.set_parent(cx);
+    }
+}
+
+/// The W3C trace and span ids of a span, when it is exported.
+pub(crate) fn ids(span: &tracing::Span) -> Option<(String, String)> {
+    let cx = span.context();
+    let span_ref = cx.span();
+    let sc = span_ref.span_context();
+    sc.is_valid().then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+/// W3C headers from a map of HTTP header values (lower-case names), for copying into `_meta`.
+pub(crate) fn w3c_headers(get: impl Fn(&str) -> Option<String>) -> HashMap<&'static str, String> {
+    ["traceparent", "tracestate"].into_iter().filter_map(|k| get(k).map(|v| (k, v))).collect()
+}
