@@ -42,6 +42,28 @@ fn answer() -> McpResponse {
     McpResponse { body: Ok(serde_json::value::to_raw_value(&json!({})).unwrap()), outcome: Outcome::Ok }
 }
 
+/// Times `service` answering one call at a time, each from one of 200 client addresses.
+fn stage<S>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+    service: &S,
+) where
+    S: tower::Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone,
+{
+    let mut caller = 0usize;
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || {
+                caller += 1;
+                request(caller)
+            },
+            |req| runtime.block_on(service.clone().oneshot(req)).unwrap(),
+            criterion::BatchSize::SmallInput,
+        );
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let config = ThrottlingConfig {
@@ -57,27 +79,8 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("call");
     group.measurement_time(Duration::from_secs(5));
-    let mut caller = 0usize;
-    group.bench_function("without the throttle layer", |b| {
-        b.iter_batched(
-            || {
-                caller += 1;
-                request(caller)
-            },
-            |req| runtime.block_on(inner.oneshot(req)).unwrap(),
-            criterion::BatchSize::SmallInput,
-        );
-    });
-    group.bench_function("with the throttle layer (memory, 3 limits)", |b| {
-        b.iter_batched(
-            || {
-                caller += 1;
-                request(caller)
-            },
-            |req| runtime.block_on(throttled.clone().oneshot(req)).unwrap(),
-            criterion::BatchSize::SmallInput,
-        );
-    });
+    stage(&mut group, &runtime, "without the throttle layer", &inner);
+    stage(&mut group, &runtime, "with the throttle layer (memory, 3 limits)", &throttled);
     group.finish();
 }
 
@@ -114,47 +117,10 @@ fn bench_audit_and_trace(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("observed call");
     group.measurement_time(Duration::from_secs(5));
-    let mut caller = 0usize;
-    group.bench_function("without the audit and trace stages", |b| {
-        b.iter_batched(
-            || {
-                caller += 1;
-                request(caller)
-            },
-            |req| runtime.block_on(inner.oneshot(req)).unwrap(),
-            criterion::BatchSize::SmallInput,
-        );
-    });
-    group.bench_function("with the audit stage alone (file sink)", |b| {
-        b.iter_batched(
-            || {
-                caller += 1;
-                request(caller)
-            },
-            |req| runtime.block_on(audit_only.clone().oneshot(req)).unwrap(),
-            criterion::BatchSize::SmallInput,
-        );
-    });
-    group.bench_function("with the trace stage alone (OTel exporter on)", |b| {
-        b.iter_batched(
-            || {
-                caller += 1;
-                request(caller)
-            },
-            |req| runtime.block_on(trace_only.clone().oneshot(req)).unwrap(),
-            criterion::BatchSize::SmallInput,
-        );
-    });
-    group.bench_function("with the audit and trace stages (file sink, OTel exporter on)", |b| {
-        b.iter_batched(
-            || {
-                caller += 1;
-                request(caller)
-            },
-            |req| runtime.block_on(stages.clone().oneshot(req)).unwrap(),
-            criterion::BatchSize::SmallInput,
-        );
-    });
+    stage(&mut group, &runtime, "without the audit and trace stages", &inner);
+    stage(&mut group, &runtime, "with the audit stage alone (file sink)", &audit_only);
+    stage(&mut group, &runtime, "with the trace stage alone (OTel exporter on)", &trace_only);
+    stage(&mut group, &runtime, "with the audit and trace stages (file sink, OTel exporter on)", &stages);
     group.finish();
     let _ = provider.shutdown();
     exporter.reset();
