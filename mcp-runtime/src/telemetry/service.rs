@@ -32,26 +32,20 @@ where
     }
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
-        let tool = request.tool_name().map(str::to_owned);
-        let name = match &tool {
-            Some(tool) => format!("{} {tool}", request.method),
-            None => request.method.clone(),
-        };
+        // Field values are formatted only when a subscriber takes the span: nothing is allocated here for them.
+        let tool = request.tool_name();
         let span = tracing::info_span!(
             "mcp.request",
-            otel.name = %name,
+            otel.name = %format_args!("{}{}{}", request.method, if tool.is_some() { " " } else { "" }, tool.unwrap_or_default()),
             otel.kind = "server",
             mcp.method.name = %request.method,
             mcp.protocol.version = request.version.as_str(),
             jsonrpc.request.id = %request.id,
-            gen_ai.tool.name = tool.as_deref().unwrap_or_default(),
-            client.address = Empty,
+            gen_ai.tool.name = tool.unwrap_or_default(),
+            client.address = request.source.map(tracing::field::display),
             otel.status_code = Empty,
             error.type = Empty,
         );
-        if let Some(ip) = request.source {
-            span.record("client.address", ip.to_string());
-        }
         if self.layer.trust_incoming {
             super::continue_trace(&span, &request.meta);
         }
