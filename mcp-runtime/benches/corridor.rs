@@ -1,7 +1,7 @@
 //! What corridor stages add to a call, each around a service that answers at once, against that service
 //! alone: the in-memory rate limiter (a call meeting three limits: the tool's per-caller budget, the
-//! caller's budget and the global one), and the audit + trace stages with a file sink and an OpenTelemetry
-//! exporter on. `cargo bench -p mcp-runtime --bench corridor`.
+//! caller's budget and the global one), and the audit + trace stages with a file sink and OpenTelemetry
+//! traces and metrics exported. `cargo bench -p mcp-runtime --bench corridor`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,6 +15,9 @@ use mcp_runtime::throttle::{MemoryLimiter, Plan, ThrottleLayer};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower::{Layer, ServiceExt, service_fn};
+
+// The allocator every `#[mcp_server]` binary gets (mimalloc, the runtime's default feature).
+mcp_runtime::__mcp_default_allocator!();
 
 /// Never limited in practice: a budget far above what the benchmark spends.
 #[mcp_runtime::mcp_tool(rate = "1000000000/s")]
@@ -51,6 +54,27 @@ fn stage<S>(
 ) where
     S: tower::Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone,
 {
+    calls(group, name, None, on(runtime, service));
+}
+
+/// One call of `service`, on `runtime`.
+fn on<'a, S>(runtime: &'a tokio::runtime::Runtime, service: &'a S) -> impl FnMut(McpRequest) -> McpResponse + 'a
+where
+    S: tower::Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone,
+{
+    move |req| runtime.block_on(service.clone().oneshot(req)).unwrap()
+}
+
+/// Times `call` on one request at a time, each from one of 200 client addresses; with `dispatch`, spans go
+/// to that subscriber (the OpenTelemetry layer), else to none.
+fn calls(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    dispatch: Option<&tracing::Dispatch>,
+    mut call: impl FnMut(McpRequest) -> McpResponse,
+) {
+    let none = tracing::Dispatch::none();
+    let dispatch = dispatch.unwrap_or(&none);
     let mut caller = 0usize;
     group.bench_function(name, |b| {
         b.iter_batched(
@@ -58,7 +82,7 @@ fn stage<S>(
                 caller += 1;
                 request(caller)
             },
-            |req| runtime.block_on(service.clone().oneshot(req)).unwrap(),
+            |req| tracing::dispatcher::with_default(dispatch, || call(req)),
             criterion::BatchSize::SmallInput,
         );
     });
@@ -87,23 +111,31 @@ fn bench(c: &mut Criterion) {
 fn bench_audit_and_trace(c: &mut Criterion) {
     use mcp_runtime::audit::{AuditLayer, Auditor};
     use mcp_runtime::config::{Config, TransportKindConfig};
-    use mcp_runtime::telemetry::TraceLayer;
+    use mcp_runtime::telemetry::{Metrics, TraceLayer};
     use opentelemetry::trace::TracerProvider as _;
     use tracing_subscriber::layer::SubscriberExt;
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    // The exporter on: a batch processor (its own thread) exporting to memory, drained between samples.
+    // The exporter on, as `Telemetry` sets it up: its span batcher on the Tokio runtime, exporting to memory.
     let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_batch_exporter(exporter.clone()).build();
+    let processor = runtime
+        .block_on(async { mcp_runtime::telemetry::SpanBatcher::start(exporter.clone(), Duration::from_secs(1)) });
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_span_processor(processor).build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
         .with(tracing_subscriber::filter::LevelFilter::INFO);
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let traced = tracing::Dispatch::new(subscriber);
 
     let path = std::env::temp_dir().join(format!("mcp-bench-audit-{}.log", std::process::id()));
     let mut config = Config::default();
     config.audit.destination = format!("file:{}", path.display());
     config.audit.fsync = mcp_runtime::config::AuditFsync::Interval;
+    // Metrics exported too: OTLP's histogram bound per series, read by a reader that exports to memory.
+    let metrics_exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_reader(opentelemetry_sdk::metrics::PeriodicReader::builder(metrics_exporter).build())
+        .build();
+    let metrics = Metrics::new(["fast"], Some(&opentelemetry::metrics::MeterProvider::meter(&meters, "bench")));
     let pipeline = runtime.block_on(async {
         mcp_runtime::Pipeline::build(mcp_runtime::Server::new("bench", "0").tool(fast::SPEC).config(config.clone()))
     });
@@ -111,18 +143,45 @@ fn bench_audit_and_trace(c: &mut Criterion) {
     let auditor =
         Arc::new(runtime.block_on(async { Auditor::new(&config.audit, TransportKindConfig::Http, false) }).unwrap());
     let inner = service_fn(|_: McpRequest| async { Ok::<_, Infallible>(answer()) });
-    let stages = TraceLayer::new(true).layer(AuditLayer::new(pipeline.app(), Arc::clone(&auditor)).layer(inner));
+    let observe = TraceLayer::new(true).with_metrics(metrics);
+    let stages = observe.layer(AuditLayer::new(pipeline.app(), Arc::clone(&auditor)).layer(inner));
     let audit_only = AuditLayer::new(pipeline.app(), auditor).layer(inner);
-    let trace_only = TraceLayer::new(true).layer(inner);
+    let trace_only = observe.layer(inner);
 
     let mut group = c.benchmark_group("observed call");
     group.measurement_time(Duration::from_secs(5));
-    stage(&mut group, &runtime, "without the audit and trace stages", &inner);
-    stage(&mut group, &runtime, "with the audit stage alone (file sink)", &audit_only);
-    stage(&mut group, &runtime, "with the trace stage alone (OTel exporter on)", &trace_only);
-    stage(&mut group, &runtime, "with the audit and trace stages (file sink, OTel exporter on)", &stages);
+    calls(&mut group, "without the audit and trace stages", None, on(&runtime, &inner));
+    calls(&mut group, "with the audit stage alone (file sink)", None, on(&runtime, &audit_only));
+    calls(
+        &mut group,
+        "with the trace stage alone (OTel traces + metrics on)",
+        Some(&traced),
+        on(&runtime, &trace_only),
+    );
+    let name = "with the audit and trace stages (file sink, OTel traces + metrics on)";
+    calls(&mut group, name, Some(&traced), on(&runtime, &stages));
+    group.finish();
+
+    // The whole corridor (trace, audit, authorize, validate, throttle, the tool), as `Pipeline::call` runs
+    // it: bare (no audit sink, no subscriber) and observed (file sink, spans exported, metrics over OTLP).
+    let mut bare = Config::default();
+    bare.audit.destination = "none".to_owned();
+    let build = |config: Config| {
+        runtime.block_on(async {
+            mcp_runtime::Pipeline::build(mcp_runtime::Server::new("bench", "0").tool(fast::SPEC).config(config))
+                .unwrap()
+        })
+    };
+    let (bare, observed) = (build(bare), build(config));
+    let mut group = c.benchmark_group("whole corridor");
+    group.measurement_time(Duration::from_secs(5));
+    calls(&mut group, "bare", None, |req| runtime.block_on(bare.call(req)));
+    calls(&mut group, "observed (audit file, OTel traces + metrics)", Some(&traced), |req| {
+        runtime.block_on(observed.call(req))
+    });
     group.finish();
     let _ = provider.shutdown();
+    let _ = meters.shutdown();
     exporter.reset();
     let _ = std::fs::remove_file(&path);
 }

@@ -96,6 +96,12 @@ pub use mcp_macros::mcp_prompt;
 /// ```
 pub use mcp_macros::mcp_resource;
 /// Turns `async fn main` into a server binary. See the crate documentation and `README.md`.
+///
+/// Keys: `name`, `version` (the package's by default), `title`, `description`, `instructions`,
+/// `config = "mcp.toml"` (a file compiled in as the configuration's defaults), `crate = path`, and
+/// `allocator = "mimalloc" | "none"`: with the `mimalloc` feature (on by default) the binary allocates with
+/// mimalloc, which frees memory handed between threads (the corridor, the audit writer, the span exporter)
+/// without glibc's lock; `"none"` keeps the system allocator or one the binary declares itself.
 pub use mcp_macros::mcp_server;
 /// Declares an async function as an MCP tool. See the crate documentation and `README.md`.
 pub use mcp_macros::mcp_tool;

@@ -20,11 +20,11 @@ use std::sync::Arc;
 
 use tower::{Layer, Service, ServiceExt};
 
-use crate::audit::{AuditLayer, Auditor};
+use crate::audit::{AuditLayer, AuditReason, Auditor, Refusal};
 use crate::auth::{AuthorizeLayer, Gate};
 use crate::config::{Config, ToolListing};
 use crate::server::{App, McpRequest, McpResponse, McpService, Router, Server, StartError};
-use crate::telemetry::TraceLayer;
+use crate::telemetry::{Metrics, TraceLayer};
 use crate::throttle::ThrottleLayer;
 use crate::validate::ValidateLayer;
 
@@ -36,6 +36,7 @@ pub struct Pipeline {
     config: Arc<Config>,
     gate: Arc<Gate>,
     auditor: Arc<Auditor>,
+    metrics: Arc<Metrics>,
 }
 
 impl Pipeline {
@@ -59,6 +60,7 @@ impl Pipeline {
         let validate = ValidateLayer::new(&app)?;
         let throttle = ThrottleLayer::new(&app, &config.throttling, config.security.allow_inline_secrets)
             .map_err(StartError::Throttling)?;
+        let throttle_limiter = throttle.as_ref().map(|t| Arc::clone(t.limiter()));
         let mut service = McpService::new(
             tower::ServiceBuilder::new()
                 .layer(validate)
@@ -73,9 +75,20 @@ impl Pipeline {
             Auditor::new(&config.audit, config.transport.kind, config.security.allow_inline_secrets)
                 .map_err(StartError::Audit)?,
         );
+        let metrics = Metrics::new(
+            app.registry().iter().map(|t| t.spec.name),
+            crate::telemetry::meter(&config.tracing, &config.metrics).as_ref(),
+        );
+        let dropped = Arc::clone(&auditor);
+        let limiter = throttle_limiter.filter(|l| l.unavailable().is_some());
+        metrics.probe(
+            Arc::new(move || dropped.dropped()),
+            limiter.map(|l| Arc::new(move || l.unavailable().unwrap_or(0)) as crate::telemetry::Probe),
+        );
         let service = McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service));
-        let service = McpService::new(TraceLayer::new(config.tracing.trust_incoming).layer(service));
-        Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate), auditor })
+        let trace = TraceLayer::new(config.tracing.trust_incoming).with_metrics(Arc::clone(&metrics));
+        let service = McpService::new(trace.layer(service));
+        Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate), auditor, metrics })
     }
 
     /// The frozen server.
@@ -96,6 +109,17 @@ impl Pipeline {
     /// The audit trail: transports record the requests they refuse before the corridor here.
     pub fn auditor(&self) -> &Auditor {
         &self.auditor
+    }
+
+    /// The server's metrics (`[metrics]`: Prometheus text, OTLP).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Records a request a transport refused before the corridor: its audit record and its metrics.
+    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) {
+        self.metrics.refused(reason);
+        self.auditor.refused(refusal, reason).await;
     }
 
     /// Writes and syncs every audit record queued so far. Transports call it once in-flight requests

@@ -9,6 +9,30 @@ use clap::Parser;
 
 pub use {linkme, schemars, serde, serde_json};
 
+#[cfg(feature = "mimalloc")]
+pub use mimalloc::MiMalloc;
+
+/// `#[mcp_server]`'s global allocator: mimalloc with the `mimalloc` feature (on by default), else nothing
+/// (the binary's own, or the system's). Requests hand allocations between threads (the corridor, the
+/// audit writer, the span exporter); glibc's allocator serializes those frees on a lock.
+#[cfg(feature = "mimalloc")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mcp_default_allocator {
+    () => {
+        #[global_allocator]
+        static __MCP_RUNTIME_ALLOCATOR: $crate::__private::MiMalloc = $crate::__private::MiMalloc;
+    };
+}
+
+/// Without the `mimalloc` feature, `#[mcp_server]` leaves the allocator alone.
+#[cfg(not(feature = "mimalloc"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __mcp_default_allocator {
+    () => {};
+}
+
 use crate::config::{Cli, Config};
 pub use crate::protocol::{CallToolResult, ToolAnnotations};
 use crate::server::Server;
@@ -166,7 +190,7 @@ where
     let print_manifest = cli.print_manifest;
     let outcome = runtime.block_on(async move {
         // Inside the runtime: the trace exporter runs on it.
-        let telemetry = Telemetry::init(&config.log, &config.tracing, name)?;
+        let telemetry = Telemetry::init(&config.log, &config.tracing, &config.metrics, name)?;
         let served = async {
             let server = setup(Server::new(name, version).linked().config(config)).await.map_err(|e| e.to_string())?;
             if print_manifest {

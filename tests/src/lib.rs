@@ -34,6 +34,18 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("tests run from target/<profile>/deps").to_owned()
 }
 
+/// Installs a bare `Registry` as the process's global subscriber, once. Call it before a test captures
+/// spans with `tracing::subscriber::set_default`: a thread without any subscriber that reaches a callsite
+/// first caches "never interested" in it for the whole process (tokio-rs/tracing#3611), and the capturing
+/// test on another thread then sees nothing. With a real global subscriber, every thread registers
+/// callsites as interesting.
+pub fn global_registry() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
+}
+
 /// The path of a workspace binary, brought up to date once per test process (`cargo build` is a no-op
 /// when nothing changed; without it a test could drive a stale binary).
 pub fn bin(name: &str) -> PathBuf {

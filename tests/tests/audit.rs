@@ -1,5 +1,6 @@
 //! The audit trail: one record per request whatever ended it, redaction, the hash chain and its verifier,
-//! each full-queue policy against a stalled sink, and no lost record when SIGTERM arrives under load.
+//! each full-queue policy against a stalled sink, and no lost record when SIGTERM arrives under load. The
+//! mixed run also checks the metrics against the outcomes, and that no seeded secret reaches a span or a log.
 
 #![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
 
@@ -15,9 +16,13 @@ use mcp_runtime::config::{ApiKeyEntry, ApiKeys, AuditOnFull, AuthStrategy, Confi
 use mcp_runtime::prelude::*;
 use mcp_runtime::transport::http::{Flavor, serve_on};
 use mcp_tests::{NetworkServer, OPS_KEY, inventory_bin, modern_meta};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
 
 const KEY: &str = "audit-test-key-7d1c";
 const READER_KEY: &str = "audit-reader-key-4e2a";
@@ -126,8 +131,37 @@ fn records(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
+/// Log lines written by the server under test (the runtime is single-threaded: every task logs here).
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn every_request_leaves_one_record_with_its_reason() {
+    // Every span the run produces, through the SDK's in-memory exporter, and every log line down to debug.
+    mcp_tests::global_registry();
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test"))).with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || sink.clone())
+                .with_filter(tracing_subscriber::filter::LevelFilter::DEBUG),
+        );
+    let _guard = tracing::subscriber::set_default(subscriber);
+
     let dir = temp("mixed");
     let file = dir.join("audit.log");
     std::fs::write(dir.join("hmac"), "an-hmac-key-for-the-audit-test").unwrap();
@@ -160,7 +194,47 @@ async fn every_request_leaves_one_record_with_its_reason() {
     for (i, (key, tool, arguments, _)) in cases.iter().enumerate() {
         call(&c, &s.url, *key, i as i64 + 1, tool, arguments.clone()).await;
     }
+    // The metrics count the same outcomes.
+    let scraped = c.get(s.url.replace("/mcp", "/metrics")).bearer_auth(READER_KEY).send().await.unwrap();
+    let metrics = scraped.text().await.unwrap();
+    let count = |labels: &str| {
+        let line = format!("mcp_server_operation_duration_seconds_count{{mcp_method_name=\"tools/call\"{labels}}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(line.as_str())).map(|n| n.parse::<u64>().unwrap())
+    };
+    for (labels, expected) in [
+        (r#",gen_ai_tool_name="save_contact""#, 1),
+        (r#",gen_ai_tool_name="save_contact",error_type="forbidden""#, 1),
+        (r#",gen_ai_tool_name="save_contact",error_type="invalid_arguments""#, 1),
+        (r#",error_type="unknown_tool""#, 1),
+        (r#",gen_ai_tool_name="rare""#, 1),
+        (r#",gen_ai_tool_name="rare",error_type="rate_limited""#, 1),
+        (r#",gen_ai_tool_name="broken",error_type="tool_error""#, 1),
+        (r#",gen_ai_tool_name="explode",error_type="panic""#, 1),
+        (r#",gen_ai_tool_name="dawdle",error_type="timeout""#, 1),
+    ] {
+        assert_eq!(count(labels), Some(expected), "{labels} in\n{metrics}");
+    }
+    for line in [
+        "mcp_server_auth_failures_total{reason=\"unauthenticated\"} 2",
+        "mcp_server_auth_failures_total{reason=\"forbidden\"} 1",
+        "mcp_server_rate_limit_rejections_total{limit=\"tool\"} 1",
+        "mcp_server_refused_total{reason=\"unauthenticated\"} 2",
+        "mcp_server_audit_dropped_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
     s.stop().await;
+    provider.force_flush().unwrap();
+    let spans = format!("{:?}", exporter.get_finished_spans().unwrap());
+    assert!(spans.contains("tools/call save_contact"), "the run was traced");
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("DEBUG"), "debug logs were captured");
+    let secrets = ["ada@example.com", "+1-555-0100", KEY, READER_KEY, "not-a-key", "an-hmac-key"];
+    for secret in secrets {
+        assert!(!spans.contains(secret), "{secret} is in an exported span");
+        assert!(!logs.contains(secret), "{secret} is in the logs");
+        assert!(!metrics.contains(secret), "{secret} is in the metrics");
+    }
 
     let records = records(&file);
     assert_eq!(records.len(), cases.len(), "one record per request: {records:#?}");
@@ -192,7 +266,7 @@ async fn every_request_leaves_one_record_with_its_reason() {
     assert_eq!(ok["arguments_sha256"].as_str().map(str::len), Some(64));
 
     let text = std::fs::read_to_string(&file).unwrap();
-    for secret in ["ada@example.com", "+1-555-0100", KEY, READER_KEY, "not-a-key", "an-hmac-key"] {
+    for secret in secrets {
         assert!(!text.contains(secret), "{secret} is in the audit file");
     }
 

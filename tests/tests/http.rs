@@ -470,31 +470,30 @@ async fn oversized_bodies_leave_the_server_memory_flat() {
         let chunk = vec![b' '; 256 * 1024];
         futures_util::stream::iter((0..40).map(move |_| Ok::<_, std::io::Error>(chunk.clone())))
     };
-    // Warm up allocators and connection handling, then measure.
-    for _ in 0..3 {
-        let r = c
-            .post(&url)
-            .bearer_auth(mcp_tests::OPS_KEY)
-            .header("content-type", "application/json")
-            .body(reqwest::Body::wrap_stream(chunked()))
-            .send()
-            .await;
-        assert_eq!(r.unwrap().status(), 413);
-    }
+    let refuse = |rounds: usize| {
+        let (c, url) = (c.clone(), url.clone());
+        async move {
+            for _ in 0..rounds {
+                let r = c
+                    .post(&url)
+                    .bearer_auth(mcp_tests::OPS_KEY)
+                    .header("content-type", "application/json")
+                    .body(reqwest::Body::wrap_stream(chunked()))
+                    .send()
+                    .await;
+                assert_eq!(r.unwrap().status(), 413, "10 MiB, chunked, no Content-Length");
+            }
+        }
+    };
+    // The allocator keeps some of what it freed for reuse (mimalloc, the default, more than glibc): what
+    // must hold is that refused bodies do not accumulate. After a first round fills that cache, further
+    // rounds of the same traffic leave the server where it was.
+    refuse(20).await;
     let before = server.rss_kib();
-    for _ in 0..20 {
-        let r = c
-            .post(&url)
-            .bearer_auth(mcp_tests::OPS_KEY)
-            .header("content-type", "application/json")
-            .body(reqwest::Body::wrap_stream(chunked()))
-            .send()
-            .await;
-        assert_eq!(r.unwrap().status(), 413, "10 MiB, chunked, no Content-Length");
-    }
+    refuse(40).await;
     let after = server.rss_kib();
-    eprintln!("server RSS around 1000 MiB of refused bodies: {before} KiB before, {after} KiB after");
-    assert!(after < before + 16 * 1024, "1000 MiB of refused bodies grew the server from {before} KiB to {after} KiB");
+    eprintln!("server RSS around 400 MiB of refused bodies: {before} KiB before, {after} KiB after");
+    assert!(after < before + 8 * 1024, "400 MiB of refused bodies grew the server from {before} KiB to {after} KiB");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! OpenTelemetry: span shape and W3C propagation with the SDK's in-memory exporter, then the inventory
-//! binary exporting over OTLP/HTTP to a receiver in the test that decodes the protobuf it gets.
+//! binary exporting traces and metrics over OTLP/HTTP to a receiver in the test that decodes the protobuf it
+//! gets, and over OTLP/gRPC to a tonic collector, and serving the same metrics to Prometheus.
 
 #![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
 
@@ -13,7 +14,13 @@ use mcp_runtime::protocol::{Request, RequestId};
 use mcp_runtime::server::{Notifier, Session, TransportKind};
 use mcp_tests::{NetworkServer, OPS_KEY, inventory_bin, modern_meta};
 use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use prost::Message;
 use serde_json::{Value, json};
@@ -32,6 +39,7 @@ async fn traced(ctx: Context) -> String {
 }
 
 async fn call_with_traceparent(trust_incoming: bool) -> (Vec<SpanData>, Value) {
+    mcp_tests::global_registry();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
     let subscriber =
@@ -103,14 +111,14 @@ async fn an_untrusted_traceparent_starts_a_trace_of_its_own() {
     assert_eq!(record["trace_id"], request.span_context.trace_id().to_string());
 }
 
-#[tokio::test]
-async fn the_binary_exports_over_otlp_http() {
-    let received: Arc<Mutex<Vec<Bytes>>> = Arc::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let collector = format!("http://{}", listener.local_addr().unwrap());
-    let sink = Arc::clone(&received);
-    let app = axum::Router::new().route(
-        "/v1/traces",
+/// The bodies posted to one OTLP/HTTP path.
+type Posted = Arc<Mutex<Vec<Bytes>>>;
+
+/// Collects what is posted to one OTLP/HTTP path.
+fn receiver(path: &str, sink: &Posted) -> axum::Router {
+    let sink = Arc::clone(sink);
+    axum::Router::new().route(
+        path,
         axum::routing::post(move |body: Bytes| {
             let sink = Arc::clone(&sink);
             async move {
@@ -118,37 +126,86 @@ async fn the_binary_exports_over_otlp_http() {
                 axum::http::StatusCode::OK
             }
         }),
-    );
+    )
+}
+
+fn post(c: &reqwest::Client, url: &str, body: &Value) -> reqwest::RequestBuilder {
+    c.post(url).bearer_auth(OPS_KEY).header("accept", "application/json, text/event-stream").json(body)
+}
+
+#[tokio::test]
+async fn the_binary_exports_traces_and_metrics_over_otlp_http() {
+    let (traces, metrics) = (Posted::default(), Posted::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = format!("http://{}", listener.local_addr().unwrap());
+    let app = receiver("/v1/traces", &traces).merge(receiver("/v1/metrics", &metrics));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let env = [
         ("MCP_TRACING__EXPORTER", "otlp"),
         ("MCP_TRACING__ENDPOINT", collector.as_str()),
         ("MCP_TRACING__TRUST_INCOMING", "true"),
+        ("MCP_LOG__LEVEL", "debug"),
     ];
     let mut server = NetworkServer::start_with(&inventory_bin(), "http", &env);
+    let url = format!("{}/mcp", server.base);
+    let c = reqwest::Client::new();
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
         "name": "lookup_stock", "arguments": {"sku": "ABC123"}, "_meta": modern_meta()}});
-    let r = reqwest::Client::new()
-        .post(format!("{}/mcp", server.base))
-        .bearer_auth(OPS_KEY)
-        .header("accept", "application/json")
+    let r = post(&c, &url, &body)
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", "tools/call")
         .header("mcp-name", "lookup_stock")
         .header("traceparent", format!("00-{TRACE}-{PARENT}-01"))
-        .json(&body)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let status = tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
-    assert!(status.success(), "{status}");
+    // A handshake-era session: its requests' spans carry mcp.session.id.
+    let init = json!({"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}});
+    let r = post(&c, &url, &init).send().await.unwrap();
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let list = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"});
+    let r = post(&c, &url, &list)
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 
-    let received = received.lock().unwrap().clone();
-    assert!(!received.is_empty(), "the spans were exported before the process exited");
+    // Prometheus, on the same listener and behind the same key.
+    let scrape = |key: Option<&str>| {
+        let mut r = c.get(format!("{}/metrics", server.base));
+        if let Some(key) = key {
+            r = r.bearer_auth(key);
+        }
+        r.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), 401);
+    let r = scrape(Some(OPS_KEY)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    let series = r#"mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="lookup_stock"} 1"#;
+    assert!(text.contains(series), "{text}");
+    assert!(text.contains(r#"mcp_server_operation_duration_seconds_count{mcp_method_name="tools/list"} 1"#), "{text}");
+
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.terminate();
+        (status, server.logs())
+    })
+    .await
+    .unwrap();
+    let (status, logs) = status;
+    assert!(status.success(), "{status}");
+    assert!(!logs.contains(OPS_KEY), "the key is in the logs");
+
+    let traces = traces.lock().unwrap().clone();
+    assert!(!traces.is_empty(), "the spans were exported before the process exited");
     let mut spans = Vec::new();
-    for body in &received {
+    for body in &traces {
         assert!(!body.windows(OPS_KEY.len()).any(|w| w == OPS_KEY.as_bytes()), "the key is in an exported span");
         let export = ExportTraceServiceRequest::decode(body.as_ref()).expect("OTLP protobuf");
         for resource in export.resource_spans {
@@ -168,11 +225,142 @@ async fn the_binary_exports_over_otlp_http() {
     assert!(service.contains("inventory-gateway"), "{service}");
     assert_eq!(hex(&request.trace_id), TRACE, "the HTTP traceparent header was continued");
     assert_eq!(hex(&request.parent_span_id), PARENT);
-    let tool = request.attributes.iter().find(|kv| kv.key == "gen_ai.tool.name").map(|kv| format!("{:?}", kv.value));
-    assert!(tool.is_some_and(|t| t.contains("lookup_stock")));
+    let attribute = |span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str| {
+        span.attributes.iter().find(|kv| kv.key == key).map(|kv| format!("{:?}", kv.value))
+    };
+    assert!(attribute(request, "gen_ai.tool.name").is_some_and(|t| t.contains("lookup_stock")));
+    assert_eq!(attribute(request, "mcp.session.id"), None, "a stateless request has no session");
     assert!(spans.iter().any(|(_, s)| s.name == "mcp.tool" && s.parent_span_id == request.span_id));
+    let (_, listed) = spans.iter().find(|(_, s)| s.name == "tools/list").unwrap_or_else(|| panic!("{spans:#?}"));
+    assert!(attribute(listed, "mcp.session.id").is_some_and(|id| id.contains(&session)), "{listed:?}");
+
+    // The same duration histogram over OTLP, exported at the latest when the process shut down.
+    let metrics = metrics.lock().unwrap().clone();
+    let mut points = Vec::new();
+    for body in &metrics {
+        let export = ExportMetricsServiceRequest::decode(body.as_ref()).expect("OTLP protobuf");
+        for scope in export.resource_metrics.into_iter().flat_map(|r| r.scope_metrics) {
+            for metric in scope.metrics {
+                if metric.name != "mcp.server.operation.duration" {
+                    continue;
+                }
+                let Some(Data::Histogram(histogram)) = metric.data else { panic!("{metric:?}") };
+                points.extend(histogram.data_points);
+            }
+        }
+    }
+    let tool_point = points
+        .iter()
+        .filter(|p| {
+            p.attributes
+                .iter()
+                .any(|kv| kv.key == "gen_ai.tool.name" && format!("{:?}", kv.value).contains("lookup_stock"))
+        })
+        .max_by_key(|p| p.count)
+        .unwrap_or_else(|| panic!("no lookup_stock histogram among {points:#?}"));
+    assert_eq!(tool_point.count, 1);
+    assert!(tool_point.explicit_bounds.contains(&0.005), "{tool_point:?}");
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn metrics_on_a_listener_of_their_own_need_no_key() {
+    let env = [("MCP_METRICS__BIND", "127.0.0.1:0")];
+    let mut server = NetworkServer::start_with(&inventory_bin(), "http", &env);
+    let logs = server.logs();
+    let address = logs
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("metrics_address="))
+        .unwrap_or_else(|| panic!("the metrics address is logged: {logs}"));
+    let c = reqwest::Client::new();
+    let r = c.get(format!("http://{address}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("# TYPE mcp_server_operation_duration_seconds histogram"));
+    let on_main = c.get(format!("{}/metrics", server.base)).bearer_auth(OPS_KEY).send().await.unwrap();
+    assert_eq!(on_main.status(), 404, "served on its own listener only");
+    let status = tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
+    assert!(status.success(), "{status}");
+}
+
+/// An OTLP/gRPC collector: keeps every export request it gets.
+#[derive(Clone, Default)]
+struct GrpcCollector {
+    traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+}
+
+#[tonic::async_trait]
+impl TraceService for GrpcCollector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.traces.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for GrpcCollector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.metrics.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success: None }))
+    }
+}
+
+#[tokio::test]
+async fn the_binary_exports_traces_and_metrics_over_otlp_grpc() {
+    let collector = GrpcCollector::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = tonic::transport::Server::builder()
+        .add_service(TraceServiceServer::new(collector.clone()))
+        .add_service(MetricsServiceServer::new(collector.clone()));
+    tokio::spawn(server.serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)));
+
+    let env = [
+        ("MCP_TRACING__EXPORTER", "otlp"),
+        ("MCP_TRACING__PROTOCOL", "grpc"),
+        ("MCP_TRACING__ENDPOINT", endpoint.as_str()),
+    ];
+    let mut server = NetworkServer::start_with(&inventory_bin(), "http", &env);
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "lookup_stock", "arguments": {"sku": "ABC123"}, "_meta": modern_meta()}});
+    let r = post(&reqwest::Client::new(), &format!("{}/mcp", server.base), &body)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "lookup_stock")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let status = tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
+    assert!(status.success(), "{status}");
+
+    let traces = collector.traces.lock().unwrap().clone();
+    let names: Vec<String> = traces
+        .iter()
+        .flat_map(|t| &t.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .map(|s| s.name.clone())
+        .collect();
+    assert!(names.iter().any(|n| n == "tools/call lookup_stock"), "{names:?}");
+    assert!(names.iter().any(|n| n == "mcp.tool"), "{names:?}");
+    let metrics = collector.metrics.lock().unwrap().clone();
+    let names: Vec<String> = metrics
+        .iter()
+        .flat_map(|m| &m.resource_metrics)
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .map(|m| m.name.clone())
+        .collect();
+    assert!(names.iter().any(|n| n == "mcp.server.operation.duration"), "{names:?}");
+    assert!(names.iter().any(|n| n == "mcp.server.auth.failures"), "{names:?}");
 }

@@ -15,9 +15,12 @@ pub(crate) struct ServerAttrs {
     /// A TOML file (relative to the crate's manifest) compiled in as the configuration's defaults.
     pub(crate) config: Option<LitStr>,
     pub(crate) krate: Option<Path>,
+    /// `"mimalloc"` (the default) or `"none"` (the binary declares its own, or keeps the system's).
+    pub(crate) allocator: Option<LitStr>,
 }
 
-const SERVER_KEYS: &[&str] = &["name", "version", "title", "description", "instructions", "config", "crate"];
+const SERVER_KEYS: &[&str] =
+    &["name", "version", "title", "description", "instructions", "config", "crate", "allocator"];
 
 pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ServerAttrs {
     let mut attrs = ServerAttrs::default();
@@ -31,6 +34,13 @@ pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ServerAttrs {
             "instructions" => set_once(cx, &mut attrs.instructions, &key, meta.value()?.parse()?),
             "config" => set_once(cx, &mut attrs.config, &key, meta.value()?.parse()?),
             "crate" => set_once(cx, &mut attrs.krate, &key, meta.value()?.parse()?),
+            "allocator" => {
+                let value: LitStr = meta.value()?.parse()?;
+                if !matches!(value.value().as_str(), "mimalloc" | "none") {
+                    cx.error_spanned_by(&value, "`allocator` is \"mimalloc\" (the default) or \"none\"");
+                }
+                set_once(cx, &mut attrs.allocator, &key, value);
+            }
             _ => {
                 unknown_key(cx, &key, "#[mcp_server]", SERVER_KEYS);
                 if meta.input.peek(syn::Token![=]) {

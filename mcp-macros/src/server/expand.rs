@@ -43,7 +43,13 @@ pub(crate) fn expand(server: &ServerFn) -> TokenStream {
     } else {
         quote!(#krate::__private::IntoSetup::into_setup(#setup_ident().await).map(move |()| __server))
     };
+    let allocator = match &server.attrs.allocator {
+        Some(a) if a.value() == "none" => quote!(),
+        _ => quote!(#krate::__mcp_default_allocator!();),
+    };
     quote! {
+        #allocator
+
         #(#attrs)*
         fn main() -> ::std::process::ExitCode {
             #setup #body

@@ -1,6 +1,8 @@
 //! [`Audit`]: the service [`AuditLayer`](super::AuditLayer) wraps around the corridor.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
@@ -9,10 +11,13 @@ use serde_json::{Value, json};
 use tower::Service;
 
 use super::layer::AuditLayer;
-use super::record::{AuditClient, AuditReason, AuditRecord};
+use opentelemetry::trace::{SpanId, TraceId};
+
+use super::record::AuditReason;
 use super::{Marks, Slot, Unfinished, reason};
-use crate::protocol::{ErrorCode, ErrorObject};
-use crate::server::{McpRequest, McpResponse, Outcome};
+use crate::auth::Principal;
+use crate::protocol::{ErrorCode, ErrorObject, ProtocolVersion, RequestId};
+use crate::server::{ClientInfo, McpRequest, McpResponse, Outcome, TransportKind};
 
 /// Takes a place in the audit queue, runs the request, and writes its record (or `cancelled`).
 #[derive(Clone)]
@@ -64,11 +69,19 @@ where
     }
 }
 
-/// What is known of a request when it starts. Formatting, redaction and hashing wait for the writer thread.
+/// What is known of a request when it starts: kept raw (cheap clones); the writer thread formats it.
 struct Pending {
-    record: AuditRecord,
     at: SystemTime,
     started: Instant,
+    request_id: RequestId,
+    trace: Option<(TraceId, SpanId)>,
+    principal: Arc<Principal>,
+    transport: TransportKind,
+    version: ProtocolVersion,
+    source: Option<IpAddr>,
+    method: String,
+    tool: Option<String>,
+    client: Arc<ClientInfo>,
     arguments: Option<Value>,
     marks: Marks,
 }
@@ -79,41 +92,42 @@ impl Pending {
             "tools/call" | "prompts/get" => request.params.get("arguments").cloned(),
             _ => None,
         };
-        // The audit layer runs inside the request's span (TraceLayer enters it while calling inward).
-        let (trace_id, span_id) = crate::telemetry::ids(&tracing::Span::current()).unzip();
-        let client = request
-            .client
-            .implementation
-            .as_ref()
-            .map(|i| AuditClient { name: i.name.clone(), version: i.version.clone() });
-        let record = AuditRecord {
-            ts: String::new(),
-            request_id: serde_json::to_value(&request.id).ok(),
-            trace_id,
-            span_id,
-            principal: request.principal.id.clone(),
-            auth_method: request.principal.method.as_str().to_owned(),
-            transport: request.transport.as_str(),
-            protocol_version: Some(request.version.as_str()),
-            source: request.source.map(|ip| ip.to_string()),
-            method: Some(request.method.clone()),
+        Self {
+            at: SystemTime::now(),
+            started: Instant::now(),
+            request_id: request.id.clone(),
+            // The audit layer runs inside the request's span (TraceLayer enters it while calling inward).
+            trace: crate::telemetry::ids(&tracing::Span::current()),
+            principal: Arc::clone(&request.principal),
+            transport: request.transport,
+            version: request.version,
+            source: request.source,
+            method: request.method.clone(),
             tool: request.tool_name().map(str::to_owned),
-            decision: AuditReason::Ok.decision(),
-            reason: AuditReason::Ok,
-            latency_us: 0,
-            arguments: None,
-            arguments_sha256: None,
-            result: None,
-            client,
-        };
-        Self { record, at: SystemTime::now(), started: Instant::now(), arguments, marks }
+            client: Arc::clone(&request.client),
+            arguments,
+            marks,
+        }
     }
 
-    fn finish(mut self, reason: AuditReason, result: Option<Value>) -> Unfinished {
-        self.record.reason = reason;
-        self.record.decision = reason.decision();
-        self.record.latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        Unfinished { record: self.record, at: self.at, arguments: self.arguments, result, marks: self.marks }
+    fn finish(self, reason: AuditReason, result: Option<Value>) -> Unfinished {
+        Unfinished {
+            at: self.at,
+            request_id: self.request_id,
+            trace: self.trace,
+            principal: self.principal,
+            transport: self.transport,
+            version: self.version,
+            source: self.source,
+            method: self.method,
+            tool: self.tool,
+            client: self.client,
+            reason,
+            latency_us: u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            arguments: self.arguments,
+            result,
+            marks: self.marks,
+        }
     }
 }
 

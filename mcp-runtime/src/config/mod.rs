@@ -60,6 +60,14 @@
 //! service_name = "inventory-gateway"   # default: the server's name
 //! trust_incoming = false        # continue the client's traceparent (header or params._meta)
 //! sample_ratio = 1.0
+//! export_interval = "1s"        # spans are exported this often (sooner when 512 wait)
+//!
+//! [metrics]                     # Prometheus text format, and OTLP when tracing.exporter = "otlp"
+//! prometheus = true             # serve `path` (on the HTTP listener, behind its authentication)
+//! path = "/metrics"
+//! bind = "127.0.0.1:9464"       # or a listener of its own, unauthenticated (stdio servers need it)
+//! otlp = true
+//! export_interval = "60s"
 //!
 //! [security]
 //! strategy = "none"             # none | api-key | jwt | oauth; a non-loopback bind needs one
@@ -103,8 +111,8 @@ pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
-    JwtConfig, LogConfig, LogFormat, OAuthConfig, OnRedisError, OtlpProtocol, SecurityConfig, StoreConfig,
-    ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig, TransportConfig,
-    TransportKindConfig,
+    JwtConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol, SecurityConfig,
+    StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig,
+    TransportConfig, TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

@@ -25,6 +25,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// OpenTelemetry traces.
     pub tracing: TracingConfig,
+    /// Counters and latency histograms: Prometheus and OTLP.
+    pub metrics: MetricsConfig,
     /// The server's own diagnostics on stderr.
     pub log: LogConfig,
 }
@@ -217,6 +219,9 @@ pub struct TracingConfig {
     pub trust_incoming: bool,
     /// The share of new traces sampled (a continued trace follows its parent's decision).
     pub sample_ratio: f64,
+    /// How often finished spans are exported (sooner when 512 are waiting).
+    #[serde(with = "duration")]
+    pub export_interval: Duration,
 }
 
 impl Default for TracingConfig {
@@ -228,6 +233,38 @@ impl Default for TracingConfig {
             service_name: None,
             trust_incoming: false,
             sample_ratio: 1.0,
+            export_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// `[metrics]`: request counts and latency histograms, scraped by Prometheus and exported over OTLP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve the Prometheus text format at `path`.
+    pub prometheus: bool,
+    /// Where Prometheus scrapes.
+    pub path: String,
+    /// A listener of its own for `path`, unauthenticated (keep it on loopback or an internal network).
+    /// Unset: `path` is served on the HTTP transport's listener behind the same authentication as the MCP
+    /// endpoint; over stdio, metrics are then only exported over OTLP.
+    pub bind: Option<SocketAddr>,
+    /// Export the same metrics over OTLP (endpoint and protocol of `[tracing]`) when `tracing.exporter = "otlp"`.
+    pub otlp: bool,
+    /// How often metrics are exported over OTLP.
+    #[serde(with = "duration")]
+    pub export_interval: Duration,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            prometheus: true,
+            path: "/metrics".to_owned(),
+            bind: None,
+            otlp: true,
+            export_interval: Duration::from_secs(60),
         }
     }
 }

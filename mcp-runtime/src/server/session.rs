@@ -25,6 +25,7 @@ pub struct Session {
 
 #[derive(Debug)]
 struct SessionState {
+    id: Option<Arc<str>>,
     handshake: OnceLock<Handshake>,
     initialized: AtomicBool,
     log_level: Arc<AtomicU8>,
@@ -34,6 +35,7 @@ struct SessionState {
 impl Default for SessionState {
     fn default() -> Self {
         Self {
+            id: None,
             handshake: OnceLock::new(),
             initialized: AtomicBool::new(false),
             log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
@@ -59,6 +61,17 @@ impl Session {
     /// A new, not yet initialized session.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A new session the transport knows by `id` (HTTP: its `Mcp-Session-Id`), reported on spans as
+    /// `mcp.session.id`.
+    pub fn with_id(id: &str) -> Self {
+        Self { inner: Arc::new(SessionState { id: Some(Arc::from(id)), ..SessionState::default() }) }
+    }
+
+    /// The transport's id for the session, when it has one.
+    pub fn id(&self) -> Option<&str> {
+        self.inner.id.as_deref()
     }
 
     /// The handshake, once `initialize` succeeded.

@@ -1,15 +1,19 @@
-//! Logs and traces: the `tracing` subscriber every `#[mcp_server]` binary installs, OpenTelemetry export over
-//! OTLP (HTTP/protobuf or gRPC), W3C trace-context propagation, and [`TraceLayer`], the corridor's first stage.
+//! Logs, traces and metrics: the `tracing` subscriber every `#[mcp_server]` binary installs, OpenTelemetry
+//! export over OTLP (HTTP/protobuf or gRPC; spans through [`SpanBatcher`]), W3C trace-context propagation,
+//! [`Metrics`] (Prometheus text and OTLP), and [`TraceLayer`], the corridor's first stage.
 //!
 //! Each request gets a span named after the MCP semantic conventions (`tools/call lookup_stock`, kind
 //! server) with `mcp.method.name`, `mcp.protocol.version`, `jsonrpc.request.id`, `gen_ai.tool.name`,
-//! `client.address`, and `error.type` with an error status when it
+//! `mcp.session.id` (handshake-era HTTP sessions), `client.address`, and `error.type` with an error status
+//! when it
 //! failed; the corridor's stages (`mcp.authorize`, `mcp.validate`, `mcp.throttle`) and the tool (`mcp.tool`)
 //! are its children, and so are the tool's own spans and the tasks it starts with `Context::spawn`. With
 //! `tracing.trust_incoming`, the span continues the client's trace (`traceparent` from the HTTP header or
 //! `params._meta`); otherwise every request starts its own. The audit record carries the trace and span ids.
 
+mod export;
 mod layer;
+mod metrics;
 mod service;
 
 use std::collections::HashMap;
@@ -17,6 +21,7 @@ use std::collections::HashMap;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use serde_json::{Map, Value};
@@ -25,24 +30,34 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+pub use export::SpanBatcher;
 pub use layer::TraceLayer;
+pub use metrics::Metrics;
+pub(crate) use metrics::Probe;
 pub use service::Trace;
 
-use crate::config::{LogConfig, LogFormat, OtlpProtocol, TraceExporter, TracingConfig};
+use crate::config::{LogConfig, LogFormat, MetricsConfig, OtlpProtocol, TraceExporter, TracingConfig};
 
 /// What `#[mcp_server]` set up: shut it down last, so the spans of the final requests are exported.
 #[derive(Debug)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
 }
 
 impl Telemetry {
     /// Installs the global subscriber: logs on stderr (`[log]`), and spans exported over OTLP when
-    /// `tracing.exporter = "otlp"` (call it inside a Tokio runtime then: the exporter runs on it).
+    /// `tracing.exporter = "otlp"` (call it inside a Tokio runtime then: the exporter runs on it); with
+    /// `metrics.otlp`, also the global meter provider that exports [`Metrics`] to the same collector.
     ///
     /// # Errors
     /// An exporter that cannot be built (a malformed endpoint).
-    pub fn init(log: &LogConfig, tracing: &TracingConfig, server_name: &str) -> Result<Self, String> {
+    pub fn init(
+        log: &LogConfig,
+        tracing: &TracingConfig,
+        metrics: &MetricsConfig,
+        server_name: &str,
+    ) -> Result<Self, String> {
         use tracing_subscriber::EnvFilter;
         let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|e| {
             eprintln!("warning: log.level `{}` is not a valid filter ({e}); using `info`", log.level);
@@ -65,11 +80,24 @@ impl Telemetry {
                 .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
         });
         let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
-        Ok(Self { provider })
+        let meters = match tracing.exporter {
+            TraceExporter::Otlp if metrics.otlp => {
+                let meters = meter_provider(tracing, metrics, server_name)?;
+                opentelemetry::global::set_meter_provider(meters.clone());
+                Some(meters)
+            }
+            _ => None,
+        };
+        Ok(Self { provider, meters })
     }
 
-    /// Exports what is left and stops the exporter.
+    /// Exports what is left and stops the exporters.
     pub fn shutdown(self) {
+        if let Some(meters) = self.meters
+            && let Err(e) = meters.shutdown()
+        {
+            eprintln!("warning: the metrics exporter did not shut down cleanly: {e}");
+        }
         if let Some(provider) = self.provider
             && let Err(e) = provider.shutdown()
         {
@@ -78,32 +106,72 @@ impl Telemetry {
     }
 }
 
-fn provider(config: &TracingConfig, server_name: &str) -> Result<SdkTracerProvider, String> {
-    let exporter = match config.protocol {
+/// The meter [`Metrics`] reports to when `Telemetry` exports metrics over OTLP (`None`: Prometheus only).
+pub(crate) fn meter(tracing: &TracingConfig, metrics: &MetricsConfig) -> Option<opentelemetry::metrics::Meter> {
+    (tracing.exporter == TraceExporter::Otlp && metrics.otlp).then(|| opentelemetry::global::meter("mcp-runtime"))
+}
+
+fn resource(config: &TracingConfig, server_name: &str) -> opentelemetry_sdk::Resource {
+    let name = config.service_name.clone().unwrap_or_else(|| server_name.to_owned());
+    opentelemetry_sdk::Resource::builder().with_service_name(name).build()
+}
+
+/// Where `signal` (`traces`, `metrics`) is exported: OTLP/HTTP appends the signal's path to the collector's
+/// address, gRPC takes the address as it is.
+fn collector(config: &TracingConfig, signal: &str) -> String {
+    match config.protocol {
         OtlpProtocol::Http => {
             let base = config.endpoint.as_deref().unwrap_or("http://127.0.0.1:4318").trim_end_matches('/');
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(format!("{base}/v1/traces"))
-                .build()
+            format!("{base}/v1/{signal}")
         }
-        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(config.endpoint.as_deref().unwrap_or("http://127.0.0.1:4317"))
-            .build(),
+        OtlpProtocol::Grpc => config.endpoint.clone().unwrap_or_else(|| "http://127.0.0.1:4317".to_owned()),
     }
-    .map_err(|e| format!("tracing: cannot build the OTLP exporter: {e}"))?;
-    let processor = opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor::builder(
+}
+
+fn meter_provider(
+    config: &TracingConfig,
+    metrics: &MetricsConfig,
+    server_name: &str,
+) -> Result<SdkMeterProvider, String> {
+    let endpoint = collector(config, "metrics");
+    let exporter = match config.protocol {
+        OtlpProtocol::Http => opentelemetry_otlp::MetricExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_endpoint(endpoint)
+            .build(),
+        OtlpProtocol::Grpc => {
+            opentelemetry_otlp::MetricExporter::builder().with_tonic().with_endpoint(endpoint).build()
+        }
+    }
+    .map_err(|e| format!("metrics: cannot build the OTLP exporter: {e}"))?;
+    let reader = opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader::builder(
         exporter,
         opentelemetry_sdk::runtime::Tokio,
     )
+    .with_interval(metrics.export_interval.max(std::time::Duration::from_millis(100)))
     .build();
-    let name = config.service_name.clone().unwrap_or_else(|| server_name.to_owned());
+    Ok(SdkMeterProvider::builder().with_reader(reader).with_resource(resource(config, server_name)).build())
+}
+
+fn provider(config: &TracingConfig, server_name: &str) -> Result<SdkTracerProvider, String> {
+    let endpoint = collector(config, "traces");
+    let exporter = match config.protocol {
+        OtlpProtocol::Http => opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_endpoint(endpoint)
+            .build(),
+        OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint).build(),
+    }
+    .map_err(|e| format!("tracing: cannot build the OTLP exporter: {e}"))?;
+    let resource = resource(config, server_name);
+    let mut exporter = exporter;
+    opentelemetry_sdk::trace::SpanExporter::set_resource(&mut exporter, &resource);
     Ok(SdkTracerProvider::builder()
-        .with_span_processor(processor)
+        .with_span_processor(SpanBatcher::start(exporter, config.export_interval))
         .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(config.sample_ratio.clamp(0.0, 1.0)))))
-        .with_resource(opentelemetry_sdk::Resource::builder().with_service_name(name).build())
+        .with_resource(resource)
         .build())
 }
 
@@ -132,11 +200,11 @@ pub(crate) fn continue_trace(span: &tracing::Span, meta: &Map<String, Value>) {
 }
 
 /// The W3C trace and span ids of a span, when it is exported.
-pub(crate) fn ids(span: &tracing::Span) -> Option<(String, String)> {
+pub(crate) fn ids(span: &tracing::Span) -> Option<(opentelemetry::trace::TraceId, opentelemetry::trace::SpanId)> {
     let cx = span.context();
     let span_ref = cx.span();
     let sc = span_ref.span_context();
-    sc.is_valid().then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+    sc.is_valid().then(|| (sc.trace_id(), sc.span_id()))
 }
 
 /// W3C headers from a map of HTTP header values (lower-case names), for copying into `_meta`.

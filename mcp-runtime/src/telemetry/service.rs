@@ -1,7 +1,9 @@
 //! [`Trace`]: the service [`TraceLayer`](super::TraceLayer) wraps around the corridor.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 use tower::Service;
@@ -9,6 +11,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use super::layer::TraceLayer;
+use crate::protocol::ErrorCode;
 use crate::server::{McpRequest, McpResponse, Outcome};
 
 /// Runs each request inside its span, and marks the span with the outcome.
@@ -42,6 +45,7 @@ where
             mcp.protocol.version = request.version.as_str(),
             jsonrpc.request.id = %request.id,
             gen_ai.tool.name = tool.unwrap_or_default(),
+            mcp.session.id = request.session.as_ref().and_then(|s| s.id()),
             client.address = request.source.map(tracing::field::display),
             otel.status_code = Empty,
             error.type = Empty,
@@ -49,6 +53,8 @@ where
         if self.layer.trust_incoming {
             super::continue_trace(&span, &request.meta);
         }
+        let observed =
+            self.layer.metrics.as_ref().map(|m| (Arc::clone(m), m.row(&request.method, tool), Instant::now()));
         // Entered while the inner stages are called, so they (and the audit record) see this span.
         let future = span.in_scope(|| self.inner.call(request));
         let recorded = span.clone();
@@ -59,9 +65,26 @@ where
                     recorded.record("otel.status_code", "ERROR");
                     recorded.record("error.type", response.outcome.as_str());
                 }
+                if let Some((metrics, row, started)) = observed {
+                    metrics.observe(row, response.outcome, started.elapsed());
+                    if let Some(limit) = rejection(&response) {
+                        metrics.rejected(limit);
+                    }
+                }
                 Ok(response)
             }
             .instrument(span),
         )
+    }
+}
+
+/// The budget that refused a rate-limited call (`data.limit`), or `store_unavailable` when the limiter
+/// could not decide. `None` for anything else (a full audit queue is counted by the audit trail).
+fn rejection(response: &McpResponse) -> Option<&str> {
+    let error = response.body.as_ref().err().filter(|_| response.outcome == Outcome::RateLimited)?;
+    match error.code {
+        ErrorCode::RATE_LIMITED => error.data.as_ref()?.get("limit")?.as_str(),
+        ErrorCode::THROTTLE_UNAVAILABLE => Some("store_unavailable"),
+        _ => None,
     }
 }

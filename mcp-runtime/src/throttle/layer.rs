@@ -31,6 +31,11 @@ impl std::fmt::Debug for ThrottleLayer {
 }
 
 impl ThrottleLayer {
+    /// The limiter the layer spends budgets with.
+    pub fn limiter(&self) -> &Arc<dyn Limiter> {
+        &self.shared.limiter
+    }
+
     /// The layer `[throttling]` describes for `app`'s tools; `None` when nothing is limited. Starts the timer
     /// that drops idle limiter state (inside a Tokio runtime).
     ///

@@ -61,4 +61,10 @@ pub trait Limiter: Send + Sync + 'static {
 
     /// Drops state that no longer matters (full budgets); called on a timer.
     fn retain(&self) {}
+
+    /// Decisions the store could not make so far (its fallback applied instead); `None` for a store that
+    /// cannot fail. Exported as `mcp_server_throttle_store_unavailable_total`.
+    fn unavailable(&self) -> Option<u64> {
+        None
+    }
 }

@@ -184,6 +184,10 @@ fn micros(d: Duration) -> u64 {
 }
 
 impl Limiter for RedisLimiter {
+    fn unavailable(&self) -> Option<u64> {
+        Some(self.stats.unavailable.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     fn check<'a>(&'a self, limits: &'a [Limit]) -> BoxFuture<'a, Result<Decision, LimiterError>> {
         Box::pin(async move {
             if limits.is_empty() {

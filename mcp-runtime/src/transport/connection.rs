@@ -210,7 +210,7 @@ impl Connection {
                         method: Some(&method),
                         request_id: Some(&id),
                     };
-                    pipeline.auditor().refused(refusal, reason).await;
+                    pipeline.refused(refusal, reason).await;
                     Some(Answer { id: Some(id.clone()), body: Err(error) })
                 }
                 Ok(request) => {
@@ -237,7 +237,7 @@ impl Connection {
             method: None,
             request_id: rejected.id.as_ref(),
         };
-        self.pipeline.auditor().refused(refusal, AuditReason::InvalidRequest).await;
+        self.pipeline.refused(refusal, AuditReason::InvalidRequest).await;
         let answer = Answer { id: rejected.id, body: Err(rejected.error) };
         let _ = self.out.send(Outgoing::Answer(answer)).await;
     }

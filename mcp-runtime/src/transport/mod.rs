@@ -5,6 +5,7 @@
 
 mod connection;
 pub mod http;
+mod metrics;
 mod stdio;
 
 use std::io;
@@ -33,15 +34,12 @@ impl Server {
     /// # Errors
     /// See [`ServeError`].
     pub async fn serve(self) -> Result<(), ServeError> {
-        let kind = self.config_ref().transport.kind;
-        match kind {
-            TransportKindConfig::Stdio => self.serve_stdio().await,
-            TransportKindConfig::Http => {
-                http::serve(Pipeline::build(self)?, http::Flavor::Streamable, shutdown_signal()).await
-            }
-            TransportKindConfig::Sse => {
-                http::serve(Pipeline::build(self)?, http::Flavor::LegacySse, shutdown_signal()).await
-            }
+        let pipeline = Pipeline::build(self)?;
+        metrics::spawn_listener(&pipeline).await?;
+        match pipeline.config().transport.kind {
+            TransportKindConfig::Stdio => stdio_pipeline(pipeline).await,
+            TransportKindConfig::Http => http::serve(pipeline, http::Flavor::Streamable, shutdown_signal()).await,
+            TransportKindConfig::Sse => http::serve(pipeline, http::Flavor::LegacySse, shutdown_signal()).await,
         }
     }
 
@@ -52,17 +50,20 @@ impl Server {
     /// # Errors
     /// See [`ServeError`]; a refused credential is [`StartError::Security`].
     pub async fn serve_stdio(self) -> Result<(), ServeError> {
-        let pipeline = Pipeline::build(self)?;
-        let credentials = stdio::client_credentials(&pipeline).await.map_err(StartError::Security)?;
-        tracing::info!(
-            server = %pipeline.app().info().name,
-            tools = pipeline.app().registry().len(),
-            "serving MCP on stdio"
-        );
-        stdio::serve_connection(pipeline, credentials, tokio::io::stdin(), tokio::io::stdout(), shutdown_signal())
-            .await?;
-        Ok(())
+        stdio_pipeline(Pipeline::build(self)?).await
     }
+}
+
+/// Serves stdin/stdout once the client's credential (if the server wants one) checked out.
+async fn stdio_pipeline(pipeline: Pipeline) -> Result<(), ServeError> {
+    let credentials = stdio::client_credentials(&pipeline).await.map_err(StartError::Security)?;
+    tracing::info!(
+        server = %pipeline.app().info().name,
+        tools = pipeline.app().registry().len(),
+        "serving MCP on stdio"
+    );
+    stdio::serve_connection(pipeline, credentials, tokio::io::stdin(), tokio::io::stdout(), shutdown_signal()).await?;
+    Ok(())
 }
 
 /// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere).

@@ -70,8 +70,9 @@ impl HttpState {
 }
 
 impl Server {
-    /// The MCP endpoint (at `transport.path`, default `/mcp`) plus `/healthz` and `/readyz` (and the RFC 9728
-    /// metadata under `security.strategy = "oauth"`), as an axum `Router` to serve yourself or nest in your
+    /// The MCP endpoint (at `transport.path`, default `/mcp`) plus `/healthz`, `/readyz`, the Prometheus
+    /// `metrics.path` (unless `metrics.bind` gives it a listener of its own; authenticated like the
+    /// endpoint) and the RFC 9728 metadata under `security.strategy = "oauth"`, as an axum `Router` to serve yourself or nest in your
     /// own application under your own layers. The Host/Origin guard and authentication are part of the
     /// router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so repeated
     /// authentication failures are throttled per client address (without it they are not throttled).
@@ -113,6 +114,14 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
             .route(legacy::SSE_PATH, get(legacy::open))
             .route(legacy::MESSAGES_PATH, axum::routing::post(legacy::message)),
     };
+    let metrics = &state.pipeline.config().metrics;
+    let routes = if metrics.prometheus && metrics.bind.is_none() {
+        // Behind the same authentication as the MCP endpoint: a scraper presents a key or token too.
+        let scraped = state.pipeline.clone();
+        routes.route(&metrics.path, get(move || std::future::ready(super::metrics::scrape(&scraped))))
+    } else {
+        routes
+    };
     let mut routes = routes.route_layer(middleware::from_fn_with_state(Arc::clone(&state), authenticate));
     if let Some(metadata) = state.pipeline.gate().metadata() {
         let document = axum::Json(serde_json::to_value(metadata).expect("plain JSON"));
@@ -150,7 +159,7 @@ pub(super) async fn refused(
         method: call.map(|(m, _)| m),
         request_id: call.map(|(_, id)| id),
     };
-    state.pipeline.auditor().refused(refusal, reason).await;
+    state.pipeline.refused(refusal, reason).await;
     response.extensions_mut().insert(Audited);
     response
 }
@@ -185,7 +194,7 @@ async fn audit_edge(State(state): State<Arc<HttpState>>, request: Request, next:
     };
     let refusal =
         Refusal { transport: state.transport, started, source, principal: None, method: None, request_id: None };
-    state.pipeline.auditor().refused(refusal, reason).await;
+    state.pipeline.refused(refusal, reason).await;
     response
 }
 

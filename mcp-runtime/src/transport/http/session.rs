@@ -111,10 +111,11 @@ impl Sessions {
                 return None;
             }
         }
+        let id = new_session_id();
         let session = Arc::new(HttpSession {
-            id: new_session_id(),
+            protocol: Session::with_id(&id),
+            id,
             owner,
-            protocol: Session::new(),
             to_client: Arc::default(),
             closed: CancellationToken::new(),
             last_seen: Mutex::new(Instant::now()),

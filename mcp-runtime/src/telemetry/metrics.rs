@@ -1,0 +1,458 @@
+//! Metrics: what the corridor counts, served in the Prometheus text format and exported over OTLP.
+//!
+//! | Prometheus                                    | OTLP                                | labels / attributes |
+//! |-----------------------------------------------|-------------------------------------|---------------------|
+//! | `mcp_server_operation_duration_seconds` (histogram: `_bucket`, `_sum`, `_count`) | `mcp.server.operation.duration` (s) | `mcp_method_name`, `gen_ai_tool_name` (tools/call), `error_type` (absent when it succeeded) |
+//! | `mcp_server_auth_failures_total`              | `mcp.server.auth.failures`          | `reason`: `unauthenticated`, `forbidden` |
+//! | `mcp_server_rate_limit_rejections_total`      | `mcp.server.rate_limit.rejections`  | `limit`: `global`, `principal`, `tool`, `concurrency`, `store_unavailable` |
+//! | `mcp_server_refused_total`                    | `mcp.server.refused`                | `reason`: requests refused before the corridor |
+//! | `mcp_server_audit_dropped_total`              | `mcp.server.audit.dropped`          | |
+//! | `mcp_server_throttle_store_unavailable_total` | `mcp.server.throttle.store_unavailable` | Redis could not decide (the fallback then applied) |
+//!
+//! Calls per tool are the histogram's `_count`; errors per tool, its `_count` with an `error_type`. The
+//! histogram follows the MCP semantic conventions (`mcp.server.operation.duration`), with finer buckets
+//! below 10 ms for tools that answer in microseconds.
+//!
+//! Recording is a few relaxed atomic additions on series laid out when the server starts: one per (method,
+//! outcome) and per (tool, outcome). Labels come only from that fixed set (an unknown method is `other`, an
+//! unknown tool has no tool label), so no client can grow the number of series.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
+
+use crate::audit::AuditReason;
+use crate::server::Outcome;
+
+/// Upper bounds of the latency buckets, in seconds (the MCP conventions' list, with four finer bounds below it).
+const BOUNDS: [f64; 18] =
+    [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
+
+/// The same bounds in whole microseconds, for the hot path.
+const BOUNDS_US: [u64; 18] = [
+    100,
+    500,
+    1_000,
+    5_000,
+    10_000,
+    20_000,
+    50_000,
+    100_000,
+    200_000,
+    500_000,
+    1_000_000,
+    2_000_000,
+    5_000_000,
+    10_000_000,
+    30_000_000,
+    60_000_000,
+    120_000_000,
+    300_000_000,
+];
+
+/// Methods with series of their own; anything else is counted as `other`.
+const METHODS: [&str; 14] = [
+    "initialize",
+    "ping",
+    "server/discover",
+    "logging/setLevel",
+    "tools/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "other",
+];
+
+const OUTCOMES: [Outcome; 11] = [
+    Outcome::Ok,
+    Outcome::ToolError,
+    Outcome::InvalidArguments,
+    Outcome::UnknownTool,
+    Outcome::Timeout,
+    Outcome::Panic,
+    Outcome::InputRequired,
+    Outcome::ProtocolError,
+    Outcome::Unauthenticated,
+    Outcome::Forbidden,
+    Outcome::RateLimited,
+];
+
+const AUTH_REASONS: [&str; 2] = ["unauthenticated", "forbidden"];
+const LIMITS: [&str; 5] = ["global", "principal", "tool", "concurrency", "store_unavailable"];
+const REFUSALS: [&str; 4] = ["unauthenticated", "forbidden", "rate_limited", "invalid_request"];
+
+/// A labelled counter family, as both exporters name it.
+struct Family {
+    prometheus: &'static str,
+    otlp: &'static str,
+    help: &'static str,
+    label: &'static str,
+    values: &'static [&'static str],
+    counts: fn(&Metrics) -> &[AtomicU64],
+}
+
+const FAMILIES: [Family; 3] = [
+    Family {
+        prometheus: "mcp_server_auth_failures_total",
+        otlp: "mcp.server.auth.failures",
+        help: "Requests refused for their credentials or scopes.",
+        label: "reason",
+        values: &AUTH_REASONS,
+        counts: |m| &m.auth_failures,
+    },
+    Family {
+        prometheus: "mcp_server_rate_limit_rejections_total",
+        otlp: "mcp.server.rate_limit.rejections",
+        help: "Calls refused by a rate limit, by budget.",
+        label: "limit",
+        values: &LIMITS,
+        counts: |m| &m.rejections,
+    },
+    Family {
+        prometheus: "mcp_server_refused_total",
+        otlp: "mcp.server.refused",
+        help: "Requests refused before the corridor (transport edge).",
+        label: "reason",
+        values: &REFUSALS,
+        counts: |m| &m.refused,
+    },
+];
+
+/// A counter kept elsewhere and read through a [`Probe`].
+struct Probed {
+    prometheus: &'static str,
+    otlp: &'static str,
+    help: &'static str,
+    probe: fn(&Metrics) -> &OnceLock<Probe>,
+}
+
+const PROBED: [Probed; 2] = [
+    Probed {
+        prometheus: "mcp_server_audit_dropped_total",
+        otlp: "mcp.server.audit.dropped",
+        help: "Audit records dropped (audit.on_full = \"drop\", or the writer gone).",
+        probe: |m| &m.audit_dropped,
+    },
+    Probed {
+        prometheus: "mcp_server_throttle_store_unavailable_total",
+        otlp: "mcp.server.throttle.store_unavailable",
+        help: "Rate-limit decisions Redis could not make (the fallback applied).",
+        probe: |m| &m.store_unavailable,
+    },
+];
+
+/// One latency histogram: request count, sum and per-bucket counts (not cumulative; rendering adds them up).
+struct Series {
+    count: AtomicU64,
+    sum_us: AtomicU64,
+    buckets: [AtomicU64; BOUNDS.len()],
+    /// The OTLP histogram bound to this series' attributes, made on first use.
+    otel: OnceLock<BoundHistogram<f64>>,
+}
+
+impl Series {
+    fn new() -> Self {
+        Self {
+            count: AtomicU64::new(0),
+            sum_us: AtomicU64::new(0),
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            otel: OnceLock::new(),
+        }
+    }
+
+    fn record(&self, us: u64) {
+        if let Some(i) = BOUNDS_US.iter().position(|&b| us <= b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Counters observed elsewhere (the audit queue, the Redis limiter), read when metrics are collected.
+pub(crate) type Probe = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The server's metrics. Built once per server; shared by the corridor, the transports and the exporters.
+pub struct Metrics {
+    tools: HashMap<Box<str>, usize>,
+    tool_names: Vec<Box<str>>,
+    /// `(METHODS.len() + tools + 1) × OUTCOMES.len()` series: methods, then tools, then "a tool we do not have".
+    series: Box<[Series]>,
+    auth_failures: [AtomicU64; AUTH_REASONS.len()],
+    rejections: [AtomicU64; LIMITS.len()],
+    refused: [AtomicU64; REFUSALS.len()],
+    audit_dropped: OnceLock<Probe>,
+    store_unavailable: OnceLock<Probe>,
+    histogram: Option<Histogram<f64>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").field("tools", &self.tool_names).finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Series for these tools. With a `meter`, durations are also recorded for OTLP and the counters are
+    /// observed by it.
+    pub fn new<'a>(tools: impl IntoIterator<Item = &'a str>, meter: Option<&Meter>) -> Arc<Self> {
+        let tool_names: Vec<Box<str>> = tools.into_iter().map(Box::from).collect();
+        let tools = tool_names.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
+        let rows = METHODS.len() + tool_names.len() + 1;
+        let metrics = Arc::new(Self {
+            tools,
+            series: (0..rows * OUTCOMES.len()).map(|_| Series::new()).collect(),
+            tool_names,
+            auth_failures: Default::default(),
+            rejections: Default::default(),
+            refused: Default::default(),
+            audit_dropped: OnceLock::new(),
+            store_unavailable: OnceLock::new(),
+            histogram: meter.map(|m| {
+                m.f64_histogram("mcp.server.operation.duration")
+                    .with_unit("s")
+                    .with_description("MCP request duration as observed on the server")
+                    .with_boundaries(BOUNDS.to_vec())
+                    .build()
+            }),
+        });
+        if let Some(meter) = meter {
+            observe_counters(&metrics, meter);
+        }
+        metrics
+    }
+
+    /// Where the audit trail's and the limiter's own counters are read from.
+    pub(crate) fn probe(&self, audit_dropped: Probe, store_unavailable: Option<Probe>) {
+        let _ = self.audit_dropped.set(audit_dropped);
+        if let Some(probe) = store_unavailable {
+            let _ = self.store_unavailable.set(probe);
+        }
+    }
+
+    /// The series row of a request: found before it runs, so nothing of the request is kept for later.
+    pub(crate) fn row(&self, method: &str, tool: Option<&str>) -> usize {
+        if method == "tools/call" {
+            METHODS.len() + tool.and_then(|t| self.tools.get(t)).copied().unwrap_or(self.tool_names.len())
+        } else {
+            METHODS.iter().position(|m| *m == method).unwrap_or(METHODS.len() - 1)
+        }
+    }
+
+    /// Records one request that went through the corridor (`row` from [`Metrics::row`]).
+    pub(crate) fn observe(&self, row: usize, outcome: Outcome, elapsed: Duration) {
+        let index = row * OUTCOMES.len() + outcome as usize;
+        let series = &self.series[index];
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        series.record(us);
+        if let Some(histogram) = &self.histogram {
+            series.otel.get_or_init(|| histogram.bind(&self.attributes(index))).record(elapsed.as_secs_f64());
+        }
+        match outcome {
+            Outcome::Unauthenticated => self.auth_failures[0].fetch_add(1, Ordering::Relaxed),
+            Outcome::Forbidden => self.auth_failures[1].fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+    }
+
+    /// Records a call a rate limit refused: `limit` is the budget (`global`, `principal`, `tool`,
+    /// `concurrency`) or `store_unavailable`.
+    pub(crate) fn rejected(&self, limit: &str) {
+        if let Some(i) = LIMITS.iter().position(|l| *l == limit) {
+            self.rejections[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Records a request refused before the corridor.
+    pub(crate) fn refused(&self, reason: AuditReason) {
+        let i = match reason {
+            AuditReason::Unauthenticated => 0,
+            AuditReason::Forbidden => 1,
+            AuditReason::RateLimited => 2,
+            _ => 3,
+        };
+        self.refused[i].fetch_add(1, Ordering::Relaxed);
+        if i < AUTH_REASONS.len() {
+            self.auth_failures[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn labels(&self, index: usize) -> (&str, Option<&str>, Option<&'static str>) {
+        let (row, outcome) = (index / OUTCOMES.len(), OUTCOMES[index % OUTCOMES.len()]);
+        let (method, tool) = if row < METHODS.len() {
+            (METHODS[row], None)
+        } else {
+            ("tools/call", self.tool_names.get(row - METHODS.len()).map(|t| &**t))
+        };
+        let error = (!matches!(outcome, Outcome::Ok | Outcome::InputRequired)).then(|| outcome.as_str());
+        (method, tool, error)
+    }
+
+    fn attributes(&self, index: usize) -> Vec<KeyValue> {
+        let (method, tool, error) = self.labels(index);
+        let mut attributes = vec![KeyValue::new("mcp.method.name", method.to_owned())];
+        if let Some(tool) = tool {
+            attributes.push(KeyValue::new("gen_ai.tool.name", tool.to_owned()));
+        }
+        if let Some(error) = error {
+            attributes.push(KeyValue::new("error.type", error));
+        }
+        attributes
+    }
+
+    /// Requests of `tool` recorded so far, by outcome (`ok`, `tool_error`, …): what tests and health checks read.
+    pub fn tool_calls(&self, tool: &str) -> Vec<(&'static str, u64)> {
+        let Some(&i) = self.tools.get(tool) else { return Vec::new() };
+        let row = METHODS.len() + i;
+        OUTCOMES
+            .iter()
+            .enumerate()
+            .map(|(o, outcome)| (outcome.as_str(), self.series[row * OUTCOMES.len() + o].count.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Everything, in the Prometheus text exposition format (version 0.0.4).
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str(
+            "# HELP mcp_server_operation_duration_seconds MCP request duration as observed on the server.\n\
+             # TYPE mcp_server_operation_duration_seconds histogram\n",
+        );
+        for (index, series) in self.series.iter().enumerate() {
+            let count = series.count.load(Ordering::Relaxed);
+            if count == 0 {
+                continue;
+            }
+            let (method, tool, error) = self.labels(index);
+            let mut labels = format!("mcp_method_name=\"{method}\"");
+            if let Some(tool) = tool {
+                let _ = write!(labels, ",gen_ai_tool_name=\"{}\"", escape(tool));
+            }
+            if let Some(error) = error {
+                let _ = write!(labels, ",error_type=\"{error}\"");
+            }
+            let mut cumulative = 0;
+            for (bound, bucket) in BOUNDS.iter().zip(&series.buckets) {
+                cumulative += bucket.load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "mcp_server_operation_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(out, "mcp_server_operation_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+            let sum = Duration::from_micros(series.sum_us.load(Ordering::Relaxed)).as_secs_f64();
+            let _ = writeln!(out, "mcp_server_operation_duration_seconds_sum{{{labels}}} {sum}");
+            let _ = writeln!(out, "mcp_server_operation_duration_seconds_count{{{labels}}} {count}");
+        }
+        for family in &FAMILIES {
+            let (name, label) = (family.prometheus, family.label);
+            let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} counter", family.help);
+            for (value, count) in family.values.iter().zip((family.counts)(self)) {
+                let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {}", count.load(Ordering::Relaxed));
+            }
+        }
+        for probed in &PROBED {
+            let name = probed.prometheus;
+            let value = (probed.probe)(self).get().map_or(0, |p| p());
+            let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} counter\n{name} {value}", probed.help);
+        }
+        out
+    }
+}
+
+/// A label value as the exposition format wants it (tool names are plain, but a name is not ours to trust).
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The counters, observed by the OTLP reader at each export (cumulative, like Prometheus'). The callbacks
+/// keep the metrics alive: the last export, at shutdown, comes after the server (and its pipeline) is gone.
+fn observe_counters(metrics: &Arc<Metrics>, meter: &Meter) {
+    for family in &FAMILIES {
+        let metrics = Arc::clone(metrics);
+        let (label, values, counts) = (family.label, family.values, family.counts);
+        let _ = meter
+            .u64_observable_counter(family.otlp)
+            .with_description(family.help)
+            .with_callback(move |observer| {
+                for (value, count) in values.iter().zip(counts(&metrics)) {
+                    observer.observe(count.load(Ordering::Relaxed), &[KeyValue::new(label, *value)]);
+                }
+            })
+            .build();
+    }
+    for probed in &PROBED {
+        let metrics = Arc::clone(metrics);
+        let probe = probed.probe;
+        let _ = meter
+            .u64_observable_counter(probed.otlp)
+            .with_description(probed.help)
+            .with_callback(move |observer| {
+                if let Some(value) = probe(&metrics).get().map(|p| p()) {
+                    observer.observe(value, &[]);
+                }
+            })
+            .build();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_agree() {
+        for (s, us) in BOUNDS.iter().zip(BOUNDS_US) {
+            assert_eq!(Duration::from_secs_f64(*s), Duration::from_micros(us));
+        }
+        assert_eq!(OUTCOMES.iter().enumerate().filter(|(i, o)| **o as usize != *i).count(), 0);
+    }
+
+    #[test]
+    fn renders_histograms_and_counters() {
+        let metrics = Metrics::new(["lookup_stock", "adjust_stock"], None);
+        metrics.observe(metrics.row("tools/call", Some("lookup_stock")), Outcome::Ok, Duration::from_micros(80));
+        metrics.observe(metrics.row("tools/call", Some("lookup_stock")), Outcome::Ok, Duration::from_millis(3));
+        metrics.observe(metrics.row("tools/call", Some("lookup_stock")), Outcome::Timeout, Duration::from_secs(2));
+        metrics.observe(metrics.row("tools/call", Some("nope\"x")), Outcome::UnknownTool, Duration::from_micros(5));
+        metrics.observe(metrics.row("frobnicate", None), Outcome::ProtocolError, Duration::from_micros(5));
+        metrics.observe(metrics.row("tools/call", Some("adjust_stock")), Outcome::Forbidden, Duration::from_micros(5));
+        metrics.rejected("principal");
+        metrics.refused(AuditReason::Unauthenticated);
+        metrics.probe(Arc::new(|| 7), None);
+        let text = metrics.render();
+        let ok = r#"mcp_method_name="tools/call",gen_ai_tool_name="lookup_stock""#;
+        assert!(
+            text.contains(&format!("mcp_server_operation_duration_seconds_bucket{{{ok},le=\"0.0001\"}} 1\n")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("mcp_server_operation_duration_seconds_bucket{{{ok},le=\"0.005\"}} 2\n")));
+        assert!(text.contains(&format!("mcp_server_operation_duration_seconds_bucket{{{ok},le=\"+Inf\"}} 2\n")));
+        assert!(text.contains(&format!("mcp_server_operation_duration_seconds_count{{{ok}}} 2\n")));
+        assert!(text.contains(&format!("mcp_server_operation_duration_seconds_sum{{{ok}}} 0.00308\n")));
+        assert!(text.contains(r#"gen_ai_tool_name="lookup_stock",error_type="timeout",le="1"} 0"#));
+        assert!(text.contains(r#"gen_ai_tool_name="lookup_stock",error_type="timeout",le="2"} 1"#));
+        // An unknown tool or method gets no label of its own.
+        assert!(text.contains(r#"{mcp_method_name="tools/call",error_type="unknown_tool"}"#));
+        assert!(text.contains(r#"{mcp_method_name="other",error_type="protocol_error"}"#));
+        assert!(!text.contains("nope") && !text.contains("frobnicate"));
+        assert!(text.contains("mcp_server_auth_failures_total{reason=\"unauthenticated\"} 1\n"));
+        assert!(text.contains("mcp_server_auth_failures_total{reason=\"forbidden\"} 1\n"));
+        assert!(text.contains("mcp_server_rate_limit_rejections_total{limit=\"principal\"} 1\n"));
+        assert!(text.contains("mcp_server_refused_total{reason=\"unauthenticated\"} 1\n"));
+        assert!(text.contains("mcp_server_audit_dropped_total 7\n"));
+        assert!(text.contains("mcp_server_throttle_store_unavailable_total 0\n"));
+        assert_eq!(metrics.tool_calls("lookup_stock"), vec![("ok", 2), ("timeout", 1)]);
+    }
+}

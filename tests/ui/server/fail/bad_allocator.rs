@@ -1,0 +1,2 @@
+#[mcp_runtime::mcp_server(allocator = "jemalloc")]
+async fn main() {}
