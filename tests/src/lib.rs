@@ -46,13 +46,29 @@ pub fn global_registry() {
     });
 }
 
+/// `cargo`, without the variables cargo sets for this test process (`CARGO_PKG_*`, `CARGO_MANIFEST_*`,
+/// `CARGO_CRATE_NAME`, …). Build scripts declare some of them as inputs (ring's `rerun-if-env-changed`),
+/// so a build started from a test with them would differ from `cargo xtask test`'s build and redo ring,
+/// rustls, reqwest, the runtime and every binary.
+pub fn cargo_command() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let per_crate = ["CARGO_PKG_", "CARGO_MANIFEST_"].iter().any(|p| name.starts_with(p))
+            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR"].contains(&name);
+        if per_crate {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// The path of a workspace binary, brought up to date once per test process (`cargo build` is a no-op
 /// when nothing changed; without it a test could drive a stale binary).
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
+        let status = cargo_command()
             .args([
                 "build",
                 "--quiet",
@@ -63,6 +79,8 @@ pub fn bin(name: &str) -> PathBuf {
                 "support-routing",
                 "-p",
                 "conformance-server",
+                "-p",
+                "mcp-cli",
             ])
             .current_dir(workspace_root())
             .status()
@@ -77,6 +95,11 @@ pub fn bin(name: &str) -> PathBuf {
 /// The conformance example's server binary (every tool, resource and prompt of the official suite).
 pub fn conformance_bin() -> PathBuf {
     bin("conformance-server")
+}
+
+/// The `cargo mcp` binary (`cargo-mcp`; run it without the `mcp` cargo inserts).
+pub fn cli_bin() -> PathBuf {
+    bin("cargo-mcp")
 }
 
 /// The inventory example's server binary.

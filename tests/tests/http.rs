@@ -485,15 +485,16 @@ async fn oversized_bodies_leave_the_server_memory_flat() {
             }
         }
     };
-    // The allocator keeps some of what it freed for reuse (mimalloc, the default, more than glibc): what
-    // must hold is that refused bodies do not accumulate. After a first round fills that cache, further
-    // rounds of the same traffic leave the server where it was.
-    refuse(20).await;
+    // The allocator keeps some of what it freed for reuse (mimalloc, the default, more than glibc, and per
+    // worker thread): what must hold is that refused bodies do not accumulate. After a first round fills
+    // those caches, 40 more refused 10 MiB bodies may move RSS by allocator noise, not by what a leak of
+    // even a tenth of each body would add (40 MiB).
+    refuse(40).await;
     let before = server.rss_kib();
     refuse(40).await;
     let after = server.rss_kib();
     eprintln!("server RSS around 400 MiB of refused bodies: {before} KiB before, {after} KiB after");
-    assert!(after < before + 8 * 1024, "400 MiB of refused bodies grew the server from {before} KiB to {after} KiB");
+    assert!(after < before + 24 * 1024, "400 MiB of refused bodies grew the server from {before} KiB to {after} KiB");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Project automation, run as `cargo xtask <command>`.
 //!
 //! `cargo xtask test` installs the real peers the tests talk to (the official TypeScript SDK client, the
-//! MCP Inspector CLI and the official Python SDK client, each pinned, into folders git ignores), then
+//! MCP Inspector CLI and the official Python SDK client, each pinned, into folders git ignores; a
+//! `redis-server`; Microsoft's SARIF multitool, which validates `cargo mcp scan`'s reports), then
 //! runs every test of the workspace, the peer-dependent ones included, and then the official MCP
 //! conformance suite (`cargo xtask conformance`). Nothing is installed by hand.
 
@@ -45,6 +46,8 @@ struct Peers {
     node: PathBuf,
     /// `redis-server`, and the folder of the libraries it needs when it was unpacked here.
     redis: (PathBuf, Option<PathBuf>),
+    /// Microsoft's SARIF multitool (`validate`), which checks `cargo mcp scan --format sarif`.
+    sarif: PathBuf,
 }
 
 fn test(extra: &[String]) -> Result<()> {
@@ -60,6 +63,7 @@ fn test(extra: &[String]) -> Result<()> {
         .env("MCP_TEST_NODE", &peers.node)
         .env("MCP_TEST_REDIS_SERVER", &peers.redis.0)
         .env("MCP_TEST_REDIS_LIBS", peers.redis.1.as_deref().unwrap_or(Path::new("")))
+        .env("MCP_TEST_SARIF_MULTITOOL", &peers.sarif)
         .current_dir(&root))?;
     conformance()?;
     eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
@@ -163,7 +167,12 @@ fn install_peers() -> Result<Peers> {
         std::fs::write(venv.join(".xtask-installed"), b"")?;
     }
     let redis = install_redis(&root)?;
-    Ok(Peers { node, redis })
+    // Installed with the Node clients (tests/interop/node/package.json): a self-contained Linux binary.
+    let sarif = node_dir.join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if !sarif.is_file() {
+        bail!("the SARIF multitool is missing: {}", sarif.display());
+    }
+    Ok(Peers { node, redis, sarif })
 }
 
 /// A real `redis-server` for the rate-limit tests: the machine's, or Debian's package (and the two libraries

@@ -204,7 +204,9 @@ impl<T: Serialize> Serialize for Page<'_, T> {
 impl App {
     /// Every definition as the list methods show them under 2025-11-25, in one object: `tools`, and
     /// `resources`, `resourceTemplates` and `prompts` when there are any (what `--print-manifest` prints
-    /// and what `cargo mcp scan` reads).
+    /// and what `cargo mcp scan` reads). `x-mcp-runtime.tools` adds what the definitions do not carry:
+    /// each tool's rate limit, burst and scopes from its attribute (`{"rate": "30/min" | null, "burst":
+    /// n | null, "scopes": [...]}`), before any `[throttling]` override of the configuration.
     pub fn manifest(&self) -> Value {
         let v = ProtocolVersion::LATEST_HANDSHAKE;
         let values = |all: &[Box<RawValue>]| -> Vec<Value> {
@@ -221,6 +223,20 @@ impl App {
                 manifest[key] = Value::Array(values(all));
             }
         }
+        let limits: serde_json::Map<String, Value> = self
+            .registry()
+            .iter()
+            .map(|tool| {
+                let spec = &tool.spec;
+                let limit = serde_json::json!({
+                    "rate": spec.rate.map(|rate| rate.to_string()),
+                    "burst": spec.burst,
+                    "scopes": spec.scopes,
+                });
+                (spec.name.to_owned(), limit)
+            })
+            .collect();
+        manifest["x-mcp-runtime"] = serde_json::json!({ "tools": limits });
         manifest
     }
 }

@@ -1,0 +1,1054 @@
+//! `cargo mcp list` and `cargo mcp call`: a small MCP client over stdio or Streamable HTTP, for smoke tests.
+//!
+//! The client speaks the handshake era (`initialize` under 2025-11-25, then `notifications/initialized`):
+//!
+//! - over stdio it starts the server's command with the environment inherited (credentials travel in
+//!   the server's environment, `MCP_CLIENT_KEY`), writes one JSON-RPC message per line on its stdin, reads
+//!   its stdout line by line and lets its stderr through;
+//! - over Streamable HTTP it POSTs each message with `Accept: application/json, text/event-stream`, reads
+//!   the answer as JSON or from an SSE stream (`data:` lines until the response with the request's id),
+//!   keeps the `Mcp-Session-Id` `initialize` gave, sends it with `MCP-Protocol-Version` afterwards and
+//!   DELETEs the session at the end; `--header K:V` adds headers (credentials) to every request.
+//!
+//! Requests the server sends meanwhile are answered (`ping`) or refused (−32601: the client declares no
+//! capabilities); notifications are ignored.
+//!
+//! Exit codes: 0 success; 1 the server answered with an error (a JSON-RPC error, HTTP 401/403 or another
+//! HTTP error status, a tool result with `isError: true`); 2 the command could not run (bad arguments, a
+//! server that cannot be started or reached, that exits or closes the connection, or does not answer in
+//! time).
+
+use std::fmt;
+use std::io::IsTerminal;
+use std::process::{ExitCode, Stdio};
+use std::time::Duration;
+
+use clap::Args;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE};
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// The protocol revision the client asks for in `initialize`.
+pub const PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// How long [`list_tools_at`] waits for each answer.
+const LIST_AT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Pages of `tools/list` followed at most (a server whose cursors never end is cut off here).
+const MAX_PAGES: usize = 1000;
+
+/// Where the server is: a URL, or a command to start it on stdio.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// A Streamable HTTP endpoint, e.g. `http://127.0.0.1:8080/mcp`.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// A header sent with every HTTP request (`Name: value`), e.g. credentials; repeatable.
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
+    /// How long to wait for an answer, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// The server's command and arguments, served on stdio (after `--`).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `cargo mcp list` arguments.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The server.
+    #[command(flatten)]
+    pub target: Target,
+    /// Print the raw `tools/list` results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `cargo mcp call` arguments.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The tool.
+    pub name: String,
+    /// Arguments: `key=value` pairs (values that parse as JSON are JSON, others strings), or one JSON object.
+    pub arguments: Vec<String>,
+    /// The server.
+    #[command(flatten)]
+    pub target: Target,
+    /// Print the raw result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Lists the tools: a table of name, title and hints, the description's first line and the required
+/// arguments, or with `--json` every tool definition (`{"tools": [...]}`, all pages).
+pub fn list(args: &ListArgs) -> ExitCode {
+    let target = match Endpoint::from_target(&args.target) {
+        Ok(target) => target,
+        Err(e) => return usage_error(&e),
+    };
+    let timeout = Duration::from_secs(args.target.timeout);
+    let tools = match runtime().block_on(session(&target, timeout, async |c| c.list_tools().await)) {
+        Ok(tools) => tools,
+        Err(e) => return client_error(&e),
+    };
+    if args.json {
+        println!("{}", pretty(&json!({ "tools": tools })));
+    } else {
+        print!("{}", tools_table(&tools));
+    }
+    ExitCode::SUCCESS
+}
+
+/// Calls a tool and prints its result: text content as it is, other content summarised, structured
+/// content as pretty JSON; with `--json` the raw result. A result with `isError: true` exits 1.
+pub fn call(args: &CallArgs) -> ExitCode {
+    let target = match Endpoint::from_target(&args.target) {
+        Ok(target) => target,
+        Err(e) => return usage_error(&e),
+    };
+    let arguments = match parse_arguments(&args.arguments) {
+        Ok(arguments) => arguments,
+        Err(e) => return usage_error(&e),
+    };
+    let timeout = Duration::from_secs(args.target.timeout);
+    let params = json!({ "name": args.name, "arguments": arguments });
+    let result = runtime().block_on(session(&target, timeout, async |c| {
+        let spinner = Spinner::start(format!("calling {}", args.name));
+        let result = c.request("tools/call", Some(params)).await;
+        spinner.stop();
+        result
+    }));
+    let result = match result {
+        Ok(result) => result,
+        Err(e) => return client_error(&e),
+    };
+    let failed = result.get("isError").and_then(Value::as_bool).unwrap_or(false);
+    if args.json {
+        println!("{}", pretty(&result));
+    } else if failed {
+        eprintln!("error: tool `{}` failed:", args.name);
+        eprint!("{}", render_result(&result));
+    } else {
+        print!("{}", render_result(&result));
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Connects to a Streamable HTTP endpoint with `headers` (`K:V`), runs the handshake, lists every tool
+/// (following `nextCursor`), ends the session and returns the tool definitions.
+///
+/// # Errors
+/// A message saying what went wrong: bad headers, an unreachable server, HTTP 401/403, a JSON-RPC error,
+/// no answer within 30 s.
+pub async fn list_tools_at(url: &str, headers: &[String]) -> Result<Vec<Value>, String> {
+    let target = Endpoint::Http { url: url.to_owned(), headers: parse_headers(headers)? };
+    session(&target, LIST_AT_TIMEOUT, async |c| c.list_tools().await).await.map_err(|e| e.to_string())
+}
+
+/// A current-thread runtime for one command.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a current-thread runtime starts")
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn client_error(error: &ClientError) -> ExitCode {
+    eprintln!("error: {error}");
+    error.exit_code()
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// Opens a connection to `target`, runs the handshake, runs `work`, and closes the connection whatever
+/// `work` returned.
+async fn session<T>(
+    target: &Endpoint,
+    timeout: Duration,
+    work: impl AsyncFnOnce(&mut Connection) -> Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    let mut connection = Connection::open(target, timeout).await?;
+    let outcome = match connection.initialize().await {
+        Ok(()) => work(&mut connection).await,
+        Err(e) => Err(e),
+    };
+    // A server that stopped answering is not waited for.
+    connection.close(!matches!(outcome, Err(ClientError::Timeout(..)))).await;
+    outcome
+}
+
+/// Where the server is, checked.
+#[derive(Debug, Clone)]
+enum Endpoint {
+    /// A command served on stdio.
+    Stdio(Vec<String>),
+    /// A Streamable HTTP endpoint and the headers sent with every request.
+    Http { url: String, headers: HeaderMap },
+}
+
+impl Endpoint {
+    fn from_target(target: &Target) -> Result<Self, String> {
+        match (&target.url, target.command.is_empty()) {
+            (Some(_), false) => Err("give either --url URL or -- CMD…, not both".to_owned()),
+            (None, true) => Err("which server? give --url URL (Streamable HTTP) or -- CMD… (stdio)".to_owned()),
+            (None, false) if !target.headers.is_empty() => Err("--header is sent over HTTP only: over stdio \
+                 the server reads its client's credentials from its environment (MCP_CLIENT_KEY)"
+                .to_owned()),
+            (None, false) => Ok(Self::Stdio(target.command.clone())),
+            (Some(url), true) => {
+                let parsed = reqwest::Url::parse(url).map_err(|e| format!("--url {url}: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(format!("--url {url}: expected an http:// or https:// URL"));
+                }
+                Ok(Self::Http { url: url.clone(), headers: parse_headers(&target.headers)? })
+            }
+        }
+    }
+}
+
+/// Parses `K:V` headers (split on the first `:`, both sides trimmed). `Authorization` and other
+/// credential-looking values are marked sensitive.
+pub(crate) fn parse_headers(headers: &[String]) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::new();
+    for raw in headers {
+        let Some((name, value)) = raw.split_once(':') else {
+            return Err(format!("header {raw:?}: expected NAME:VALUE"));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("header {raw:?}: bad name {name:?}"))?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| format!("header {name}: the value is not valid"))?;
+        value.set_sensitive(true);
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+/// Parses `call` arguments: one JSON object, or `key=value` pairs whose values are JSON when they parse
+/// as JSON (`3`, `true`, `{"a":1}`, `"quoted"`) and strings otherwise.
+pub(crate) fn parse_arguments(arguments: &[String]) -> Result<Map<String, Value>, String> {
+    if let [single] = arguments
+        && single.trim_start().starts_with('{')
+    {
+        return match serde_json::from_str(single) {
+            Ok(Value::Object(object)) => Ok(object),
+            Ok(_) => Err("the arguments must be a JSON object".to_owned()),
+            Err(e) => Err(format!("the arguments are not a JSON object: {e}")),
+        };
+    }
+    let mut object = Map::new();
+    for argument in arguments {
+        let Some((key, value)) = argument.split_once('=') else {
+            return Err(format!("argument {argument:?}: expected key=value (or one JSON object)"));
+        };
+        if key.is_empty() {
+            return Err(format!("argument {argument:?}: the key is empty"));
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        if object.insert(key.to_owned(), value).is_some() {
+            return Err(format!("argument `{key}` is given twice"));
+        }
+    }
+    Ok(object)
+}
+
+/// Why a request failed.
+#[derive(Debug)]
+enum ClientError {
+    /// The server answered with a JSON-RPC error.
+    Rpc { code: i64, message: String, data: Option<Value> },
+    /// HTTP 401: no credentials, or refused ones.
+    Unauthorized(String),
+    /// HTTP 403: a Host/Origin refused, or a missing scope.
+    Forbidden(String),
+    /// Another HTTP error status.
+    Status(u16, String),
+    /// The server could not be started or reached.
+    Unreachable(String),
+    /// The server exited or closed the connection before it answered.
+    Closed(String),
+    /// No answer within `--timeout`.
+    Timeout(Duration, String),
+    /// The server said something that is not MCP.
+    Protocol(String),
+}
+
+impl ClientError {
+    /// 1 when the server answered with a refusal or an error, 2 when it could not be talked to.
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Rpc { .. } | Self::Unauthorized(_) | Self::Forbidden(_) | Self::Status(..) => ExitCode::FAILURE,
+            Self::Unreachable(_) | Self::Closed(_) | Self::Timeout(..) | Self::Protocol(_) => ExitCode::from(2),
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rpc { code, message, data } => {
+                write!(f, "the server answered with JSON-RPC error {code}: {message}")?;
+                match data {
+                    Some(data) if !data.is_null() => write!(f, " (data: {data})"),
+                    _ => Ok(()),
+                }
+            }
+            Self::Unauthorized(detail) => write!(f, "HTTP 401 Unauthorized: {detail}"),
+            Self::Forbidden(detail) => write!(f, "HTTP 403 Forbidden: {detail}"),
+            Self::Status(status, detail) => write!(f, "HTTP {status}: {detail}"),
+            Self::Unreachable(detail) | Self::Closed(detail) => f.write_str(detail),
+            Self::Timeout(timeout, method) => {
+                write!(f, "no answer to `{method}` within {}s (--timeout)", timeout.as_secs_f64())
+            }
+            Self::Protocol(detail) => write!(f, "the server's answer is not MCP: {detail}"),
+        }
+    }
+}
+
+/// What a message read from the server is, relative to the request waiting for its answer.
+#[derive(Debug, PartialEq)]
+enum Incoming {
+    /// The answer to the request with this id.
+    Answer(Result<Value, (i64, String, Option<Value>)>),
+    /// A request from the server, with the answer to send back.
+    Request(Value),
+    /// A notification, or an answer to another id.
+    Other,
+}
+
+/// Sorts `message` out for the request `id`.
+fn classify(message: &Value, id: i64) -> Incoming {
+    let has_method = message.get("method").is_some();
+    match message.get("id") {
+        Some(got) if !has_method && got == &json!(id) => {
+            if let Some(error) = message.get("error") {
+                let code = error.get("code").and_then(Value::as_i64).unwrap_or(0);
+                let text = error.get("message").and_then(Value::as_str).unwrap_or("(no message)").to_owned();
+                Incoming::Answer(Err((code, text, error.get("data").cloned())))
+            } else {
+                Incoming::Answer(Ok(message.get("result").cloned().unwrap_or(Value::Null)))
+            }
+        }
+        Some(request_id) if has_method => {
+            let answer = if message["method"] == "ping" {
+                json!({"jsonrpc": "2.0", "id": request_id, "result": {}})
+            } else {
+                json!({"jsonrpc": "2.0", "id": request_id,
+                       "error": {"code": -32601, "message": "cargo mcp declares no client capabilities"}})
+            };
+            Incoming::Request(answer)
+        }
+        _ => Incoming::Other,
+    }
+}
+
+fn answer_to_result(answer: Result<Value, (i64, String, Option<Value>)>) -> Result<Value, ClientError> {
+    answer.map_err(|(code, message, data)| ClientError::Rpc { code, message, data })
+}
+
+/// One open connection to a server.
+struct Connection {
+    peer: Peer,
+    next_id: i64,
+    timeout: Duration,
+}
+
+enum Peer {
+    Stdio(StdioPeer),
+    Http(HttpPeer),
+}
+
+impl Connection {
+    async fn open(target: &Endpoint, timeout: Duration) -> Result<Self, ClientError> {
+        let peer = match target {
+            Endpoint::Stdio(command) => Peer::Stdio(StdioPeer::spawn(command)?),
+            Endpoint::Http { url, headers } => Peer::Http(HttpPeer::new(url, headers.clone(), timeout)?),
+        };
+        Ok(Self { peer, next_id: 0, timeout })
+    }
+
+    /// `initialize`, then `notifications/initialized`.
+    async fn initialize(&mut self) -> Result<(), ClientError> {
+        let params = json!({
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "cargo-mcp", "version": env!("CARGO_PKG_VERSION")},
+        });
+        let result = self.request("initialize", Some(params)).await?;
+        let Some(version) = result.get("protocolVersion").and_then(Value::as_str) else {
+            return Err(ClientError::Protocol(format!("the initialize result has no protocolVersion: {result}")));
+        };
+        if let Peer::Http(http) = &mut self.peer {
+            http.version = Some(version.to_owned());
+        }
+        self.notify("notifications/initialized").await
+    }
+
+    /// Every tool, following `nextCursor`.
+    async fn list_tools(&mut self) -> Result<Vec<Value>, ClientError> {
+        let mut tools = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let params = cursor.as_ref().map(|c| json!({ "cursor": c }));
+            let page = self.request("tools/list", params).await?;
+            let Some(listed) = page.get("tools").and_then(Value::as_array) else {
+                return Err(ClientError::Protocol(format!("the tools/list result has no tools array: {page}")));
+            };
+            tools.extend(listed.iter().cloned());
+            match page.get("nextCursor").and_then(Value::as_str) {
+                Some(next) if cursor.as_deref() != Some(next) => cursor = Some(next.to_owned()),
+                Some(next) => return Err(ClientError::Protocol(format!("tools/list repeats the cursor {next:?}"))),
+                None => return Ok(tools),
+            }
+        }
+        Err(ClientError::Protocol(format!("tools/list still has more after {MAX_PAGES} pages")))
+    }
+
+    /// Sends a request and waits (at most `timeout`) for its answer.
+    async fn request(&mut self, method: &str, params: Option<Value>) -> Result<Value, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        if let Some(params) = params {
+            message["params"] = params;
+        }
+        let timeout = self.timeout;
+        let exchange = async {
+            match &mut self.peer {
+                Peer::Stdio(stdio) => stdio.request(&message, id, method).await,
+                Peer::Http(http) => http.request(&message, id, method).await,
+            }
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(answer) => answer,
+            Err(_) => Err(ClientError::Timeout(timeout, method.to_owned())),
+        }
+    }
+
+    async fn notify(&mut self, method: &str) -> Result<(), ClientError> {
+        let message = json!({"jsonrpc": "2.0", "method": method});
+        let timeout = self.timeout;
+        let send = async {
+            match &mut self.peer {
+                Peer::Stdio(stdio) => stdio.send(&message).await,
+                Peer::Http(http) => http.notify(&message).await,
+            }
+        };
+        tokio::time::timeout(timeout, send)
+            .await
+            .unwrap_or_else(|_| Err(ClientError::Timeout(timeout, method.to_owned())))
+    }
+
+    /// Ends the session: closes the server's stdin and waits for it to exit (`graceful`) or kills it, or
+    /// DELETEs the HTTP session.
+    async fn close(self, graceful: bool) {
+        match self.peer {
+            Peer::Stdio(stdio) => stdio.close(graceful).await,
+            Peer::Http(http) => http.close().await,
+        }
+    }
+}
+
+/// A server process on stdio.
+struct StdioPeer {
+    program: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl StdioPeer {
+    fn spawn(command: &[String]) -> Result<Self, ClientError> {
+        let (program, args) = command.split_first().expect("a stdio target has a command");
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| ClientError::Unreachable(format!("cannot start {program}: {e}")))?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        Ok(Self { program: program.clone(), child, stdin, lines: BufReader::new(stdout).lines() })
+    }
+
+    async fn send(&mut self, message: &Value) -> Result<(), ClientError> {
+        let line = format!("{message}\n");
+        let written = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(line.as_bytes()).await.and(stdin.flush().await),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        match written {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.gone("stopped reading its input").await),
+        }
+    }
+
+    async fn request(&mut self, message: &Value, id: i64, method: &str) -> Result<Value, ClientError> {
+        self.send(message).await?;
+        loop {
+            let Ok(Some(line)) = self.lines.next_line().await else {
+                return Err(self.gone(&format!("closed its output before answering `{method}`")).await);
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let incoming: Value = serde_json::from_str(&line)
+                .map_err(|e| ClientError::Protocol(format!("stdout carried a line that is not JSON ({e}): {line}")))?;
+            match classify(&incoming, id) {
+                Incoming::Answer(answer) => return answer_to_result(answer),
+                Incoming::Request(reply) => self.send(&reply).await?,
+                Incoming::Other => {}
+            }
+        }
+    }
+
+    /// Says the server is gone, with its exit status when it exits within a second.
+    async fn gone(&mut self, what: &str) -> ClientError {
+        match tokio::time::timeout(Duration::from_secs(1), self.child.wait()).await {
+            Ok(Ok(status)) => {
+                ClientError::Closed(format!("the server ({}) {what}: it exited with {status}", self.program))
+            }
+            _ => ClientError::Closed(format!("the server ({}) {what}", self.program)),
+        }
+    }
+
+    /// Closes stdin (EOF asks the server to exit) and waits up to 5 s (`graceful`) before killing it.
+    async fn close(mut self, graceful: bool) {
+        drop(self.stdin.take());
+        let grace = if graceful { Duration::from_secs(5) } else { Duration::ZERO };
+        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// A Streamable HTTP endpoint.
+struct HttpPeer {
+    client: reqwest::Client,
+    url: String,
+    headers: HeaderMap,
+    session: Option<String>,
+    version: Option<String>,
+}
+
+impl HttpPeer {
+    fn new(url: &str, headers: HeaderMap, timeout: Duration) -> Result<Self, ClientError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| ClientError::Unreachable(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Self { client, url: url.to_owned(), headers, session: None, version: None })
+    }
+
+    /// The headers of every request after `initialize`: the user's, the session and the protocol version.
+    fn session_headers(&self) -> HeaderMap {
+        let mut headers = self.headers.clone();
+        if let Some(session) = self.session.as_deref().and_then(|s| HeaderValue::from_str(s).ok()) {
+            headers.insert("mcp-session-id", session);
+        }
+        if let Some(version) = self.version.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert("mcp-protocol-version", version);
+        }
+        headers
+    }
+
+    async fn post(&mut self, message: &Value, method: &str) -> Result<reqwest::Response, ClientError> {
+        let response = self
+            .client
+            .post(&self.url)
+            .headers(self.session_headers())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json, text/event-stream")
+            .body(message.to_string())
+            .send()
+            .await
+            .map_err(|e| self.send_error(&e, method))?;
+        if self.session.is_none()
+            && let Some(session) = response.headers().get("mcp-session-id").and_then(|s| s.to_str().ok())
+        {
+            self.session = Some(session.to_owned());
+        }
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).map(str::to_owned);
+        let body = response.text().await.unwrap_or_default();
+        let detail = error_detail(&body);
+        Err(match status.as_u16() {
+            401 if self.headers.is_empty() => ClientError::Unauthorized(format!(
+                "the server wants credentials ({detail}); pass them with --header \"Authorization: Bearer KEY\""
+            )),
+            401 => {
+                let why = challenge.as_deref().and_then(|c| auth_param(c, "error_description")).unwrap_or(detail);
+                ClientError::Unauthorized(format!("the credentials sent were refused ({why})"))
+            }
+            403 => ClientError::Forbidden(detail),
+            404 if self.session.is_some() => {
+                ClientError::Status(404, format!("the session is unknown or expired ({detail})"))
+            }
+            code => ClientError::Status(code, detail),
+        })
+    }
+
+    fn send_error(&self, error: &reqwest::Error, method: &str) -> ClientError {
+        if error.is_connect() {
+            ClientError::Unreachable(format!("cannot connect to {}: {}", self.url, error_chain(error)))
+        } else {
+            ClientError::Closed(format!("`{method}` to {} failed: {}", self.url, error_chain(error)))
+        }
+    }
+
+    async fn request(&mut self, message: &Value, id: i64, method: &str) -> Result<Value, ClientError> {
+        let mut response = self.post(message, method).await?;
+        let content_type =
+            response.headers().get(CONTENT_TYPE).and_then(|c| c.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+        if content_type.starts_with("text/event-stream") {
+            let mut parser = SseParser::default();
+            loop {
+                let chunk = response.chunk().await.map_err(|e| {
+                    ClientError::Closed(format!("the stream answering `{method}` broke: {}", error_chain(&e)))
+                })?;
+                let events = match &chunk {
+                    Some(bytes) => parser.feed(bytes),
+                    None => parser.finish().into_iter().collect(),
+                };
+                for data in events {
+                    let incoming: Value = serde_json::from_str(&data)
+                        .map_err(|e| ClientError::Protocol(format!("an SSE event is not JSON ({e}): {data}")))?;
+                    match classify(&incoming, id) {
+                        Incoming::Answer(answer) => return answer_to_result(answer),
+                        Incoming::Request(reply) => self.notify(&reply).await?,
+                        Incoming::Other => {}
+                    }
+                }
+                if chunk.is_none() {
+                    return Err(ClientError::Closed(format!(
+                        "the server ended the stream without answering `{method}`"
+                    )));
+                }
+            }
+        }
+        let body = response.text().await.map_err(|e| {
+            ClientError::Closed(format!("reading the answer to `{method}` failed: {}", error_chain(&e)))
+        })?;
+        let incoming: Value = serde_json::from_str(&body)
+            .map_err(|e| ClientError::Protocol(format!("the answer to `{method}` is not JSON ({e}): {body}")))?;
+        match classify(&incoming, id) {
+            Incoming::Answer(answer) => answer_to_result(answer),
+            _ => Err(ClientError::Protocol(format!("the answer to `{method}` is not its response: {body}"))),
+        }
+    }
+
+    /// POSTs a message that expects no answer (a notification, or a response to the server).
+    async fn notify(&mut self, message: &Value) -> Result<(), ClientError> {
+        let method = message.get("method").and_then(Value::as_str).unwrap_or("response").to_owned();
+        self.post(message, &method).await.map(drop)
+    }
+
+    /// DELETEs the session, if there is one (a server that has none, or refuses, is left alone).
+    async fn close(self) {
+        if self.session.is_some() {
+            let delete = self.client.delete(&self.url).headers(self.session_headers()).send();
+            let _ = tokio::time::timeout(Duration::from_secs(5), delete).await;
+        }
+    }
+}
+
+/// The message of a JSON-RPC error body, or the body itself, shortened.
+pub(crate) fn error_detail(body: &str) -> String {
+    let message = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(str::to_owned));
+    match message {
+        Some(message) => message,
+        None if body.trim().is_empty() => "empty body".to_owned(),
+        None => shorten(body.trim(), 200),
+    }
+}
+
+/// A parameter of a `WWW-Authenticate` challenge (`error_description="…"`).
+fn auth_param(challenge: &str, name: &str) -> Option<String> {
+    let start = challenge.find(&format!("{name}=\""))? + name.len() + 2;
+    let rest = &challenge[start..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// An error and its sources, joined (reqwest's own message alone says little).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(max).collect();
+        short.push('…');
+        short
+    }
+}
+
+/// Reads Server-Sent Events incrementally: each complete event's `data:` lines, joined by newlines.
+/// Comments (`:` lines) and events without data (priming events) yield nothing.
+#[derive(Debug, Default)]
+pub(crate) struct SseParser {
+    pending: Vec<u8>,
+    data: Vec<String>,
+}
+
+impl SseParser {
+    /// Takes the next bytes of the stream; returns the data of every event they complete.
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.pending.extend_from_slice(bytes);
+        let mut events = Vec::new();
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            let raw: Vec<u8> = self.pending.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&raw);
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.is_empty() {
+                events.extend(self.dispatch());
+            } else if let Some(value) = line.strip_prefix("data") {
+                let value = value.strip_prefix(':').map_or("", |v| v.strip_prefix(' ').unwrap_or(v));
+                self.data.push(value.to_owned());
+            }
+        }
+        events
+    }
+
+    /// The stream ended: the data of an event left without its blank line, if any.
+    pub(crate) fn finish(&mut self) -> Option<String> {
+        if !self.pending.is_empty() {
+            // Completes the last line; a line alone completes no event, so nothing comes back.
+            let _ = self.feed(b"\n");
+        }
+        self.dispatch()
+    }
+
+    fn dispatch(&mut self) -> Option<String> {
+        let data = std::mem::take(&mut self.data);
+        let joined = data.join("\n");
+        (!joined.trim().is_empty()).then_some(joined)
+    }
+}
+
+/// The tools as a table: name, title and hints, the description's first line, the required arguments.
+fn tools_table(tools: &[Value]) -> String {
+    if tools.is_empty() {
+        return "no tools\n".to_owned();
+    }
+    let header = ["NAME", "TITLE / HINTS", "DESCRIPTION", "REQUIRED"].map(str::to_owned);
+    let rows: Vec<[String; 4]> = tools
+        .iter()
+        .map(|tool| {
+            let name = tool.get("name").and_then(Value::as_str).unwrap_or("?").to_owned();
+            let description = tool
+                .get("description")
+                .and_then(Value::as_str)
+                .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()))
+                .map_or_else(|| "-".to_owned(), |d| shorten(d, 72));
+            let required = tool
+                .pointer("/inputSchema/required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "-".to_owned());
+            [name, title_and_hints(tool), description, required]
+        })
+        .collect();
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', width - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `Title [read-only, destructive, idempotent, open-world]`, the parts the tool has.
+fn title_and_hints(tool: &Value) -> String {
+    let title = tool.get("title").or_else(|| tool.pointer("/annotations/title")).and_then(Value::as_str);
+    let hints: Vec<&str> = [
+        ("readOnlyHint", "read-only"),
+        ("destructiveHint", "destructive"),
+        ("idempotentHint", "idempotent"),
+        ("openWorldHint", "open-world"),
+    ]
+    .into_iter()
+    .filter(|(key, _)| tool.get("annotations").and_then(|a| a.get(key)).and_then(Value::as_bool) == Some(true))
+    .map(|(_, short)| short)
+    .collect();
+    match (title, hints.is_empty()) {
+        (None, true) => "-".to_owned(),
+        (Some(title), true) => title.to_owned(),
+        (None, false) => format!("[{}]", hints.join(", ")),
+        (Some(title), false) => format!("{title} [{}]", hints.join(", ")),
+    }
+}
+
+/// A `tools/call` result for people: text content as it is, other content summarised, then the
+/// structured content as pretty JSON (a text block that only mirrors it is not printed twice).
+fn render_result(result: &Value) -> String {
+    let structured = result.get("structuredContent").filter(|s| !s.is_null());
+    let mut out = String::new();
+    for block in result.get("content").and_then(Value::as_array).into_iter().flatten() {
+        let line = match block.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                let text = block.get("text").and_then(Value::as_str).unwrap_or_default();
+                if structured.is_some_and(|s| mirrors(text, s)) {
+                    continue;
+                }
+                text.to_owned()
+            }
+            Some(kind @ ("image" | "audio")) => {
+                let mime = block.get("mimeType").and_then(Value::as_str).unwrap_or("?");
+                let size = block.get("data").and_then(Value::as_str).map_or(0, |d| d.len() / 4 * 3);
+                format!("[{kind}: {mime}, about {size} bytes]")
+            }
+            Some("resource_link") => {
+                let uri = block.get("uri").and_then(Value::as_str).unwrap_or("?");
+                let name = block.get("name").and_then(Value::as_str).unwrap_or("?");
+                format!("[resource link: {name} <{uri}>]")
+            }
+            Some("resource") => {
+                let resource = block.get("resource").cloned().unwrap_or_default();
+                let uri = resource.get("uri").and_then(Value::as_str).unwrap_or("?");
+                match resource.get("text").and_then(Value::as_str) {
+                    Some(text) => format!("[resource: {uri}]\n{text}"),
+                    None => format!("[resource: {uri}, binary]"),
+                }
+            }
+            Some(other) => format!("[{other} content]"),
+            None => format!("[content without a type: {block}]"),
+        };
+        out.push_str(line.trim_end_matches('\n'));
+        out.push('\n');
+    }
+    if let Some(structured) = structured {
+        out.push_str(&pretty(structured));
+        out.push('\n');
+    }
+    out
+}
+
+/// Whether a text block only mirrors the structured content: the same JSON, or the JSON a non-object
+/// result was wrapped from (`{"result": …}`, the wrapping the protocol asks of non-object output).
+fn mirrors(text: &str, structured: &Value) -> bool {
+    let Ok(parsed) = serde_json::from_str::<Value>(text) else { return false };
+    &parsed == structured
+        || structured
+            .as_object()
+            .is_some_and(|o| o.len() == 1 && o.get("result") == Some(&parsed) && !parsed.is_object())
+}
+
+/// A spinner on stderr while a call runs, only when stderr is a terminal; cleared when stopped.
+struct Spinner {
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn start(label: String) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self { task: None };
+        }
+        let task = tokio::spawn(async move {
+            for frame in ['|', '/', '-', '\\'].into_iter().cycle() {
+                eprint!("\r{frame} {label}…");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        Self { task: Some(task) }
+    }
+
+    fn stop(self) {
+        if let Some(task) = self.task {
+            task.abort();
+            // Carriage return, then erase the line: the output that follows starts clean.
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn arguments_are_json_when_they_parse_and_strings_otherwise() {
+        let parsed =
+            parse_arguments(&strings(&["sku=ABC123", "n=3", "ok=true", "o={\"a\":1}", "s=\"7\"", "z=007"])).unwrap();
+        assert_eq!(
+            Value::Object(parsed),
+            json!({"sku": "ABC123", "n": 3, "ok": true, "o": {"a": 1}, "s": "7", "z": "007"})
+        );
+        let eq = parse_arguments(&strings(&["q=a=b"])).unwrap();
+        assert_eq!(eq["q"], "a=b", "only the first = separates");
+        let object = parse_arguments(&strings(&[r#"{"sku": "ABC123", "delta": -2}"#])).unwrap();
+        assert_eq!(Value::Object(object), json!({"sku": "ABC123", "delta": -2}));
+        assert!(parse_arguments(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_arguments_say_what_is_wrong() {
+        assert!(parse_arguments(&strings(&["sku"])).unwrap_err().contains("key=value"));
+        assert!(parse_arguments(&strings(&["=1"])).unwrap_err().contains("empty"));
+        assert!(parse_arguments(&strings(&["a=1", "a=2"])).unwrap_err().contains("twice"));
+        assert!(parse_arguments(&strings(&["{\"a\":"])).unwrap_err().contains("not a JSON object"));
+    }
+
+    #[test]
+    fn headers_split_on_the_first_colon() {
+        let headers = parse_headers(&strings(&["Authorization: Bearer a:b", " X-Key :v "])).unwrap();
+        assert_eq!(headers["authorization"], "Bearer a:b");
+        assert_eq!(headers["x-key"], "v");
+        assert!(headers["authorization"].is_sensitive());
+        assert!(parse_headers(&strings(&["no colon"])).unwrap_err().contains("NAME:VALUE"));
+        assert!(parse_headers(&strings(&["bad name: v"])).is_err());
+    }
+
+    #[test]
+    fn targets_are_one_of_url_or_command() {
+        let target = |url: Option<&str>, headers: &[&str], command: &[&str]| Target {
+            url: url.map(str::to_owned),
+            headers: strings(headers),
+            timeout: 60,
+            command: strings(command),
+        };
+        assert!(matches!(Endpoint::from_target(&target(None, &[], &["srv"])), Ok(Endpoint::Stdio(c)) if c == ["srv"]));
+        assert!(Endpoint::from_target(&target(Some("http://127.0.0.1:1/mcp"), &["A: b"], &[])).is_ok());
+        assert!(Endpoint::from_target(&target(Some("http://x/mcp"), &[], &["srv"])).unwrap_err().contains("not both"));
+        assert!(Endpoint::from_target(&target(None, &[], &[])).unwrap_err().contains("which server"));
+        assert!(Endpoint::from_target(&target(None, &["A: b"], &["srv"])).unwrap_err().contains("MCP_CLIENT_KEY"));
+        assert!(Endpoint::from_target(&target(Some("ftp://x"), &[], &[])).unwrap_err().contains("http://"));
+    }
+
+    #[test]
+    fn sse_events_are_read_across_chunks_and_priming_events_skipped() {
+        let mut parser = SseParser::default();
+        assert!(parser.feed(b"id: 0\ndata:\n\n: keep-alive\n\nid: 1\ndata: {\"a\":").is_empty());
+        assert_eq!(parser.feed(b"1}\r\n\r\ndata: x\ndata: y\n\ndata:z"), ["{\"a\":1}", "x\ny"]);
+        assert_eq!(parser.finish().as_deref(), Some("z"));
+        assert_eq!(parser.finish(), None);
+    }
+
+    #[test]
+    fn messages_are_sorted_out_by_id() {
+        assert_eq!(
+            classify(&json!({"jsonrpc": "2.0", "id": 3, "result": {"x": 1}}), 3),
+            Incoming::Answer(Ok(json!({"x": 1})))
+        );
+        assert_eq!(
+            classify(&json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32602, "message": "bad"}}), 3),
+            Incoming::Answer(Err((-32602, "bad".to_owned(), None)))
+        );
+        assert_eq!(classify(&json!({"jsonrpc": "2.0", "id": 2, "result": {}}), 3), Incoming::Other);
+        assert_eq!(
+            classify(&json!({"jsonrpc": "2.0", "method": "notifications/message", "params": {}}), 3),
+            Incoming::Other
+        );
+        assert_eq!(
+            classify(&json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}), 3),
+            Incoming::Request(json!({"jsonrpc": "2.0", "id": 3, "result": {}})),
+            "a server request with the same id is not the answer"
+        );
+        let Incoming::Request(refusal) = classify(&json!({"jsonrpc": "2.0", "id": "s1", "method": "roots/list"}), 3)
+        else {
+            panic!("a request")
+        };
+        assert_eq!(refusal["error"]["code"], -32601);
+        assert_eq!(refusal["id"], "s1");
+    }
+
+    #[test]
+    fn the_table_shows_hints_descriptions_and_required_arguments() {
+        let tools = [
+            json!({"name": "lookup_stock", "description": "Retrieves stock.\nMore.", "annotations": {"readOnlyHint": true},
+                   "inputSchema": {"type": "object", "required": ["sku"]}}),
+            json!({"name": "adjust", "title": "Adjust", "annotations": {"destructiveHint": true, "idempotentHint": false},
+                   "inputSchema": {"type": "object", "required": ["sku", "delta"]}}),
+            json!({"name": "plain", "inputSchema": {"type": "object"}}),
+        ];
+        let table = tools_table(&tools);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("NAME"));
+        assert!(lines[1].starts_with("lookup_stock  [read-only]"), "{table}");
+        assert!(lines[1].contains("Retrieves stock.") && !lines[1].contains("More."));
+        assert!(lines[1].ends_with("sku"));
+        assert!(lines[2].contains("Adjust [destructive]") && lines[2].ends_with("sku, delta"), "{table}");
+        assert!(lines[3].starts_with("plain") && lines[3].ends_with('-'));
+        let column = lines[0].find("DESCRIPTION").unwrap();
+        assert_eq!(lines[1].find("Retrieves"), Some(column), "columns line up");
+        assert_eq!(tools_table(&[]), "no tools\n");
+    }
+
+    #[test]
+    fn results_print_text_summaries_and_structured_content_once() {
+        let result = json!({
+            "content": [
+                {"type": "text", "text": "{\"on_hand\":42}"},
+                {"type": "text", "text": "hello\n"},
+                {"type": "image", "mimeType": "image/png", "data": "AAAA"},
+                {"type": "resource_link", "uri": "docs://a", "name": "a"},
+                {"type": "resource", "resource": {"uri": "docs://b", "text": "body"}},
+            ],
+            "structuredContent": {"on_hand": 42}
+        });
+        assert_eq!(
+            render_result(&result),
+            "hello\n[image: image/png, about 3 bytes]\n[resource link: a <docs://a>]\n[resource: docs://b]\nbody\n\
+             {\n  \"on_hand\": 42\n}\n"
+        );
+        assert_eq!(render_result(&json!({"content": [{"type": "text", "text": "{\"a\":1}"}]})), "{\"a\":1}\n");
+        let wrapped = json!({"content": [{"type": "text", "text": "[1,2]"}], "structuredContent": {"result": [1, 2]}});
+        assert_eq!(
+            render_result(&wrapped),
+            "{\n  \"result\": [\n    1,\n    2\n  ]\n}\n",
+            "the mirror of a wrapped array"
+        );
+        let other = json!({"content": [{"type": "text", "text": "[1]"}], "structuredContent": {"result": [2]}});
+        assert!(render_result(&other).starts_with("[1]\n"), "a text that says something else is kept");
+    }
+
+    #[test]
+    fn error_bodies_and_challenges_are_read() {
+        assert_eq!(error_detail(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32010,"message":"no"}}"#), "no");
+        assert_eq!(error_detail(""), "empty body");
+        assert_eq!(error_detail("plain"), "plain");
+        let challenge = r#"Bearer realm="x", error="invalid_token", error_description="unknown API key""#;
+        assert_eq!(auth_param(challenge, "error_description").as_deref(), Some("unknown API key"));
+        assert_eq!(auth_param(challenge, "scope"), None);
+    }
+}

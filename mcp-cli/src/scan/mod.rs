@@ -1,0 +1,552 @@
+//! `cargo mcp scan`: security checks of a configuration (`--config`), a tool manifest (`--manifest FILE`,
+//! `-- CMD…` running `CMD --print-manifest`, or `--url`) and a live endpoint (`--url`), reported as text,
+//! JSON or SARIF 2.1.0.
+//!
+//! Every finding names a rule by a stable id, its severity, where it is (a file and line of the
+//! configuration, a JSON pointer into the manifest, or the URL probed) and how to fix it. The exit code is
+//! 0 when no finding is at least as severe as `--fail-on` (default `high`), 1 when one is, 2 when the scan
+//! could not run (no input, an unreadable file, TOML or JSON that does not parse, a server command that
+//! fails).
+//!
+//! # Rules
+//!
+//! Configuration (`--config`; an absent key reads as the runtime's default):
+//!
+//! | Id     | Severity | What |
+//! |--------|----------|------|
+//! | MCP101 | critical | An inline secret: a literal where a reference (`${env:NAME}`, `${file:PATH}`) belongs (`security.jwt.secret`, `security.oauth.client_secret`, `audit.redact_key`, a `security.keys` file), a password in a URL (`throttling.store.url`, any other), a literal at a key named like a secret, or a `security.keys[].hash` that is not a `sha256:` digest (a raw key pasted in). |
+//! | MCP102 | high     | A network transport (`http`, `sse`) without authentication (`security.strategy = "none"`); critical when it also binds a non-loopback address. |
+//! | MCP103 | medium   | A non-loopback bind: `transport.bind` of a network transport, or `metrics.bind` (an unauthenticated listener). |
+//! | MCP104 | high     | CORS open to every origin: `*` in `http.cors_origins`. |
+//! | MCP105 | high     | The Origin/Host (DNS rebinding) check switched off: a wildcard in `http.allowed_hosts` or `http.allowed_origins`, or `null` among the origins. |
+//! | MCP106 | medium   | A destructive or open-world tool without a rate limit. |
+//! | MCP107 | high     | A destructive or open-world tool without scopes: every authenticated caller may call it. |
+//! | MCP108 | medium   | Audit off: `audit.destination = "none"`. |
+//!
+//! MCP106 and MCP107 read the manifest's `x-mcp-runtime.tools` (each tool's attribute: rate, burst,
+//! scopes; `--print-manifest` writes it) and `[throttling]` of the configuration. A tool has a rate limit
+//! when its attribute sets `rate`, `throttling.tools.<name>` sets a rate, or `throttling.default_tool` is
+//! set (it is the rate of every tool whose attribute sets none). `throttling.per_principal` and
+//! `throttling.global` do not count: they cap a caller's calls to all tools together, not what one
+//! destructive tool may do within them. A tool is destructive or open-world when its annotations say so
+//! explicitly (`destructiveHint: true`, `openWorldHint: true`). A live server's tool list (`--url`) has no
+//! `x-mcp-runtime`: the two rules are then skipped, with a note on stderr.
+//!
+//! Tool manifest (`--manifest FILE`, `-- CMD…`, `--url`):
+//!
+//! | Id     | Severity | What |
+//! |--------|----------|------|
+//! | MCP201 | medium   | A tool without a description. |
+//! | MCP202 | low      | An object in an input schema without `additionalProperties: false`: unknown arguments pass. |
+//! | MCP203 | low      | An unbounded string (no `maxLength`, `enum`, `const`, bounded `pattern` or `format`) or array (no `maxItems`) in an input schema. |
+//! | MCP204 | low      | An object in an input schema with properties but no `required`. |
+//! | MCP205 | high     | Contradicting annotations: `readOnlyHint: true` with `destructiveHint: true`. |
+//! | MCP206 | low      | Contradicting annotations: `readOnlyHint: true` with `idempotentHint: false` (a read can be repeated). |
+//! | MCP207 | critical | A prompt-injection marker in a description or title (the tool's, or any parameter's at any depth). |
+//! | MCP208 | high     | Hidden Unicode anywhere in a tool definition: zero-width characters, bidi controls, tag characters, ANSI escapes or other control characters. |
+//! | MCP209 | medium   | Authority spoofing in a description or title: claims of being official, verified, a system message, from a vendor or an administrator. |
+//! | MCP210 | low      | A tool without `readOnlyHint` or `destructiveHint`: clients must assume it is destructive. |
+//! | MCP211 | high     | A tool definition changed since `--baseline` (its digest differs). |
+//! | MCP212 | medium   | A tool added since `--baseline`. |
+//! | MCP213 | low      | A tool removed since `--baseline`. |
+//!
+//! Prompts and resources in the manifest are checked by MCP207–MCP209 too. `--baseline FILE` holds
+//! `{"tools": {NAME: "sha256:<hex>"}}`, the SHA-256 of each definition's canonical JSON (keys sorted, no
+//! whitespace); when FILE does not exist it is written and nothing is compared.
+//!
+//! Live probes of `--url` (each probe's method is in [`probe`]):
+//!
+//! | Id     | Severity | What |
+//! |--------|----------|------|
+//! | MCP301 | critical | The endpoint answers `initialize` and `tools/list` without any credential. |
+//! | MCP302 | high     | A credential is accepted in the query string (`?access_token=`, `?api_key=`). |
+//! | MCP303 | high     | A request with a foreign `Host` or `Origin` is served (DNS rebinding). |
+//! | MCP304 | medium   | A burst of 50 concurrent calls of one tool is served without a 429. |
+//! | MCP305 | medium   | Guessable session ids: short, repeated, low in entropy, counting up or sharing affixes. |
+//! | MCP306 | medium   | An error answer leaks internals: a panic message, a backtrace or a source path. |
+
+mod baseline;
+mod config;
+mod manifest;
+pub mod probe;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+/// `cargo mcp scan` arguments.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The server's configuration file (`mcp.toml`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// A tool manifest (the JSON `--print-manifest` prints).
+    #[arg(long, conflicts_with_all = ["url", "command"])]
+    pub manifest: Option<PathBuf>,
+    /// A running server's MCP endpoint: its manifest is listed and it is probed.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// A header sent to `--url` with every request (`Name: value`), e.g. credentials; repeatable.
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = Severity::High)]
+    pub fail_on: Severity,
+    /// Tool definition digests to compare with (written when the file does not exist).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// The tool the burst probe calls (default: the first read-only tool without required arguments).
+    #[arg(long)]
+    pub probe_tool: Option<String>,
+    /// A server binary and its arguments: run with `--print-manifest` to get its manifest.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One finding per paragraph, for people.
+    Text,
+    /// The findings as a JSON array.
+    Json,
+    /// SARIF 2.1.0, for code scanning in CI.
+    Sarif,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Low,
+    /// Worth fixing.
+    Medium,
+    /// Fix before production.
+    High,
+    /// Exploitable as it is.
+    Critical,
+}
+
+/// Where a finding is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Location {
+    /// A line of a file (the configuration).
+    File {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when the key was found.
+        line: Option<usize>,
+    },
+    /// A place in a tool manifest: where it came from and a JSON pointer into it.
+    Manifest {
+        /// The manifest's file, command or URL.
+        source: String,
+        /// A JSON pointer, e.g. `/tools/2/inputSchema/properties/sku`.
+        pointer: String,
+    },
+    /// A live endpoint.
+    Url {
+        /// The URL probed.
+        url: String,
+    },
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule's stable id.
+    pub rule: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// What was found, specifically.
+    pub message: String,
+    /// Where.
+    pub location: Location,
+    /// How to fix it.
+    pub fix: String,
+}
+
+/// One rule of the catalog (the tables above): what `--format sarif` lists under `tool.driver.rules`.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    /// The stable id, e.g. `MCP101`.
+    pub(crate) id: &'static str,
+    /// A PascalCase name.
+    pub(crate) name: &'static str,
+    /// The severity of its findings unless a finding says otherwise.
+    pub(crate) severity: Severity,
+    /// What it finds, in one sentence.
+    pub(crate) summary: &'static str,
+    /// How to fix what it finds.
+    pub(crate) fix: &'static str,
+}
+
+/// Every rule, in id order.
+pub(crate) const RULES: &[Rule] = &[
+    Rule {
+        id: "MCP101",
+        name: "InlineSecret",
+        severity: Severity::Critical,
+        summary: "A secret is written into the configuration instead of referenced.",
+        fix: "Reference the secret instead: `${env:NAME}` or `${file:PATH}`, and rotate the exposed value.",
+    },
+    Rule {
+        id: "MCP102",
+        name: "NetworkTransportWithoutAuth",
+        severity: Severity::High,
+        summary: "A network transport serves without authentication.",
+        fix: "Set `security.strategy` to `api-key`, `jwt` or `oauth` (with its keys), or serve over stdio.",
+    },
+    Rule {
+        id: "MCP103",
+        name: "NonLoopbackBind",
+        severity: Severity::Medium,
+        summary: "A listener binds a non-loopback address.",
+        fix: "Bind `127.0.0.1` and put a TLS-terminating proxy in front, or make sure only trusted networks \
+              reach the address.",
+    },
+    Rule {
+        id: "MCP104",
+        name: "CorsAnyOrigin",
+        severity: Severity::High,
+        summary: "CORS answers every origin.",
+        fix: "List the browser origins that may call the server in `http.cors_origins`, or leave it empty.",
+    },
+    Rule {
+        id: "MCP105",
+        name: "OriginHostCheckOff",
+        severity: Severity::High,
+        summary: "The Origin/Host check against DNS rebinding is switched off.",
+        fix: "List the exact host names in `http.allowed_hosts` and origins (`scheme://host[:port]`) in \
+              `http.allowed_origins`; never `*` or `null`.",
+    },
+    Rule {
+        id: "MCP106",
+        name: "RiskyToolWithoutRateLimit",
+        severity: Severity::Medium,
+        summary: "A destructive or open-world tool has no rate limit.",
+        fix: "Give the tool a rate: `#[mcp_tool(rate = \"10/min\")]`, `[throttling.tools] NAME = \"10/min\"`, \
+              or `throttling.default_tool`.",
+    },
+    Rule {
+        id: "MCP107",
+        name: "RiskyToolWithoutScopes",
+        severity: Severity::High,
+        summary: "A destructive or open-world tool requires no scope.",
+        fix: "Require a scope: `#[mcp_tool(scopes = [\"app:write\"])]`, and grant it only to the callers that \
+              need it.",
+    },
+    Rule {
+        id: "MCP108",
+        name: "AuditOff",
+        severity: Severity::Medium,
+        summary: "No audit record is written.",
+        fix: "Set `audit.destination` to `auto`, `stdout`, `stderr`, `file:PATH` or `tracing`.",
+    },
+    Rule {
+        id: "MCP201",
+        name: "ToolWithoutDescription",
+        severity: Severity::Medium,
+        summary: "A tool has no description.",
+        fix: "Document the tool (its doc comment becomes the description): what it does, what it changes, \
+              what it returns.",
+    },
+    Rule {
+        id: "MCP202",
+        name: "OpenObjectSchema",
+        severity: Severity::Low,
+        summary: "An object in an input schema accepts unknown properties.",
+        fix: "Set `additionalProperties: false` (a struct with `#[serde(deny_unknown_fields)]`).",
+    },
+    Rule {
+        id: "MCP203",
+        name: "UnboundedInput",
+        severity: Severity::Low,
+        summary: "A string or array in an input schema has no bound.",
+        fix: "Bound it: `maxLength`, an anchored `pattern` without `*` or `+`, `enum` or `format` for strings \
+              (`#[schema(max_length = 200)]`), `maxItems` for arrays (`#[schema(max_items = 50)]`).",
+    },
+    Rule {
+        id: "MCP204",
+        name: "MissingRequired",
+        severity: Severity::Low,
+        summary: "An object in an input schema has properties but no `required` list.",
+        fix: "List the required properties in `required` (an empty list when every one is optional).",
+    },
+    Rule {
+        id: "MCP205",
+        name: "ReadOnlyAndDestructive",
+        severity: Severity::High,
+        summary: "A tool claims to be read-only and destructive at once.",
+        fix: "Keep the annotation that is true: `readOnlyHint` for a tool that changes nothing, \
+              `destructiveHint` for one that deletes or overwrites.",
+    },
+    Rule {
+        id: "MCP206",
+        name: "ReadOnlyNotIdempotent",
+        severity: Severity::Low,
+        summary: "A tool claims to be read-only but not idempotent.",
+        fix: "Drop `idempotentHint: false` from a read-only tool, or drop `readOnlyHint` if calling it changes \
+              something.",
+    },
+    Rule {
+        id: "MCP207",
+        name: "PromptInjectionMarker",
+        severity: Severity::Critical,
+        summary: "A description carries prompt-injection markers.",
+        fix: "Remove the instructions aimed at the model; a description says what the tool does, never what \
+              the model must do, hide or read.",
+    },
+    Rule {
+        id: "MCP208",
+        name: "HiddenUnicode",
+        severity: Severity::High,
+        summary: "A tool definition hides characters a person does not see.",
+        fix: "Remove zero-width, bidi, tag and control characters from the definition.",
+    },
+    Rule {
+        id: "MCP209",
+        name: "AuthoritySpoofing",
+        severity: Severity::Medium,
+        summary: "A description claims an authority it cannot have.",
+        fix: "Remove claims of being official, verified, a system message or from a vendor or administrator.",
+    },
+    Rule {
+        id: "MCP210",
+        name: "MissingBehaviourHints",
+        severity: Severity::Low,
+        summary: "A tool says neither whether it is read-only nor whether it is destructive.",
+        fix: "Annotate the tool: `#[mcp_tool(read_only)]`, `#[mcp_tool(destructive)]`, or \
+              `destructiveHint: false` for one that only adds.",
+    },
+    Rule {
+        id: "MCP211",
+        name: "ToolChangedSinceBaseline",
+        severity: Severity::High,
+        summary: "A tool definition changed since the baseline.",
+        fix: "Review the change; when it is intended, delete the baseline file and scan again to record the \
+              new digests.",
+    },
+    Rule {
+        id: "MCP212",
+        name: "ToolAddedSinceBaseline",
+        severity: Severity::Medium,
+        summary: "A tool was added since the baseline.",
+        fix: "Review the new tool; when it is intended, delete the baseline file and scan again to record it.",
+    },
+    Rule {
+        id: "MCP213",
+        name: "ToolRemovedSinceBaseline",
+        severity: Severity::Low,
+        summary: "A tool was removed since the baseline.",
+        fix: "When the removal is intended, delete the baseline file and scan again to record it.",
+    },
+    Rule {
+        id: "MCP301",
+        name: "UnauthenticatedAccess",
+        severity: Severity::Critical,
+        summary: "The endpoint serves requests without any credential.",
+        fix: "Authenticate every request: set `security.strategy` (api-key, jwt or oauth); serve without \
+              authentication only on loopback, for development.",
+    },
+    Rule {
+        id: "MCP302",
+        name: "CredentialInQuery",
+        severity: Severity::High,
+        summary: "A credential is accepted in the URL's query string.",
+        fix: "Accept credentials only in a header (`Authorization`, or `security.header`); refuse them in the \
+              URL, which ends up in logs, proxies and browser history.",
+    },
+    Rule {
+        id: "MCP303",
+        name: "DnsRebinding",
+        severity: Severity::High,
+        summary: "A request with a foreign Host or Origin is served.",
+        fix: "Check Host and Origin against allow-lists (`http.allowed_hosts`, `http.allowed_origins`) before \
+              anything else, and answer 403 to the rest.",
+    },
+    Rule {
+        id: "MCP304",
+        name: "NoRateLimit",
+        severity: Severity::Medium,
+        summary: "A burst of calls is served without a rate limit answering 429.",
+        fix: "Limit tool calls: `#[mcp_tool(rate = \"30/min\")]`, or `[throttling]` `default_tool`, \
+              `per_principal`, `global`, refused with 429 and Retry-After.",
+    },
+    Rule {
+        id: "MCP305",
+        name: "WeakSessionIds",
+        severity: Severity::Medium,
+        summary: "Session ids are guessable.",
+        fix: "Draw session ids from a CSPRNG, at least 128 bits, encoded as hex or base64url.",
+    },
+    Rule {
+        id: "MCP306",
+        name: "ErrorLeak",
+        severity: Severity::Medium,
+        summary: "An error answer leaks internals.",
+        fix: "Answer errors with a generic message and log the details on the server; never send panic \
+              messages, backtraces or file paths to clients.",
+    },
+];
+
+/// The rule with this id, when it is one of [`RULES`].
+pub(crate) fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|rule| rule.id == id)
+}
+
+impl Finding {
+    /// A finding of `rule` (one of [`RULES`]) with the rule's severity and fix.
+    ///
+    /// # Panics
+    /// When `rule` is not in the catalog: a bug of this module.
+    pub(crate) fn new(rule: &'static str, message: String, location: Location) -> Self {
+        let known = self::rule(rule).unwrap_or_else(|| panic!("rule {rule} is not in the catalog"));
+        Self { rule: known.id, severity: known.severity, message, location, fix: known.fix.to_owned() }
+    }
+
+    /// The same finding, more or less severe than its rule says.
+    pub(crate) fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// What a scan found, and what it could not check.
+#[derive(Debug, Default)]
+struct Outcome {
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
+/// Runs a scan: prints the report on stdout and notes on stderr, and returns 0, 1 (a finding at or above
+/// `--fail-on`) or 2 (the scan could not run).
+pub fn run(args: &ScanArgs) -> ExitCode {
+    let outcome = match scan(args) {
+        Ok(outcome) => outcome,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    for note in &outcome.notes {
+        eprintln!("note: {note}");
+    }
+    let report = match args.format {
+        Format::Text => report::text(&outcome.findings),
+        Format::Json => report::json(&outcome.findings),
+        Format::Sarif => report::sarif(&outcome.findings),
+    };
+    print!("{report}");
+    if outcome.findings.iter().any(|finding| finding.severity >= args.fail_on) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn scan(args: &ScanArgs) -> Result<Outcome, String> {
+    let has_manifest = args.manifest.is_some() || !args.command.is_empty() || args.url.is_some();
+    if args.config.is_none() && !has_manifest {
+        return Err("nothing to scan: give --config FILE, --manifest FILE, --url URL or -- CMD…".to_owned());
+    }
+    if args.baseline.is_some() && !has_manifest {
+        return Err("--baseline compares tool definitions: give --manifest FILE, --url URL or -- CMD…".to_owned());
+    }
+    // The client and the probes are async; everything else here is plain file and process I/O.
+    let runtime = match &args.url {
+        Some(_) => Some(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the async runtime: {e}"))?,
+        ),
+        None => None,
+    };
+    let config = args.config.as_deref().map(config::Config::load).transpose()?;
+    let manifest = if let Some(path) = &args.manifest {
+        Some(manifest::Manifest::load(path)?)
+    } else if !args.command.is_empty() {
+        Some(manifest::Manifest::of_command(&args.command)?)
+    } else if let (Some(url), Some(runtime)) = (&args.url, &runtime) {
+        let tools = runtime
+            .block_on(crate::client::list_tools_at(url, &args.headers))
+            .map_err(|e| format!("{url}: cannot list the tools: {e}"))?;
+        Some(manifest::Manifest::from_tools(url.clone(), tools))
+    } else {
+        None
+    };
+
+    let mut outcome = Outcome::default();
+    if let Some(config) = &config {
+        outcome.findings.extend(config::check(config));
+    }
+    match &manifest {
+        Some(manifest) => {
+            match manifest.limits() {
+                Some(limits) => outcome.findings.extend(config::check_tools(config.as_ref(), manifest, limits)),
+                None => outcome.notes.push(format!(
+                    "{}: no x-mcp-runtime section (a live tool list has none), so rate limits and scopes of \
+                     destructive tools (MCP106, MCP107) were not checked: scan `-- CMD` or --manifest FILE \
+                     from `--print-manifest` for them",
+                    manifest.source
+                )),
+            }
+            outcome.findings.extend(manifest::check(manifest));
+        }
+        None => outcome.notes.push(
+            "no manifest, so tools were not checked (MCP106, MCP107, MCP2xx): add --manifest FILE or -- CMD".to_owned(),
+        ),
+    }
+    if let (Some(path), Some(manifest)) = (&args.baseline, &manifest) {
+        match baseline::compare(path, manifest)? {
+            baseline::Baseline::Written(count) => outcome.notes.push(format!(
+                "{}: no baseline yet; wrote the digests of {count} tools, nothing compared",
+                path.display()
+            )),
+            baseline::Baseline::Compared(findings) => outcome.findings.extend(findings),
+        }
+    }
+    if let (Some(url), Some(runtime)) = (&args.url, &runtime) {
+        let found = runtime.block_on(probe::probe(url, &args.headers, args.probe_tool.as_deref()));
+        outcome.findings.extend(found);
+    }
+    // Most severe first; within a severity, in the order found.
+    outcome.findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_table_in_the_docs_matches_the_catalog() {
+        let source = include_str!("mod.rs");
+        for rule in RULES {
+            let row = format!("//! | {} | {:<8} |", rule.id, format!("{:?}", rule.severity).to_lowercase());
+            assert!(source.contains(&row), "the rustdoc table lacks `{row}`");
+        }
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "rule ids are unique and in order");
+    }
+
+    #[test]
+    fn every_rule_reads_as_sentences() {
+        for rule in RULES {
+            assert!(rule.summary.ends_with('.') && rule.fix.ends_with('.'), "{}", rule.id);
+            assert!(rule.name.chars().next().is_some_and(|c| c.is_ascii_uppercase()), "{}", rule.id);
+        }
+    }
+}
