@@ -113,7 +113,20 @@ where
                 let _ = tx.send(Outgoing::Answer(crate::protocol::Answer { id: None, body: Err(error) })).await;
             }
             Ok(Line::Frame) if line.iter().all(u8::is_ascii_whitespace) => {}
-            Ok(Line::Frame) => connection.handle_frame(&line).await,
+            Ok(Line::Frame) => {
+                // A request waits in `handle_frame` for a transport.max_in_flight permit, as long as the
+                // requests holding them run: a shutdown must not wait with it.
+                let handled = tokio::select! {
+                    () = connection.handle_frame(&line) => true,
+                    () = &mut shutdown => false,
+                };
+                if !handled {
+                    tracing::info!(
+                        "shutdown signal received while the connection was full: finishing in-flight requests"
+                    );
+                    break Ok(());
+                }
+            }
             Err(e) => break Err(e),
         }
         if writer.is_finished() {
