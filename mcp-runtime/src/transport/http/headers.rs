@@ -16,9 +16,14 @@ pub(crate) const LAST_EVENT_ID: &str = "last-event-id";
 /// A header's value as text, with `=?base64?…?=` decoded (how non-ASCII names travel).
 ///
 /// # Errors
-/// −32020 when the value is not visible ASCII or the base64 payload is malformed.
+/// −32020 when the header is repeated (an intermediary could route on one line and the server act on
+/// another), the value is not visible ASCII or the base64 payload is malformed.
 pub(crate) fn text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ErrorObject> {
-    let Some(value) = headers.get(name) else { return Ok(None) };
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(mismatch(format_args!("header {name} is repeated")));
+    }
     let value = value.to_str().map_err(|_| mismatch(format_args!("header {name} is not visible ASCII")))?;
     match value.strip_prefix("=?base64?").and_then(|v| v.strip_suffix("?=")) {
         None => Ok(Some(value.to_owned())),
@@ -111,6 +116,9 @@ mod tests {
         assert!(check_stateless(&wrong, &r, "2026-07-28").unwrap_err().message.contains("adjust_stock"));
         let bad64 = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, "tools/call"), (NAME, "=?base64?!!?=")]);
         assert_eq!(check_stateless(&bad64, &r, "2026-07-28").unwrap_err().code, ErrorCode::HEADER_MISMATCH);
+        let mut twice = headers(&ok);
+        twice.append(NAME, HeaderValue::from_static("adjust_stock"));
+        assert!(check_stateless(&twice, &r, "2026-07-28").unwrap_err().message.contains("repeated"));
         let list = request("tools/list", json!({}));
         let h = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, "tools/list")]);
         assert_eq!(check_stateless(&h, &list, "2026-07-28"), Ok(()), "no Mcp-Name for tools/list");

@@ -38,6 +38,30 @@ use crate::pipeline::Pipeline;
 use crate::protocol::ErrorObject;
 use crate::server::{McpRequest, Server, StartError, TransportKind};
 
+/// The transport's pure pieces, for the coverage-guided fuzz targets in `fuzz/` (and nothing else): not a
+/// public API, no stability promise, hidden from the docs.
+#[doc(hidden)]
+pub mod fuzzing {
+    use axum::http::HeaderMap;
+    use bytes::Bytes;
+
+    use crate::protocol::{ErrorObject, Request};
+
+    /// Checks a 2026-07-28 request's `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers against
+    /// its body, exactly as the endpoint does.
+    ///
+    /// # Errors
+    /// −32020 naming the first header that is missing or disagrees.
+    pub fn check_stateless(headers: &HeaderMap, request: &Request, version: &str) -> Result<(), ErrorObject> {
+        super::headers::check_stateless(headers, request, version)
+    }
+
+    /// Encodes one server-sent event, exactly as the streams do.
+    pub fn encode_event(id: &str, data: &str, event: Option<&str>) -> Bytes {
+        super::sse::encode_event(id, data, event)
+    }
+}
+
 /// What every handler of the HTTP transport shares.
 pub(crate) struct HttpState {
     pipeline: Pipeline,

@@ -181,8 +181,9 @@ impl EventLog {
     }
 }
 
-/// Encodes one SSE event. `data` is JSON (no raw newlines) or empty; any newline is still split into
-/// `data:` lines so no payload can inject an event or a field.
+/// Encodes one SSE event. `data` is JSON (no raw line breaks) or empty; any line break is still split
+/// into `data:` lines — CRLF, LF and a lone CR alike, as event-stream parsers end lines — so no payload can
+/// inject an event or a field.
 pub(crate) fn encode_event(id: &str, data: &str, event: Option<&str>) -> Bytes {
     let mut out = String::with_capacity(data.len() + id.len() + 16);
     if let Some(event) = event {
@@ -191,11 +192,13 @@ pub(crate) fn encode_event(id: &str, data: &str, event: Option<&str>) -> Bytes {
     let _ = writeln!(out, "id: {}", id.replace(['\r', '\n'], ""));
     if data.is_empty() {
         out.push_str("data:\n");
-    }
-    for line in data.split('\n') {
-        if !line.is_empty() || !data.is_empty() {
-            let _ = writeln!(out, "data: {}", line.trim_end_matches('\r'));
+    } else {
+        let mut rest = data;
+        while let Some(end) = rest.find(['\r', '\n']) {
+            let _ = writeln!(out, "data: {}", &rest[..end]);
+            rest = &rest[end + if rest[end..].starts_with("\r\n") { 2 } else { 1 }..];
         }
+        let _ = writeln!(out, "data: {rest}");
     }
     out.push('\n');
     Bytes::from(out)
@@ -267,6 +270,12 @@ mod tests {
         let event = encode_event("1-1", "a\n\nid: 9\nevent: evil", None);
         let text = String::from_utf8(event.to_vec()).unwrap();
         assert_eq!(text, "id: 1-1\ndata: a\ndata: \ndata: id: 9\ndata: event: evil\n\n");
+        let event = encode_event("1-2", "a\rid: 9\r\rdata: b\r\n", None);
+        let text = String::from_utf8(event.to_vec()).unwrap();
+        assert_eq!(
+            text, "id: 1-2\ndata: a\ndata: id: 9\ndata: \ndata: data: b\ndata: \n\n",
+            "a lone CR ends a line too"
+        );
         assert_eq!(EventId::parse("3-14"), Some(EventId { stream: 3, seq: 14 }));
         assert_eq!(EventId::parse("x"), None);
     }
