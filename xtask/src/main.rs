@@ -15,12 +15,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 mod compile_bench;
+mod fuzz;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("conformance") => conformance(),
+        Some("deny") => deny(),
+        Some("fuzz") => fuzz::run(&root(), &cargo(), &args[1..]),
         Some("bench-compile") => compile_bench::run(&root(), &cargo()),
         Some("install-peers") => install_peers().map(drop),
         _ => {
@@ -29,6 +32,8 @@ fn main() -> Result<()> {
                  commands:\n  \
                  test [-- <cargo test args>]   install the real MCP clients, run every test, then the conformance suite\n  \
                  conformance                   run the official MCP conformance suite against examples/conformance\n  \
+                 deny                          cargo deny: licenses, bans, duplicate versions, sources (deny.toml)\n  \
+                 fuzz [--smoke] [--seconds N] [TARGET...]   coverage-guided fuzzing (AFL++), see fuzz/\n  \
                  bench-compile                 time 100 tools built with #[mcp_tool] against rmcp's #[tool]\n  \
                  install-peers                 only install the Node and Python clients"
             );
@@ -66,8 +71,27 @@ fn test(extra: &[String]) -> Result<()> {
         .env("MCP_TEST_SARIF_MULTITOOL", &peers.sarif)
         .current_dir(&root))?;
     conformance()?;
+    deny()?;
     eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// `cargo deny check bans licenses sources` with `deny.toml`, cargo-deny installed (pinned, `--locked`) into
+/// `target/peers/cargo-deny` the first time. Advisories are not checked here: the RustSec database comes
+/// from GitHub, which this machine and CI cannot reach.
+fn deny() -> Result<()> {
+    let root = root();
+    let dir = root.join("target/peers/cargo-deny");
+    let binary = dir.join("bin/cargo-deny");
+    if !binary.is_file() {
+        eprintln!("xtask: installing cargo-deny 0.20.2 (cargo install --locked, once)");
+        run(Command::new(cargo())
+            .args(["install", "--quiet", "--locked", "--version", "0.20.2", "--root"])
+            .arg(&dir)
+            .arg("cargo-deny"))?;
+    }
+    eprintln!("xtask: cargo deny check bans licenses sources (advisories need GitHub, unreachable here)");
+    run(Command::new(binary).args(["--offline", "check", "bans", "licenses", "sources"]).current_dir(&root))
 }
 
 /// Starts examples/conformance on Streamable HTTP and runs `@modelcontextprotocol/conformance` against it:
