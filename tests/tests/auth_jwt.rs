@@ -387,6 +387,13 @@ async fn the_jwks_cache_follows_rotations_and_resists_made_up_kids() {
     idp.failing.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(call(&c, &s.url, Some(&token("rsa2.key.pem", "k2")), "whoami", json!({})).await.status(), 200);
+    // A key the cache does not hold, while the endpoint fails: maybe a rotation it could not learn of, so
+    // "unavailable, retry" (503), not "invalid", and not a failure toward the lockout.
+    for _ in 0..12 {
+        let r = call(&c, &s.url, Some(&token("rsa.key.pem", "k3")), "whoami", json!({})).await;
+        assert_eq!(r.status(), 503, "an unknown kid while the JWKS cannot be fetched");
+    }
+    assert_eq!(call(&c, &s.url, Some(&token("rsa2.key.pem", "k2")), "whoami", json!({})).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let r = call(&c, &s.url, Some(&token("rsa2.key.pem", "k2")), "whoami", json!({})).await;
     assert_eq!(r.status(), 503, "stale keys no longer serve");
@@ -394,6 +401,40 @@ async fn the_jwks_cache_follows_rotations_and_resists_made_up_kids() {
     idp.failing.store(false, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(call(&c, &s.url, Some(&token("rsa2.key.pem", "k2")), "whoami", json!({})).await.status(), 200);
+}
+
+/// The lockout after repeated failures counts checked credentials only: a token naming a key the server
+/// does not hold (a rotation it has not fetched yet, or the JWKS is down) never locks its client out, while
+/// forged signatures do.
+#[tokio::test]
+async fn unknown_signing_keys_do_not_count_toward_the_lockout() {
+    let idp = JwksServer::default();
+    idp.serve_keys(vec![jwk("rsa.key.pem", "k1")]);
+    let jwks_uri = idp.clone().start().await;
+    let mut config = jwt_config(|j| {
+        j.jwks_uri = Some(jwks_uri);
+        j.jwks_refresh = Duration::from_secs(60);
+    });
+    config.security.max_failures = 3;
+    let s = serve(config).await;
+    let c = client();
+    let token = |key: &str, kid: &str| sign(Algorithm::RS256, key, Some(kid), &claims("jwt-test", json!({})));
+    assert_eq!(call(&c, &s.url, Some(&token("rsa.key.pem", "k1")), "whoami", json!({})).await.status(), 200);
+
+    // The issuer rotated to k2; this server fetched k1 a moment ago and will not fetch again for 60 s.
+    for _ in 0..10 {
+        let r = call(&c, &s.url, Some(&token("rsa2.key.pem", "k2")), "whoami", json!({})).await;
+        assert_eq!(r.status(), 401, "a key not fetched yet is not accepted");
+    }
+    assert_eq!(call(&c, &s.url, Some(&token("rsa.key.pem", "k1")), "whoami", json!({})).await.status(), 200);
+
+    // Signatures that do not verify under a known key are guesses: the fourth attempt is throttled.
+    for _ in 0..3 {
+        let r = call(&c, &s.url, Some(&token("rsa2.key.pem", "k1")), "whoami", json!({})).await;
+        assert_eq!(r.status(), 401);
+    }
+    let r = call(&c, &s.url, Some(&token("rsa.key.pem", "k1")), "whoami", json!({})).await;
+    assert_eq!(r.status(), 429, "locked out after three forged signatures");
 }
 
 /// An authorization server: a JWKS and an RFC 7662 introspection endpoint that records what it is sent.

@@ -32,7 +32,9 @@ impl Rejection {
     /// The HTTP status: 401, 400 (malformed), 503 (cannot check now) or 429.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated(AuthError::Missing | AuthError::Invalid(_)) => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated(AuthError::Missing | AuthError::Invalid(_) | AuthError::UnknownKey(_)) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Unauthenticated(AuthError::Malformed(_)) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(AuthError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -157,8 +159,9 @@ impl Gate {
         match result {
             Ok(principal) => Ok(Arc::new(principal)),
             Err(error) => {
-                if matches!(error, AuthError::Invalid(_) | AuthError::Malformed(_)) {
-                    if let Some(ip) = source {
+                if matches!(error, AuthError::Invalid(_) | AuthError::Malformed(_) | AuthError::UnknownKey(_)) {
+                    // A key the server does not hold says nothing of the client guessing: not counted.
+                    if let Some(ip) = source.filter(|_| !matches!(error, AuthError::UnknownKey(_))) {
                         self.failures.record(ip);
                     }
                     tracing::info!(source = %from, transport = credentials.transport().as_str(), reason = %error, "authentication failed");

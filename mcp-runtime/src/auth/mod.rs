@@ -87,6 +87,12 @@ pub enum AuthError {
     /// The credential is wrong, expired, or not meant for this server (401 `invalid_token`).
     #[error("invalid credentials: {0}")]
     Invalid(Cow<'static, str>),
+    /// The token names a signing key (`kid`) the server does not hold and may not fetch now (401
+    /// `invalid_token`). Unlike [`AuthError::Invalid`] it is not counted toward the failed-authentication
+    /// lockout: no signature was checked, and it may be a key the issuer rotated in since the last fetch
+    /// (`security.jwt.jwks_refresh`), so a client holding it is told "invalid" but not locked out.
+    #[error("invalid credentials: {0}")]
+    UnknownKey(Cow<'static, str>),
     /// The request presents its credential in a way that is refused (400 `invalid_request`): a token in the
     /// query string, an `Authorization` header without the `Bearer` scheme.
     #[error("malformed credentials: {0}")]

@@ -5,10 +5,16 @@
 //! with one fetch, and a flood of made-up `kid`s costs at most one fetch per interval. Concurrent callers
 //! wait for the one fetch in progress. When the endpoint fails, the cached keys keep serving until they are
 //! `security.jwt.jwks_max_stale` old; then every token is refused (fail closed) until a fetch succeeds.
+//! While the last fetch failed, a token naming a key the cache does not hold is answered "unavailable"
+//! (503, retry later) rather than "invalid": the key may be a rotation the cache could not learn of, so the
+//! client is neither told its token is bad nor counted toward the failed-authentication lockout. A key
+//! unknown after a successful fetch is refused as invalid (401), still without counting toward the
+//! lockout: no signature was checked, and a client that got a newly rotated key before this cache's next
+//! fetch must not be locked out for it.
 //! Symmetric (`oct`) keys and encryption keys in the set are ignored.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -31,6 +37,8 @@ pub struct Jwks {
     /// When the last fetch started; held while a fetch runs (one at a time).
     last_attempt: tokio::sync::Mutex<Option<Instant>>,
     fetches: AtomicU64,
+    /// Whether the last fetch failed.
+    failing: AtomicBool,
 }
 
 #[derive(Default)]
@@ -52,6 +60,7 @@ impl Jwks {
             cache: RwLock::default(),
             last_attempt: tokio::sync::Mutex::new(None),
             fetches: AtomicU64::new(0),
+            failing: AtomicBool::new(false),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let warm = Arc::clone(&jwks);
@@ -94,8 +103,11 @@ impl Jwks {
             Some(at) if at.elapsed() > self.max_stale => {
                 Err(AuthError::Unavailable("the signing keys are stale and cannot be refreshed".into()))
             }
+            Some(_) if self.failing.load(Ordering::Relaxed) => Err(AuthError::Unavailable(
+                "the token's signing key is not cached and the JWKS cannot be fetched".into(),
+            )),
             Some(_) if kid.is_none() => Err(AuthError::invalid("the token names no signing key (kid)")),
-            Some(_) => Err(AuthError::invalid("the token is signed with an unknown key (kid)")),
+            Some(_) => Err(AuthError::UnknownKey("the token is signed with an unknown key (kid)".into())),
         }
     }
 
@@ -144,8 +156,10 @@ impl Jwks {
                 tracing::debug!(uri = %self.uri, keys = keys.len(), "JWKS fetched");
                 *self.cache.write().unwrap_or_else(PoisonError::into_inner) =
                     Cache { keys, single, fetched: Some(Instant::now()) };
+                self.failing.store(false, Ordering::Relaxed);
             }
             Err(e) => {
+                self.failing.store(true, Ordering::Relaxed);
                 tracing::warn!(uri = %self.uri, error = %e, "the JWKS could not be fetched: cached keys stay in use")
             }
         }
