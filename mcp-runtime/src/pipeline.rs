@@ -117,9 +117,13 @@ impl Pipeline {
     }
 
     /// Records a request a transport refused before the corridor: its audit record and its metrics.
-    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) {
+    ///
+    /// # Errors
+    /// [`QueueFull`](crate::audit::QueueFull) when `audit.on_full` refuses to wait for the full queue any
+    /// longer: the transport answers with the audit refusal (−32014, HTTP 503) instead of its own.
+    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) -> Result<(), crate::audit::QueueFull> {
         self.metrics.refused(reason);
-        self.auditor.refused(refusal, reason).await;
+        self.auditor.refused(refusal, reason).await
     }
 
     /// Writes and syncs every audit record queued so far. Transports call it once in-flight requests

@@ -6,7 +6,9 @@
 //! 100 MiB line is refused without being held in memory; a stream of requests cut at random byte
 //! boundaries, interleaved with invalid UTF-8, broken JSON and blank lines, then ended mid-line, has every
 //! complete request answered before a clean exit; a shutdown is honoured while a full connection holds a
-//! request back.
+//! request back; a full connection (`transport.max_in_flight`) keeps reading: a cancellation frees a place
+//! at once, a request cancelled while it waits is never answered, one beyond the waiting ones is refused
+//! (−32012), batches alike, each request with one audit record.
 
 #![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
 
@@ -722,6 +724,11 @@ struct Pipe {
 impl Pipe {
     /// Serves `server` and runs the handshake.
     async fn start(server: Server) -> Self {
+        Self::start_as(server, "2025-11-25").await
+    }
+
+    /// Serves `server` and runs the handshake under protocol revision `version`.
+    async fn start_as(server: Server, version: &str) -> Self {
         let pipeline = Pipeline::build(server).expect("the server starts");
         let (client, server_side) = tokio::io::duplex(1 << 16);
         let (read, write) = tokio::io::split(server_side);
@@ -732,9 +739,9 @@ impl Pipe {
         let (read, writer) = tokio::io::split(client);
         let mut p = Self { writer, lines: tokio::io::BufReader::new(read).lines(), served, _stop: stop };
         let params =
-            json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}});
+            json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}});
         p.line(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params})).await;
-        assert_eq!(p.recv().await["result"]["protocolVersion"], "2025-11-25");
+        assert_eq!(p.recv().await["result"]["protocolVersion"], version);
         p.line(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
         p
     }
@@ -758,6 +765,29 @@ impl Pipe {
 
     async fn recv(&mut self) -> Value {
         self.next().await.expect("the server is still writing")
+    }
+
+    /// The next line, which must come within `within`: `what` says what was awaited.
+    async fn recv_within(&mut self, within: Duration, what: &str) -> Value {
+        tokio::time::timeout(within, self.recv()).await.unwrap_or_else(|_| panic!("{what}: nothing within {within:?}"))
+    }
+
+    /// Ends the input (EOF), and returns what the server still wrote before it exited cleanly.
+    async fn finish(self) -> Vec<Value> {
+        let Self { mut writer, mut lines, served, _stop } = self;
+        writer.shutdown().await.expect("the pipe closes");
+        let rest = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut rest = Vec::new();
+            while let Some(line) = lines.next_line().await.expect("the pipe works") {
+                rest.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
+            }
+            rest
+        })
+        .await
+        .expect("the server closes its output within 10 s of EOF");
+        let served = tokio::time::timeout(Duration::from_secs(10), served).await.expect("an exit after EOF").unwrap();
+        assert!(served.is_ok(), "{served:?}");
+        rest
     }
 }
 
@@ -969,9 +999,9 @@ fn a_100_mib_line_is_refused_without_being_held_and_the_next_line_is_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_is_honoured_while_a_full_connection_holds_a_request_back() {
-    // Two never-ending calls take both of transport.max_in_flight's places; a third request waits for one,
-    // and reading waits with it. The shutdown signal must still end the connection after shutdown_grace,
-    // not after the calls' timeout.
+    // Two never-ending calls take both of transport.max_in_flight's places; a third request waits for one.
+    // The shutdown signal must still end the connection after shutdown_grace, not after the calls' timeout:
+    // the calls are cancelled, and so is the request still waiting.
     let probe = Arc::new(Probe::default());
     let mut config = quiet();
     config.transport.max_in_flight = 2;
@@ -998,4 +1028,174 @@ async fn a_shutdown_is_honoured_while_a_full_connection_holds_a_request_back() {
     eprintln!("a full connection ended {:?} after the shutdown signal", signalled.elapsed());
     assert_eq!(probe.dropped.load(Ordering::SeqCst), 2, "the never-ending calls were cancelled after the grace");
     drop((writer, lines));
+}
+
+/// `notifications/cancelled` for the request `id`.
+fn cancel(id: i64) -> Value {
+    json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": id, "reason": "test"}})
+}
+
+/// Waits (10 s at most) until `done` holds; `what` names it.
+async fn until(done: impl Fn() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A quiet configuration whose audit records go to a file of a fresh folder, returned with it.
+fn audited(name: &str) -> (Config, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("mcp-isolation-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = Config::default();
+    config.audit.destination = format!("file:{}", dir.join("audit.log").display());
+    (config, dir)
+}
+
+/// Each request id's audit reasons, in the order they were written.
+fn audit_reasons(dir: &std::path::Path) -> BTreeMap<i64, Vec<String>> {
+    let mut reasons = BTreeMap::<i64, Vec<String>>::new();
+    for line in std::fs::read_to_string(dir.join("audit.log")).unwrap().lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let id = record["request_id"].as_i64().unwrap_or_else(|| panic!("a record without a request id: {record}"));
+        reasons.entry(id).or_default().push(record["reason"].as_str().unwrap().to_owned());
+    }
+    reasons
+}
+
+/// How long a cancellation may take to free a place: far below the calls' 30 s timeout.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_connection_still_reads_cancellations_and_its_waiting_requests_run() {
+    // Both of transport.max_in_flight's places are taken by calls that end only when cancelled; the next
+    // request waits for a place, and the reader reads on: a cancellation written after it frees a place at
+    // once, and a request cancelled while it waits is never answered and gives its place back.
+    let probe = Arc::new(Probe::default());
+    let (mut config, dir) = audited("full-reads");
+    config.transport.max_in_flight = 2;
+    config.tools.default_timeout = Duration::from_secs(30);
+    let server =
+        Server::new("full", "0").tool(hang::SPEC).tool(quick::SPEC).with_state(Arc::clone(&probe)).config(config);
+    let mut p = Pipe::start(server).await;
+    for id in [1, 2] {
+        p.line(&call(id, "hang", json!({}))).await;
+    }
+    until(|| probe.entered.load(Ordering::SeqCst) == 2, "the two calls never reached the handler").await;
+    p.line(&call(3, "quick", json!({}))).await; // no place: it waits
+    let cancelled = Instant::now();
+    p.line(&cancel(1)).await;
+    let answer = p.recv_within(PROMPTLY, "the waiting request after a running one was cancelled").await;
+    assert_eq!((answer["id"].clone(), result_text(&answer["result"])), (json!(3), "quick".to_owned()), "{answer}");
+    eprintln!("a waiting request answered {:?} after the cancellation of a running one", cancelled.elapsed());
+    assert_eq!(probe.dropped.load(Ordering::SeqCst), 1, "the cancelled call's handler was dropped");
+
+    // Full again (2 and 4 running); 5 waits and is cancelled while it waits.
+    p.line(&call(4, "hang", json!({}))).await;
+    until(|| probe.entered.load(Ordering::SeqCst) == 3, "the call taking the freed place never ran").await;
+    p.line(&call(5, "quick", json!({}))).await;
+    p.line(&cancel(5)).await;
+    // Two more wait: both fit only if 5 gave its place back (as many wait as run).
+    for id in [6, 7] {
+        p.line(&call(id, "quick", json!({}))).await;
+    }
+    p.line(&cancel(2)).await;
+    let answers = [p.recv_within(PROMPTLY, "6").await, p.recv_within(PROMPTLY, "7").await];
+    for (answer, id) in answers.iter().zip([6, 7]) {
+        assert_eq!((answer["id"].clone(), result_text(&answer["result"])), (json!(id), "quick".to_owned()), "{answer}");
+    }
+    p.line(&cancel(4)).await;
+    assert_eq!(p.finish().await, Vec::<Value>::new(), "cancelled requests are never answered");
+    assert_eq!(probe.dropped.load(Ordering::SeqCst), 3);
+
+    // One record each: the cancelled ones (running or waiting) say so.
+    let reasons = audit_reasons(&dir);
+    let expected = [(0, "ok"), (1, "cancelled"), (2, "cancelled"), (3, "ok"), (4, "cancelled"), (5, "cancelled")]
+        .into_iter()
+        .chain([(6, "ok"), (7, "ok")])
+        .map(|(id, reason)| (id, vec![reason.to_owned()]))
+        .collect::<BTreeMap<_, _>>();
+    assert_eq!(reasons, expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_connection_refuses_requests_beyond_those_it_lets_wait() {
+    // max_in_flight = 2 running and 2 waiting: the fifth request is refused at once with −32012, and the
+    // connection keeps serving the others.
+    let probe = Arc::new(Probe::default());
+    let (mut config, dir) = audited("full-refuses");
+    config.transport.max_in_flight = 2;
+    config.tools.default_timeout = Duration::from_secs(30);
+    let server =
+        Server::new("busy", "0").tool(hang::SPEC).tool(quick::SPEC).with_state(Arc::clone(&probe)).config(config);
+    let mut p = Pipe::start(server).await;
+    for id in [1, 2] {
+        p.line(&call(id, "hang", json!({}))).await;
+    }
+    until(|| probe.entered.load(Ordering::SeqCst) == 2, "the two calls never reached the handler").await;
+    for id in [3, 4, 5] {
+        p.line(&call(id, "quick", json!({}))).await;
+    }
+    let refused = p.recv_within(PROMPTLY, "the request beyond the waiting ones").await;
+    assert_eq!((refused["id"].clone(), refused["error"]["code"].clone()), (json!(5), json!(-32012)), "{refused}");
+    assert_eq!(refused["error"]["data"]["limit"], "concurrency", "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("server busy: 2 requests running and 2 waiting"), "{refused}");
+    for (cancelled, answered) in [(1, 3), (2, 4)] {
+        p.line(&cancel(cancelled)).await;
+        let answer = p.recv_within(PROMPTLY, "a waiting request after a cancellation").await;
+        assert_eq!((answer["id"].clone(), result_text(&answer["result"])), (json!(answered), "quick".to_owned()));
+    }
+    p.line(&call(6, "quick", json!({}))).await;
+    assert_eq!(p.recv_within(PROMPTLY, "a request once places are free").await["id"], 6);
+    assert_eq!(p.finish().await, Vec::<Value>::new());
+
+    let reasons = audit_reasons(&dir);
+    let expected = [(0, "ok"), (1, "cancelled"), (2, "cancelled"), (3, "ok"), (4, "ok"), (5, "rate_limited")]
+        .into_iter()
+        .chain([(6, "ok")])
+        .map(|(id, reason)| (id, vec![reason.to_owned()]))
+        .collect::<BTreeMap<_, _>>();
+    assert_eq!(reasons, expected, "one record per request");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_connection_reads_batches_on_and_refuses_their_requests_beyond_the_waiting_ones() {
+    // Under 2025-03-26 (batches allowed), max_in_flight = 1: a batch holding a never-ending call takes the
+    // place, the next batch waits, and a third batch, holding a request and the cancellation of the running
+    // call, is read at once: its request is refused (no place left to wait in), its cancellation lets the
+    // waiting batch run.
+    let probe = Arc::new(Probe::default());
+    let (mut config, dir) = audited("full-batches");
+    config.transport.max_in_flight = 1;
+    config.tools.default_timeout = Duration::from_secs(30);
+    let server =
+        Server::new("batches", "0").tool(hang::SPEC).tool(quick::SPEC).with_state(Arc::clone(&probe)).config(config);
+    let mut p = Pipe::start_as(server, "2025-03-26").await;
+    p.line(&json!([call(1, "hang", json!({}))])).await;
+    until(|| probe.entered.load(Ordering::SeqCst) == 1, "the batch's call never reached the handler").await;
+    p.line(&json!([call(2, "quick", json!({}))])).await; // waits
+    p.line(&json!([call(3, "quick", json!({})), cancel(1)])).await;
+    let mut batches =
+        [p.recv_within(PROMPTLY, "the third batch").await, p.recv_within(PROMPTLY, "the second batch").await];
+    batches.sort_by_key(|b| b[0]["id"].as_i64());
+    let [waited, refused] = batches;
+    assert_eq!(waited.as_array().map(Vec::len), Some(1), "{waited}");
+    assert_eq!((waited[0]["id"].clone(), result_text(&waited[0]["result"])), (json!(2), "quick".to_owned()));
+    assert_eq!(refused.as_array().map(Vec::len), Some(1), "{refused}");
+    assert_eq!((refused[0]["id"].clone(), refused[0]["error"]["code"].clone()), (json!(3), json!(-32012)));
+    assert_eq!(probe.dropped.load(Ordering::SeqCst), 1, "the running call was cancelled");
+    assert_eq!(p.finish().await, Vec::<Value>::new());
+
+    let reasons = audit_reasons(&dir);
+    let expected = [(0, "ok"), (1, "cancelled"), (2, "ok"), (3, "rate_limited")]
+        .map(|(id, reason)| (id, vec![reason.to_owned()]))
+        .into_iter()
+        .collect::<BTreeMap<_, _>>();
+    assert_eq!(reasons, expected, "one record per request");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

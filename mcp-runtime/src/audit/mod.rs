@@ -149,31 +149,49 @@ impl Auditor {
     }
 
     /// Records a request refused before the corridor ([`AuditRecord::refused`]).
-    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) {
-        if self.tx.is_some() {
-            self.record(AuditRecord::refused(refusal, reason)).await;
+    ///
+    /// # Errors
+    /// [`QueueFull`], as [`Auditor::record`].
+    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) -> Result<(), QueueFull> {
+        if self.tx.is_none() {
+            return Ok(());
         }
+        self.record(AuditRecord::refused(refusal, reason)).await
     }
 
     /// Records a request refused before the corridor. A full queue waits up to `block_timeout` under
-    /// `block`; otherwise (and after it) the record is dropped, counted and logged.
-    pub async fn record(&self, record: AuditRecord) {
-        let Some(tx) = &self.tx else { return };
-        let sent = match self.on_full {
-            AuditOnFull::Block => {
-                matches!(
-                    tokio::time::timeout(self.block_timeout, tx.send(Item::Record(Box::new(record)))).await,
-                    Ok(Ok(()))
-                )
-            }
-            _ => tx.try_send(Item::Record(Box::new(record))).is_ok(),
+    /// `block`; under `drop` the record is dropped, counted and logged.
+    ///
+    /// # Errors
+    /// [`QueueFull`] when the queue stayed full under `block` or was full under `reject`: the record is not
+    /// written, and the caller answers the request with the audit refusal (−32014, HTTP 503) instead of its
+    /// own, so no request is answered without either a record or that refusal.
+    pub async fn record(&self, record: AuditRecord) -> Result<(), QueueFull> {
+        let Some(tx) = &self.tx else { return Ok(()) };
+        let item = Item::Record(Box::new(record));
+        let full = match self.on_full {
+            AuditOnFull::Block => match tokio::time::timeout(self.block_timeout, tx.send(item)).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(_)) => false, // the writer is gone
+                Err(_) => true,
+            },
+            policy => match tx.try_send(item) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(_)) => policy == AuditOnFull::Reject,
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            },
         };
-        if !sent {
-            self.count_drop();
+        if full {
+            tracing::warn!("the audit queue is full: a refused request is answered with the audit refusal");
+            return Err(QueueFull);
         }
+        self.count_drop();
+        Ok(())
     }
 
-    fn count_drop(&self) {
+    /// Counts (and logs) one record lost: the writer is gone, `drop` dropped it, or it had no answer to
+    /// replace (a cancelled request's record under a full queue).
+    pub(crate) fn count_drop(&self) {
         let total = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         // Logged, never silent; at most once per thousand to keep a flood from flooding the logs.
         if total == 1 || total.is_multiple_of(1000) {
@@ -184,7 +202,7 @@ impl Auditor {
         }
     }
 
-    /// Records dropped so far (`audit.on_full = "drop"`, or edge rejections under a full queue).
+    /// Records dropped so far (`audit.on_full = "drop"`, or a writer that is gone).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }

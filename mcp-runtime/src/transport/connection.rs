@@ -1,26 +1,53 @@
 //! One client connection, transport-neutral: frames in, answers and notifications out.
 //!
-//! Every request gets exactly one answer (or none, when the client cancelled it, as MCP requires);
-//! requests run concurrently up to `transport.max_in_flight`, and reading waits beyond that.
+//! Every request gets exactly one answer (or none, when the client cancelled it, as MCP requires) and one
+//! audit record. Reading never waits for a request to run:
+//! - up to `transport.max_in_flight` requests run at once;
+//! - as many more wait for a place, each in its own task, already in flight: a `notifications/cancelled`
+//!   for one ends it unanswered (audited `cancelled`) and frees its place at once;
+//! - beyond those, a request is refused at once with −32012 (`data.limit = "concurrency"`, audited
+//!   `rate_limited`);
+//! - notifications and responses (to the server's own requests) are handled as soon as they are read.
+//!
+//! A batch takes one place for all of its requests, and follows the same rule.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use futures_util::future::join_all;
 use serde::Deserialize;
-use tokio::sync::{Semaphore, mpsc};
+use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::audit::{AuditReason, Refusal};
+use crate::audit::{AuditReason, QueueFull, Refusal};
 use crate::auth::Credentials;
 use crate::pipeline::Pipeline;
 use crate::protocol::jsonrpc::decode;
-use crate::protocol::{Answer, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId};
+use crate::protocol::{
+    Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId,
+};
 use crate::server::{Notifier, PendingRequests, Session, TransportKind};
 
-type InFlight = Arc<Mutex<HashMap<RequestId, CancellationToken>>>;
+type InFlight = Arc<Mutex<HashMap<RequestId, Flight>>>;
+
+/// A request in flight: running, or waiting for a place to run in.
+struct Flight {
+    token: CancellationToken,
+    /// The waiting place it holds (shared by the requests of one batch) until it runs or is cancelled.
+    place: Option<Arc<OwnedSemaphorePermit>>,
+}
+
+/// Where a request goes when it is read.
+enum Slot {
+    /// A running place was free.
+    Run(OwnedSemaphorePermit),
+    /// A waiting place: it runs when a running place frees up.
+    Wait(OwnedSemaphorePermit),
+}
 
 /// A connection's state: its session, its in-flight requests, and its outbound queue.
 pub(crate) struct Connection {
@@ -29,7 +56,10 @@ pub(crate) struct Connection {
     out: mpsc::Sender<Outgoing>,
     to_client: Arc<PendingRequests>,
     in_flight: InFlight,
+    /// The running places (`transport.max_in_flight`).
     permits: Arc<Semaphore>,
+    /// The waiting places, as many as the running ones.
+    places: Arc<Semaphore>,
     tasks: TaskTracker,
     transport: TransportKind,
     /// The client's credential (stdio: from the environment), checked for every request; `None` when the
@@ -44,21 +74,24 @@ impl Connection {
         transport: TransportKind,
         credentials: Option<Credentials>,
     ) -> Self {
-        let permits = Arc::new(Semaphore::new(pipeline.config().transport.max_in_flight.max(1)));
+        let max = pipeline.config().transport.max_in_flight.max(1);
         Self {
             pipeline,
             session: Session::new(),
             out,
             to_client: Arc::default(),
             in_flight: InFlight::default(),
-            permits,
+            permits: Arc::new(Semaphore::new(max)),
+            places: Arc::new(Semaphore::new(max)),
             tasks: TaskTracker::new(),
             transport,
             credentials: credentials.map(Arc::new),
         }
     }
 
-    /// Handles one frame (a stdio line): answers are sent by the tasks it spawns.
+    /// Handles one frame (a stdio line): answers are sent by the tasks it spawns. It never waits for a
+    /// request to run, only for the outbound and audit queues (and for `initialize`, answered before the
+    /// next frame is read).
     pub(crate) async fn handle_frame(&self, bytes: &[u8]) {
         match decode(bytes) {
             Err(rejected) => self.reject(rejected).await,
@@ -68,20 +101,25 @@ impl Connection {
                     // `initialize` settles the session every later request is admitted into: answer it
                     // before reading on.
                     if request.method == "initialize" {
-                        if let Some(answer) = self.prepare(request).await {
+                        if let (Some(answer), _) = self.prepare(request, None, std::future::ready(())).await {
                             let _ = self.out.send(Outgoing::Answer(answer)).await;
                         }
                         return;
                     }
-                    let permit =
-                        Arc::clone(&self.permits).acquire_owned().await.expect("the semaphore is never closed");
-                    let run = self.prepare(request);
+                    let Some(slot) = self.slot() else {
+                        let answer = self.busy(&request).await;
+                        let _ = self.out.send(Outgoing::Answer(answer)).await;
+                        return;
+                    };
+                    let (place, ready) = self.ready(slot);
+                    let run = self.prepare(request, place.map(Arc::new), ready);
                     let out = self.out.clone();
                     self.tasks.spawn(async move {
-                        if let Some(answer) = run.await {
+                        let (answer, permit) = run.await;
+                        if let Some(answer) = answer {
                             let _ = out.send(Outgoing::Answer(answer)).await;
                         }
-                        drop(permit);
+                        drop(permit); // held until the answer is queued: a slow reader of answers slows requests
                     });
                 }
             }
@@ -101,27 +139,103 @@ impl Connection {
                 return self.reject(Rejected { id: None, error }).await;
             }
         }
-        let permit = Arc::clone(&self.permits).acquire_owned().await.expect("the semaphore is never closed");
+        // One place for the whole batch, taken when its first request is read (a batch of notifications
+        // and responses takes none): `None` once it is refused.
+        let mut slot = None;
         let mut runs = Vec::with_capacity(items.len());
         let mut answers = Vec::new();
         for item in items {
             match item {
                 Err(rejected) => answers.push(Answer { id: rejected.id, body: Err(rejected.error) }),
                 Ok(message) => {
-                    if let Some(request) = self.accept(message) {
-                        runs.push(self.prepare(request));
+                    let Some(request) = self.accept(message) else { continue };
+                    let taken = slot.get_or_insert_with(|| {
+                        self.slot().map(|slot| {
+                            let (place, ready) = self.ready(slot);
+                            (place.map(Arc::new), ready.map(Arc::new).boxed().shared())
+                        })
+                    });
+                    match taken {
+                        Some((place, ready)) => runs.push(self.prepare(request, place.clone(), ready.clone())),
+                        None => answers.push(self.busy(&request).await),
                     }
                 }
             }
         }
+        drop(slot); // the requests that wait hold the batch's place from here on
+        if runs.is_empty() {
+            if !answers.is_empty() {
+                let _ = self.out.send(Outgoing::Batch(answers)).await;
+            }
+            return;
+        }
         let out = self.out.clone();
         self.tasks.spawn(async move {
-            answers.extend(join_all(runs).await.into_iter().flatten());
+            let mut permits = Vec::with_capacity(runs.len());
+            for (answer, permit) in join_all(runs).await {
+                answers.extend(answer);
+                permits.push(permit);
+            }
             if !answers.is_empty() {
                 let _ = out.send(Outgoing::Batch(answers)).await;
             }
-            drop(permit);
+            drop(permits);
         });
+    }
+
+    /// A running place if one is free, else a waiting place if one is; `None` when both are full.
+    fn slot(&self) -> Option<Slot> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            return Some(Slot::Run(permit));
+        }
+        Arc::clone(&self.places).try_acquire_owned().ok().map(Slot::Wait)
+    }
+
+    /// The waiting place a slot holds, and the future that yields its running place.
+    fn ready(
+        &self,
+        slot: Slot,
+    ) -> (Option<OwnedSemaphorePermit>, impl Future<Output = OwnedSemaphorePermit> + Send + 'static) {
+        let (permit, place) = match slot {
+            Slot::Run(permit) => (Some(permit), None),
+            Slot::Wait(place) => (None, Some(place)),
+        };
+        let permits = Arc::clone(&self.permits);
+        let ready = async move {
+            match permit {
+                Some(permit) => permit,
+                None => permits.acquire_owned().await.expect("the semaphore is never closed"),
+            }
+        };
+        (place, ready)
+    }
+
+    /// Refuses a request read while every running and waiting place is taken, and records it.
+    async fn busy(&self, request: &Request) -> Answer {
+        let max = self.pipeline.config().transport.max_in_flight.max(1);
+        let running = max - self.permits.available_permits();
+        let waiting = max - self.places.available_permits();
+        let mut error = ErrorObject::new(
+            ErrorCode::RATE_LIMITED,
+            format!(
+                "server busy: {running} requests running and {waiting} waiting on this connection \
+                 (transport.max_in_flight): retry in 1000 ms"
+            ),
+        );
+        error.data =
+            Some(json!({ "retryAfterMs": 1000, "limit": "concurrency", "running": running, "waiting": waiting }));
+        tracing::debug!(id = %request.id, method = %request.method, running, waiting, "connection full: request refused");
+        let refusal = Refusal {
+            transport: self.transport,
+            started: Instant::now(),
+            source: None,
+            principal: None,
+            method: Some(&request.method),
+            request_id: Some(&request.id),
+        };
+        let error =
+            self.pipeline.refused(refusal, AuditReason::RateLimited).await.map_or_else(audit_refusal, |()| error);
+        Answer { id: Some(request.id.clone()), body: Err(error) }
     }
 
     /// Notifications and responses are handled here; requests are returned to be run.
@@ -150,11 +264,13 @@ impl Connection {
                     tracing::debug!("ignoring a malformed notifications/cancelled");
                     return;
                 };
-                let token = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
-                match token {
-                    Some(token) => {
+                let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+                match in_flight.get_mut(&id) {
+                    Some(flight) => {
                         tracing::debug!(%id, reason = ?n.params.get("reason"), "request cancelled by the client");
-                        token.cancel();
+                        flight.token.cancel();
+                        // A waiting request gives its place back now, before the next frame is read.
+                        flight.place = None;
                     }
                     None => tracing::debug!(%id, "cancellation for a request not in flight"),
                 }
@@ -163,8 +279,15 @@ impl Connection {
         }
     }
 
-    /// Registers the request as in flight and returns the future that answers it (`None`: cancelled).
-    fn prepare(&self, request: Request) -> impl Future<Output = Option<Answer>> + Send + 'static {
+    /// Registers the request as in flight (holding `place`, its waiting place, if any) and returns the
+    /// future that runs it once `ready` yields its running place: the answer (`None`: cancelled) and that
+    /// place, to hold until the answer is queued.
+    fn prepare<P: Send + 'static>(
+        &self,
+        request: Request,
+        place: Option<Arc<OwnedSemaphorePermit>>,
+        ready: impl Future<Output = P> + Send + 'static,
+    ) -> impl Future<Output = (Option<Answer>, Option<P>)> + Send + 'static {
         let started = Instant::now();
         let id = request.id.clone();
         let method = request.method.clone();
@@ -174,7 +297,7 @@ impl Connection {
             if in_flight.contains_key(&id) {
                 true
             } else {
-                in_flight.insert(id.clone(), token.clone());
+                in_flight.insert(id.clone(), Flight { token: token.clone(), place });
                 false
             }
         };
@@ -189,42 +312,63 @@ impl Connection {
         let credentials = self.credentials.clone();
         let transport = self.transport;
         async move {
-            let run = async {
-                let mut request = admitted.map_err(|e| (e, AuditReason::InvalidRequest))?;
-                if let Some(credentials) = &credentials {
-                    request.principal = pipeline
-                        .gate()
-                        .authenticate(credentials)
-                        .await
-                        .map_err(|r| (r.error(), AuditReason::Unauthenticated))?;
-                }
-                Ok(request)
+            let refusal = || Refusal {
+                transport,
+                started,
+                source: None,
+                principal: None,
+                method: Some(&method),
+                request_id: Some(&id),
             };
-            let answer = match run.await {
-                Err((error, reason)) => {
-                    let refusal = Refusal {
-                        transport,
-                        started,
-                        source: None,
-                        principal: None,
-                        method: Some(&method),
-                        request_id: Some(&id),
-                    };
-                    pipeline.refused(refusal, reason).await;
-                    Some(Answer { id: Some(id.clone()), body: Err(error) })
+            let mut permit = None;
+            // Whether the request reached the corridor, whose audit layer records it however it ends.
+            let mut entered = false;
+            let answer = match admitted {
+                Err(error) => {
+                    let refused = pipeline.refused(refusal(), AuditReason::InvalidRequest).await;
+                    Some(Err(refused.map_or_else(audit_refusal, |()| error)))
                 }
-                Ok(request) => {
+                Ok(mut request) => {
+                    let run = async {
+                        permit = Some(ready.await);
+                        // Running: the waiting place (if it had one) is free.
+                        if let Some(flight) = in_flight.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&id) {
+                            flight.place = None;
+                        }
+                        if let Some(credentials) = &credentials {
+                            request.principal = match pipeline.gate().authenticate(credentials).await {
+                                Ok(principal) => principal,
+                                Err(rejection) => return Err(rejection.error()),
+                            };
+                        }
+                        entered = true;
+                        Ok(pipeline.call(request).await.body)
+                    };
                     tokio::select! {
                         biased;
                         () = token.cancelled() => None,
-                        response = pipeline.call(request) => Some(Answer { id: Some(id.clone()), body: response.body }),
+                        answered = run => match answered {
+                            Ok(body) => Some(body),
+                            Err(error) => {
+                                let refused = pipeline.refused(refusal(), AuditReason::Unauthenticated).await;
+                                Some(Err(refused.map_or_else(audit_refusal, |()| error)))
+                            }
+                        },
                     }
                 }
             };
+            if answer.is_none() && !entered {
+                // Cancelled while it waited for its place, or before the corridor: recorded here. A full
+                // queue that refuses the record leaves nothing to answer in its stead (a cancelled request
+                // is not answered), so it is counted and logged as dropped.
+                if pipeline.auditor().refused(refusal(), AuditReason::Cancelled).await.is_err() {
+                    pipeline.auditor().count_drop();
+                }
+            }
             if !duplicate {
                 in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
             }
-            answer
+            (answer.map(|body| Answer { id: Some(id.clone()), body }), permit)
         }
     }
 
@@ -237,8 +381,8 @@ impl Connection {
             method: None,
             request_id: rejected.id.as_ref(),
         };
-        self.pipeline.refused(refusal, AuditReason::InvalidRequest).await;
-        let answer = Answer { id: rejected.id, body: Err(rejected.error) };
+        let refused = self.pipeline.refused(refusal, AuditReason::InvalidRequest).await;
+        let answer = Answer { id: rejected.id, body: Err(refused.map_or_else(audit_refusal, |()| rejected.error)) };
         let _ = self.out.send(Outgoing::Answer(answer)).await;
     }
 
@@ -246,8 +390,13 @@ impl Connection {
     pub(crate) async fn drain(self, grace: Duration) {
         self.tasks.close();
         if tokio::time::timeout(grace, self.tasks.wait()).await.is_err() {
-            let tokens: Vec<_> =
-                self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+            let tokens: Vec<_> = self
+                .in_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .map(|flight| flight.token.clone())
+                .collect();
             tracing::warn!(requests = tokens.len(), "shutdown grace elapsed: cancelling in-flight requests");
             for token in tokens {
                 token.cancel();
@@ -255,4 +404,10 @@ impl Connection {
             self.tasks.wait().await;
         }
     }
+}
+
+/// What a refused request is answered with when its record could not be written (the audit queue stayed
+/// full): the audit refusal, −32014, as the corridor answers, instead of its own refusal.
+fn audit_refusal(full: QueueFull) -> ErrorObject {
+    ErrorObject::new(ErrorCode::AUDIT_UNAVAILABLE, full.to_string()).with_data(json!({ "retryAfterMs": 1000 }))
 }

@@ -114,15 +114,17 @@ where
             }
             Ok(Line::Frame) if line.iter().all(u8::is_ascii_whitespace) => {}
             Ok(Line::Frame) => {
-                // A request waits in `handle_frame` for a transport.max_in_flight permit, as long as the
-                // requests holding them run: a shutdown must not wait with it.
+                // `handle_frame` never waits for a request to run (one that finds the connection full waits
+                // in its own task, or is refused), but it can wait for the outbound queue (a client that
+                // does not read its answers) or the audit queue (`audit.on_full = "block"`): a shutdown
+                // must not wait with it.
                 let handled = tokio::select! {
                     () = connection.handle_frame(&line) => true,
                     () = &mut shutdown => false,
                 };
                 if !handled {
                     tracing::info!(
-                        "shutdown signal received while the connection was full: finishing in-flight requests"
+                        "shutdown signal received while a message was being handled: finishing in-flight requests"
                     );
                     break Ok(());
                 }

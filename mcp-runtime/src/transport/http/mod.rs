@@ -31,11 +31,11 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use self::session::Sessions;
-use crate::audit::{AuditReason, Refusal};
+use crate::audit::{AuditReason, QueueFull, Refusal};
 use crate::auth::{AuthError, Credentials, Gate, Principal, Rejection};
 use crate::config::HttpConfig;
 use crate::pipeline::Pipeline;
-use crate::protocol::ErrorObject;
+use crate::protocol::{ErrorCode, ErrorObject, RequestId};
 use crate::server::{McpRequest, Server, StartError, TransportKind};
 
 /// The transport's pure pieces, for the coverage-guided fuzz targets in `fuzz/` (and nothing else): not a
@@ -162,11 +162,17 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
         .with_state(state)
 }
 
+/// Why the edge refused a request, when its status alone does not say (authentication's 503 is
+/// `unauthenticated`, not an overload).
+#[derive(Debug, Clone, Copy)]
+struct EdgeReason(AuditReason);
+
 /// Marks a response whose request already has its audit record (the corridor, or a handler, wrote it).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Audited;
 
-/// Records a request a handler refused before the corridor, and marks the response as recorded.
+/// Records a request a handler refused before the corridor, and marks the response as recorded. When the
+/// audit queue stays full, the answer becomes the audit refusal instead (−32014, 503): no record, said so.
 pub(super) async fn refused(
     state: &HttpState,
     caller: &Caller,
@@ -183,8 +189,19 @@ pub(super) async fn refused(
         method: call.map(|(m, _)| m),
         request_id: call.map(|(_, id)| id),
     };
-    state.pipeline.refused(refusal, reason).await;
+    if let Err(full) = state.pipeline.refused(refusal, reason).await {
+        response = audit_refusal(call.map(|(_, id)| id.clone()), full);
+    }
     response.extensions_mut().insert(Audited);
+    response
+}
+
+/// The answer to a request whose refusal could not be recorded: the audit queue stayed full.
+fn audit_refusal(id: Option<RequestId>, full: QueueFull) -> Response {
+    let mut error = ErrorObject::new(ErrorCode::AUDIT_UNAVAILABLE, full.to_string());
+    error.data = Some(serde_json::json!({ "retryAfterMs": 1000 }));
+    let mut response = streamable::rpc_error(StatusCode::SERVICE_UNAVAILABLE, id, error);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     response
 }
 
@@ -207,7 +224,9 @@ async fn audit_edge(State(state): State<Arc<HttpState>>, request: Request, next:
     if response.extensions().get::<Audited>().is_some() || status.is_success() {
         return response;
     }
-    let reason = if response.headers().contains_key(header::WWW_AUTHENTICATE) || status == StatusCode::UNAUTHORIZED {
+    let reason = if let Some(EdgeReason(reason)) = response.extensions().get::<EdgeReason>() {
+        *reason
+    } else if response.headers().contains_key(header::WWW_AUTHENTICATE) || status == StatusCode::UNAUTHORIZED {
         AuditReason::Unauthenticated
     } else {
         match status {
@@ -218,8 +237,10 @@ async fn audit_edge(State(state): State<Arc<HttpState>>, request: Request, next:
     };
     let refusal =
         Refusal { transport: state.transport, started, source, principal: None, method: None, request_id: None };
-    state.pipeline.refused(refusal, reason).await;
-    response
+    match state.pipeline.refused(refusal, reason).await {
+        Ok(()) => response,
+        Err(full) => audit_refusal(None, full),
+    }
 }
 
 /// Who sent an HTTP request: the authenticated principal and the client's address. The `authenticate`
@@ -353,6 +374,11 @@ fn reject(gate: &Gate, rejection: &Rejection) -> Response {
             headers.insert(header::WWW_AUTHENTICATE, gate.challenge(rejection));
         }
     }
+    let reason = match rejection {
+        Rejection::Throttled(_) => AuditReason::RateLimited,
+        Rejection::Unauthenticated(_) => AuditReason::Unauthenticated,
+    };
+    response.extensions_mut().insert(EdgeReason(reason));
     response
 }
 
