@@ -8,9 +8,10 @@
 //! Everything lands in folders git ignores: cargo-afl in `target/peers/afl/bin`, AFL++ in
 //! `target/peers/afl/share` (its XDG data folder), the instrumented build in `target/fuzz` (its own target
 //! folder, so the workspace's normal artifacts stay valid) and each run's findings in
-//! `target/fuzz/out/<target>`. Targets run side by side, one per core, each for 60 s with `--smoke` (or
-//! `--seconds N`, 600 by default). Any crash or hang fails the run and names the inputs to keep under
-//! `fuzz/regressions/<target>/`.
+//! `target/fuzz/out/<target>` (`target/fuzz/smoke/<target>` for runs of a minute or less, so `cargo xtask
+//! test`, which runs `--smoke`, can run beside a long campaign). Targets run side by side, one per core,
+//! each for 60 s with `--smoke` (or `--seconds N`, 600 by default). Any crash or hang fails the run and
+//! names the inputs to keep under `fuzz/regressions/<target>/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,6 +36,14 @@ const DEFAULT_SECONDS: u64 = 600;
 struct Plan {
     seconds: u64,
     targets: Vec<&'static str>,
+}
+
+impl Plan {
+    /// Where findings go, under `target/fuzz`: smoke runs apart, so `cargo xtask test` can run while a long
+    /// campaign does.
+    fn out_dir(&self) -> &'static str {
+        if self.seconds <= 60 { "smoke" } else { "out" }
+    }
 }
 
 fn plan(args: &[String]) -> Result<Plan> {
@@ -88,10 +97,13 @@ pub(crate) fn run(root: &Path, cargo: &str, args: &[String]) -> Result<()> {
     for batch in plan.targets.chunks(cores) {
         let mut running = Vec::new();
         for target in batch {
-            running.push((*target, start(root, cargo, &peers, &path, &target_dir, target, plan.seconds)?));
+            running.push((
+                *target,
+                start(root, cargo, &peers, &path, &target_dir.join(plan.out_dir()), target, plan.seconds)?,
+            ));
         }
         for (target, child) in running {
-            let out = target_dir.join("out").join(target);
+            let out = target_dir.join(plan.out_dir()).join(target);
             let status = child.wait_with_output().with_context(|| format!("afl-fuzz {target} did not finish"))?.status;
             let stats = std::fs::read_to_string(out.join("default/fuzzer_stats")).unwrap_or_default();
             eprintln!("fuzz: {target}: {}", summary(&stats));
@@ -166,22 +178,22 @@ fn start(
     cargo: &str,
     peers: &Path,
     path: &std::ffi::OsStr,
-    target_dir: &Path,
+    outputs: &Path,
     target: &str,
     seconds: u64,
 ) -> Result<Child> {
-    let out = target_dir.join("out").join(target);
+    let out = outputs.join(target);
     if out.exists() {
         std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
     }
     std::fs::create_dir_all(&out)?;
-    let log = std::fs::File::create(target_dir.join("out").join(format!("{target}.log")))?;
+    let log = std::fs::File::create(outputs.join(format!("{target}.log")))?;
     Command::new(cargo)
         .args(["afl", "fuzz", "-V", &seconds.to_string(), "-t", HANG_MS, "-i"])
         .arg(root.join("fuzz/corpus").join(target))
         .arg("-o")
         .arg(&out)
-        .arg(target_dir.join("release").join(target))
+        .arg(outputs.parent().expect("outputs are inside target/fuzz").join("release").join(target))
         .env("PATH", path)
         .env("XDG_DATA_HOME", peers.join("share"))
         // Containers and CI runners: no CPU frequency governor, no core-dump pattern to set, no terminal.

@@ -3,8 +3,9 @@
 //! `cargo xtask test` installs the real peers the tests talk to (the official TypeScript SDK client, the
 //! MCP Inspector CLI and the official Python SDK client, each pinned, into folders git ignores; a
 //! `redis-server`; Microsoft's SARIF multitool, which validates `cargo mcp scan`'s reports), then
-//! runs every test of the workspace, the peer-dependent ones included, and then the official MCP
-//! conformance suite (`cargo xtask conformance`). Nothing is installed by hand.
+//! runs every test of the workspace, the peer-dependent ones included, the official MCP conformance
+//! suite (`cargo xtask conformance`), a one-minute soak with every fault (`cargo xtask soak`), `cargo
+//! deny`, and each fuzz target for 60 s (`cargo xtask fuzz --smoke`). Nothing is installed by hand.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("conformance") => conformance(),
         Some("deny") => deny(),
+        Some("soak") => soak(&args[1..]),
         Some("fuzz") => fuzz::run(&root(), &cargo(), &args[1..]),
         Some("bench-compile") => compile_bench::run(&root(), &cargo()),
         Some("install-peers") => install_peers().map(drop),
@@ -34,6 +36,8 @@ fn main() -> Result<()> {
                  conformance                   run the official MCP conformance suite against examples/conformance\n  \
                  deny                          cargo deny: licenses, bans, duplicate versions, sources (deny.toml)\n  \
                  fuzz [--smoke] [--seconds N] [TARGET...]   coverage-guided fuzzing (AFL++), see fuzz/\n  \
+                 soak [--minutes N] [--concurrency N] [--debug]   load the inventory server while Redis, the JWKS \
+                 endpoint and the audit sink fail, then SIGTERM it (release build; 10 min by default)\n  \
                  bench-compile                 time 100 tools built with #[mcp_tool] against rmcp's #[tool]\n  \
                  install-peers                 only install the Node and Python clients"
             );
@@ -71,9 +75,65 @@ fn test(extra: &[String]) -> Result<()> {
         .env("MCP_TEST_SARIF_MULTITOOL", &peers.sarif)
         .current_dir(&root))?;
     conformance()?;
+    // The short soak, on the debug binaries just built: every fault in turn within one minute.
+    run_soak(&root, &peers.redis, "debug", "1", "16")?;
     deny()?;
+    // Each fuzz target for 60 s (its own instrumented build, in target/fuzz).
+    fuzz::run(&root, &cargo(), &["--smoke".to_owned()])?;
     eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// `cargo xtask soak [--minutes N] [--concurrency N] [--debug]`: builds the inventory example and the soak
+/// driver (`tests/src/bin/soak.rs`, which says what it checks) in release mode, unless `--debug`, and runs
+/// them; the report lands in `target/soak/<profile>/report.md`.
+fn soak(args: &[String]) -> Result<()> {
+    let mut minutes = "10".to_owned();
+    let mut concurrency = "16".to_owned();
+    let mut profile = "release";
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--minutes" => minutes = args.next().context("--minutes needs a number")?.clone(),
+            "--concurrency" => concurrency = args.next().context("--concurrency needs a number")?.clone(),
+            "--debug" => profile = "debug",
+            other => bail!("unknown soak argument {other}: --minutes N, --concurrency N, --debug"),
+        }
+    }
+    let root = root();
+    let redis = install_redis(&root)?;
+    let mut build = Command::new(cargo());
+    build.args(["build", "--locked", "-p", "inventory", "-p", "mcp-tests", "--bin", "inventory", "--bin", "soak"]);
+    if profile == "release" {
+        build.arg("--release");
+    }
+    run(build.current_dir(&root))?;
+    run_soak(&root, &redis, profile, &minutes, &concurrency)
+}
+
+/// Runs the soak driver of `target/<profile>` against that profile's inventory binary.
+fn run_soak(
+    root: &Path,
+    redis: &(PathBuf, Option<PathBuf>),
+    profile: &str,
+    minutes: &str,
+    concurrency: &str,
+) -> Result<()> {
+    let bin = root.join("target").join(profile);
+    eprintln!("xtask: soak of the inventory server ({profile} build), {minutes} min");
+    run(Command::new(bin.join("soak"))
+        .arg("--server")
+        .arg(bin.join("inventory"))
+        .arg("--redis-server")
+        .arg(&redis.0)
+        .arg("--redis-libs")
+        .arg(redis.1.as_deref().unwrap_or(Path::new("")))
+        .arg("--fixtures")
+        .arg(root.join("tests/fixtures/jwt"))
+        .arg("--out")
+        .arg(root.join("target/soak").join(profile))
+        .args(["--minutes", minutes, "--concurrency", concurrency])
+        .current_dir(root))
 }
 
 /// `cargo deny check bans licenses sources` with `deny.toml`, cargo-deny installed (pinned, `--locked`) into
