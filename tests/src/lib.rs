@@ -505,6 +505,21 @@ impl NetworkServer {
         self.logs.lock().unwrap().join("\n")
     }
 
+    /// Whether the server logs a line containing `needle` within [`TIMEOUT`] (its stderr is read by
+    /// another thread, so a line can arrive after the answer that followed it).
+    pub fn logged(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if self.logs.lock().unwrap().iter().any(|line| line.contains(needle)) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

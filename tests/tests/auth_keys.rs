@@ -253,7 +253,7 @@ async fn a_rotated_key_file_takes_effect_without_a_restart() {
         let lookup = call(5, "lookup_stock", json!({"sku": "ABC123"}));
         let r = post(&c, &url, Some("rotation-new-key-2"), &lookup).header("mcp-session-id", &session).send();
         assert_eq!(r.await.unwrap().status(), 200, "{trigger}: nothing was dropped");
-        assert!(server.logs().contains("API keys reloaded"), "{trigger}");
+        assert!(server.logged("API keys reloaded"), "{trigger}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -267,6 +267,6 @@ fn serve_and_call(dir: &Path, bin: &Path) {
     assert!(out.contains("Hello, Ada! Hello, Ada!"), "{out}");
     let refused = call("not-the-key");
     assert!(!refused.status.success(), "a wrong key is refused: {}", String::from_utf8_lossy(&refused.stdout));
-    assert!(server.logs().contains("authentication failed"), "{}", server.logs());
+    assert!(server.logged("authentication failed"), "{}", server.logs());
     server.terminate();
 }
