@@ -6,7 +6,8 @@
 //! Everything is real and on loopback: a `redis-server` the soak starts (and kills, and starts again on the
 //! same port), the inventory binary on Streamable HTTP with JWT authentication against a JWKS endpoint this
 //! process serves, limits shared through Redis, an audit trail on its stdout (read by this process, which
-//! can stop reading — a stalled log shipper), and spans exported over OTLP to a sink this process serves.
+//! can stop reading — a stalled log shipper; kept in `<out>/audit.jsonl` when the run fails), and spans
+//! exported over OTLP to a sink this process serves.
 //!
 //! The load is closed-loop: `--concurrency` clients, each sending its next request when the last one is
 //! answered. Most clients are well behaved (2026-07-28 stateless requests, some in handshake-era sessions);
@@ -318,6 +319,10 @@ async fn soak(options: Options) -> Result<bool> {
     println!("{text}");
     std::fs::write(options.out.join("report.md"), &text)?;
     eprintln!("soak: report written to {}", options.out.join("report.md").display());
+    if passed {
+        // Ten minutes leave over a gigabyte of records; a failing run keeps them for a look.
+        let _ = std::fs::remove_file(&audit_file);
+    }
     Ok(passed)
 }
 
