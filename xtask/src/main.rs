@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
 mod compile_bench;
 mod fuzz;
 
@@ -26,6 +27,7 @@ fn main() -> Result<()> {
         Some("deny") => deny(),
         Some("soak") => soak(&args[1..]),
         Some("fuzz") => fuzz::run(&root(), &cargo(), &args[1..]),
+        Some("bench") => bench::run(&root(), &cargo(), &args[1..]),
         Some("bench-compile") => compile_bench::run(&root(), &cargo()),
         Some("install-peers") => install_peers().map(drop),
         _ => {
@@ -38,6 +40,7 @@ fn main() -> Result<()> {
                  fuzz [--smoke] [--seconds N] [TARGET...]   coverage-guided fuzzing (AFL++), see fuzz/\n  \
                  soak [--minutes N] [--concurrency N] [--debug]   load the inventory server while Redis, the JWKS \
                  endpoint and the audit sink fail, then SIGTERM it (release build; 10 min by default)\n  \
+                 bench [--quick]               the echo tool on this runtime, rmcp and bare hyper under wrk; stdio; criterion\n  \
                  bench-compile                 time 100 tools built with #[mcp_tool] against rmcp's #[tool]\n  \
                  install-peers                 only install the Node and Python clients"
             );
