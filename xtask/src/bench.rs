@@ -882,37 +882,11 @@ fn render(
     out
 }
 
-/// `wrk` from Debian's package (and LuaJIT, which it needs), unpacked into `target/peers/wrk`: the binary
-/// and the folder of its libraries.
+/// `wrk` from Debian's package (and LuaJIT, which it needs), unpacked into `target/peers/wrk` unless the
+/// machine has one: the binary and the folder of its libraries.
 fn install_wrk(root: &Path) -> Result<(PathBuf, PathBuf)> {
     if let Ok(system) = super::which("wrk") {
         return Ok((system, PathBuf::new()));
     }
-    let dir = root.join("target/peers/wrk");
-    let unpacked = dir.join("root");
-    let wrk = unpacked.join("usr/bin/wrk");
-    let libs = unpacked.join("usr/lib/x86_64-linux-gnu");
-    if dir.join(".xtask-installed").exists() && wrk.exists() {
-        return Ok((wrk, libs));
-    }
-    eprintln!("xtask: fetching wrk (apt-get download wrk libluajit-5.1-2 libluajit-5.1-common)");
-    let debs = dir.join("debs");
-    std::fs::create_dir_all(&debs)?;
-    let packages = ["wrk", "libluajit-5.1-2", "libluajit-5.1-common"];
-    let download = || Command::new("apt-get").arg("download").args(packages).current_dir(&debs).status();
-    if !download().is_ok_and(|s| s.success()) {
-        super::run(Command::new("apt-get").args(["update", "-qq"]))?;
-        super::run(Command::new("apt-get").arg("download").args(packages).current_dir(&debs))?;
-    }
-    for deb in std::fs::read_dir(&debs)? {
-        let deb = deb?.path();
-        if deb.extension().is_some_and(|e| e == "deb") {
-            super::run(Command::new("dpkg").arg("-x").arg(&deb).arg(&unpacked))?;
-        }
-    }
-    if !wrk.exists() {
-        bail!("the wrk packages did not provide {}", wrk.display());
-    }
-    std::fs::write(dir.join(".xtask-installed"), b"")?;
-    Ok((wrk, libs))
+    super::unpack_debian(root, "wrk", &["wrk", "libluajit-5.1-2", "libluajit-5.1-common"], "wrk")
 }

@@ -263,24 +263,30 @@ fn install_peers() -> Result<Peers> {
 }
 
 /// A real `redis-server` for the rate-limit tests: the machine's, or Debian's package (and the two libraries
-/// it needs beyond the base system) downloaded with `apt-get download` and unpacked into
-/// `target/peers/redis` — nothing is installed system-wide. The tests start their own servers on free
-/// loopback ports.
+/// it needs beyond the base system) unpacked into `target/peers/redis`. The tests start their own servers on
+/// free loopback ports.
 fn install_redis(root: &Path) -> Result<(PathBuf, Option<PathBuf>)> {
     if let Ok(system) = which("redis-server") {
         return Ok((system, None));
     }
-    let dir = root.join("target/peers/redis");
+    let packages = ["redis-server", "redis-tools", "libjemalloc2", "liblzf1"];
+    let (server, libs) = unpack_debian(root, "redis", &packages, "redis-server")?;
+    Ok((server, Some(libs)))
+}
+
+/// Debian `packages` downloaded with `apt-get download` and unpacked into `target/peers/<name>` (nothing
+/// is installed system-wide), once: the path of `binary` in them, and the folder of their libraries.
+fn unpack_debian(root: &Path, name: &str, packages: &[&str], binary: &str) -> Result<(PathBuf, PathBuf)> {
+    let dir = root.join("target/peers").join(name);
     let unpacked = dir.join("root");
-    let server = unpacked.join("usr/bin/redis-server");
+    let program = unpacked.join("usr/bin").join(binary);
     let libs = unpacked.join("usr/lib/x86_64-linux-gnu");
-    if dir.join(".xtask-installed").exists() && server.exists() {
-        return Ok((server, Some(libs)));
+    if dir.join(".xtask-installed").exists() && program.exists() {
+        return Ok((program, libs));
     }
-    eprintln!("xtask: fetching redis-server (apt-get download redis-server redis-tools libjemalloc2 liblzf1)");
+    eprintln!("xtask: fetching {binary} (apt-get download {})", packages.join(" "));
     let debs = dir.join("debs");
     std::fs::create_dir_all(&debs)?;
-    let packages = ["redis-server", "redis-tools", "libjemalloc2", "liblzf1"];
     let download = || Command::new("apt-get").arg("download").args(packages).current_dir(&debs).status();
     if !download().is_ok_and(|s| s.success()) {
         // A fresh machine may have no package lists yet.
@@ -293,11 +299,11 @@ fn install_redis(root: &Path) -> Result<(PathBuf, Option<PathBuf>)> {
             run(Command::new("dpkg").arg("-x").arg(&deb).arg(&unpacked))?;
         }
     }
-    if !server.exists() {
-        bail!("the redis packages did not provide {}", server.display());
+    if !program.exists() {
+        bail!("the packages {} did not provide {}", packages.join(" "), program.display());
     }
     std::fs::write(dir.join(".xtask-installed"), b"")?;
-    Ok((server, Some(libs)))
+    Ok((program, libs))
 }
 
 /// Whether `stamp` is missing or older than `source`.
