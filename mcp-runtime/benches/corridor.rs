@@ -122,8 +122,7 @@ fn bench_audit_and_trace(c: &mut Criterion) {
         .block_on(async { mcp_runtime::telemetry::SpanBatcher::start(exporter.clone(), Duration::from_secs(1)) });
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_span_processor(processor).build();
     let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")))
-        .with(tracing_subscriber::filter::LevelFilter::INFO);
+        .with(mcp_runtime::telemetry::span_layer(provider.tracer("bench"), mcp_runtime::config::SpanLevel::Info));
     let traced = tracing::Dispatch::new(subscriber);
 
     let path = std::env::temp_dir().join(format!("mcp-bench-audit-{}.log", std::process::id()));

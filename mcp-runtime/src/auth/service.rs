@@ -31,7 +31,7 @@ where
     }
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
-        let _span = self.layer.enforce.then(|| tracing::info_span!("mcp.authorize").entered());
+        let _span = self.layer.enforce.then(|| tracing::debug_span!("mcp.authorize").entered());
         if self.layer.enforce
             && let Some(tool) = request.tool_name()
             && let Some(required) = self.layer.scopes.get(tool)

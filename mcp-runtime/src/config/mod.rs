@@ -61,6 +61,7 @@
 //! trust_incoming = false        # continue the client's traceparent (header or params._meta)
 //! sample_ratio = 1.0
 //! export_interval = "1s"        # spans are exported this often (sooner when 512 wait)
+//! level = "info"                # info: request + tool spans | debug: also one per corridor stage
 //!
 //! [metrics]                     # Prometheus text format, and OTLP when tracing.exporter = "otlp"
 //! prometheus = true             # serve `path` (on the HTTP listener, behind its authentication)
@@ -111,7 +112,7 @@ pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
-    JwtConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol, SecurityConfig,
+    JwtConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol, SecurityConfig, SpanLevel,
     StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig,
     TransportConfig, TransportKindConfig,
 };

@@ -222,6 +222,9 @@ pub struct TracingConfig {
     /// How often finished spans are exported (sooner when 512 are waiting).
     #[serde(with = "duration")]
     pub export_interval: Duration,
+    /// Which spans are exported: `info` (the request's span and the tool's) or `debug` (also one per
+    /// corridor stage: `mcp.authorize`, `mcp.validate`, `mcp.throttle`; each costs CPU on every call).
+    pub level: SpanLevel,
 }
 
 impl Default for TracingConfig {
@@ -234,6 +237,7 @@ impl Default for TracingConfig {
             trust_incoming: false,
             sample_ratio: 1.0,
             export_interval: Duration::from_secs(1),
+            level: SpanLevel::Info,
         }
     }
 }
@@ -277,6 +281,18 @@ pub enum TraceExporter {
     None,
     /// OTLP to a collector.
     Otlp,
+}
+
+/// `tracing.level`: the least severe `tracing` level whose spans are exported, whatever `log.level` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanLevel {
+    /// Spans at info and above: each request's span, the tool's, and the tool's own at info.
+    Info,
+    /// Also debug spans: the corridor's stages and the tool's own at debug.
+    Debug,
+    /// Every span.
+    Trace,
 }
 
 /// `tracing.protocol`.

@@ -5,9 +5,9 @@
 //! Each request gets a span named after the MCP semantic conventions (`tools/call lookup_stock`, kind
 //! server) with `mcp.method.name`, `mcp.protocol.version`, `jsonrpc.request.id`, `gen_ai.tool.name`,
 //! `mcp.session.id` (handshake-era HTTP sessions), `client.address`, and `error.type` with an error status
-//! when it
-//! failed; the corridor's stages (`mcp.authorize`, `mcp.validate`, `mcp.throttle`) and the tool (`mcp.tool`)
-//! are its children, and so are the tool's own spans and the tasks it starts with `Context::spawn`. With
+//! when it failed; the tool's span (`mcp.tool`) is its child, and so are the tool's own spans and the tasks
+//! it starts with `Context::spawn`. The corridor's stages (`mcp.authorize`, `mcp.validate`, `mcp.throttle`)
+//! are debug spans, exported with `tracing.level = "debug"`. With
 //! `tracing.trust_incoming`, the span continues the client's trace (`traceparent` from the HTTP header or
 //! `params._meta`); otherwise every request starts its own. The audit record carries the trace and span ids.
 
@@ -36,7 +36,7 @@ pub use metrics::Metrics;
 pub(crate) use metrics::Probe;
 pub use service::Trace;
 
-use crate::config::{LogConfig, LogFormat, MetricsConfig, OtlpProtocol, TraceExporter, TracingConfig};
+use crate::config::{LogConfig, LogFormat, MetricsConfig, OtlpProtocol, SpanLevel, TraceExporter, TracingConfig};
 
 /// What `#[mcp_server]` set up: shut it down last, so the spans of the final requests are exported.
 #[derive(Debug)]
@@ -73,13 +73,16 @@ impl Telemetry {
             TraceExporter::None => None,
             TraceExporter::Otlp => Some(provider(tracing, server_name)?),
         };
-        // Spans are exported at info and above whatever the log level: a quiet log must not blind the traces.
-        let otel = provider.as_ref().map(|p| {
-            tracing_opentelemetry::layer()
-                .with_tracer(p.tracer("mcp-runtime"))
-                .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
-        });
-        let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
+        // Spans are exported at `tracing.level` whatever the log level: a quiet log must not blind the traces.
+        // Without an exporter, the subscriber has the log layer alone: an absent layer would still make every
+        // span be created (an `Option` layer that is `None` takes an interest in everything).
+        let _ = match &provider {
+            Some(p) => {
+                let otel = span_layer(p.tracer("mcp-runtime"), tracing.level);
+                tracing_subscriber::registry().with(fmt).with(otel).try_init()
+            }
+            None => tracing_subscriber::registry().with(fmt).try_init(),
+        };
         let meters = match tracing.exporter {
             TraceExporter::Otlp if metrics.otlp => {
                 let meters = meter_provider(tracing, metrics, server_name)?;
@@ -104,6 +107,27 @@ impl Telemetry {
             eprintln!("warning: the trace exporter did not shut down cleanly: {e}");
         }
     }
+}
+
+/// The OpenTelemetry layer as [`Telemetry::init`] installs it, for a subscriber of your own: spans at
+/// `level` and above go to `tracer`. Spans carry no busy/idle timings and no thread, source-location or
+/// target attributes: those cost every span on every poll and say nothing its name and duration do not.
+pub fn span_layer<S>(tracer: opentelemetry_sdk::trace::SdkTracer, level: SpanLevel) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let level = match level {
+        SpanLevel::Info => tracing_subscriber::filter::LevelFilter::INFO,
+        SpanLevel::Debug => tracing_subscriber::filter::LevelFilter::DEBUG,
+        SpanLevel::Trace => tracing_subscriber::filter::LevelFilter::TRACE,
+    };
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_location(false)
+        .with_target(false)
+        .with_filter(level)
 }
 
 /// The meter [`Metrics`] reports to when `Telemetry` exports metrics over OTLP (`None`: Prometheus only).

@@ -60,7 +60,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(shared);
         Either::Right(Box::pin(async move {
-            let checked = shared.limiter.check(&limits).instrument(tracing::info_span!("mcp.throttle")).await;
+            let checked = shared.limiter.check(&limits).instrument(tracing::debug_span!("mcp.throttle")).await;
             match checked {
                 Ok(Decision::Allow) => {
                     let response = inner.call(request).await;

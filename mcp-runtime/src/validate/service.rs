@@ -72,7 +72,7 @@ where
     }
 
     fn call(&mut self, req: McpRequest) -> Self::Future {
-        let checked = tracing::info_span!("mcp.validate").in_scope(|| self.check(&req));
+        let checked = tracing::debug_span!("mcp.validate").in_scope(|| self.check(&req));
         match checked {
             Some(rejection) => Box::pin(std::future::ready(Ok(rejection))),
             None => Box::pin(self.inner.call(req)),
