@@ -71,6 +71,9 @@ pub(crate) struct HttpState {
     trusted_proxies: Vec<(IpAddr, u8)>,
     /// `Http` or `Sse`, for audit records.
     transport: TransportKind,
+    /// The paths whose requests are authenticated: the endpoint's, and the Prometheus path when this router
+    /// serves it.
+    protected: Vec<String>,
 }
 
 impl HttpState {
@@ -79,7 +82,16 @@ impl HttpState {
         let max_body = pipeline.config().transport.max_message_bytes;
         // Checked when the configuration loaded.
         let trusted_proxies = config.trusted_proxies.iter().filter_map(|p| crate::config::parse_cidr(p).ok()).collect();
+        let mut protected = match flavor {
+            Flavor::Streamable => vec![pipeline.config().transport.path.clone()],
+            Flavor::LegacySse => vec![legacy::SSE_PATH.to_owned(), legacy::MESSAGES_PATH.to_owned()],
+        };
+        let metrics = &pipeline.config().metrics;
+        if metrics.prometheus && metrics.bind.is_none() {
+            protected.push(metrics.path.clone());
+        }
         Self {
+            protected,
             sessions: Sessions::new(config.max_sessions, config.session_idle_timeout),
             pipeline,
             config,
@@ -146,7 +158,7 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
     } else {
         routes
     };
-    let mut routes = routes.route_layer(middleware::from_fn_with_state(Arc::clone(&state), authenticate));
+    let mut routes = routes;
     if let Some(metadata) = state.pipeline.gate().metadata() {
         let document = axum::Json(serde_json::to_value(metadata).expect("plain JSON"));
         for metadata_path in metadata.paths() {
@@ -157,8 +169,7 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
     routes
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/readyz", get(|| async { axum::Json(serde_json::json!({"status": "ready"})) }))
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), audit_edge))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), edge))
         .with_state(state)
 }
 
@@ -205,21 +216,26 @@ fn audit_refusal(id: Option<RequestId>, full: QueueFull) -> Response {
     response
 }
 
-/// The record of every request to an MCP endpoint that got a refusal (4xx, 5xx) without one: the guard's
-/// 403, the authentication's 401/400/429/503, unreadable bodies, unknown sessions. Requests that reached the
-/// corridor, or whose handler recorded them, are marked [`Audited`]; 2xx answers without a mark are not
-/// requests (a notification's 202, a GET stream, a DELETE).
-async fn audit_edge(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
+/// The edge every HTTP request crosses, in this order: the Host/Origin guard (and CORS), authentication of
+/// the protected paths, then the route. Every request to an MCP endpoint that gets a refusal (4xx, 5xx)
+/// without a record gets one here: the guard's 403, the authentication's 401/400/429/503, unreadable
+/// bodies, unknown sessions. Requests that reached the corridor, or whose handler recorded them, are marked
+/// [`Audited`]; 2xx answers without a mark are not requests (a notification's 202, a GET stream, a DELETE).
+///
+/// One middleware rather than one per concern: each axum middleware boxes a future and clones the routes
+/// under it on every request.
+async fn edge(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let endpoint =
         path == state.pipeline.config().transport.path || path == legacy::SSE_PATH || path == legacy::MESSAGES_PATH;
-    if !endpoint || request.method() == Method::OPTIONS {
-        return next.run(request).await;
-    }
-    let started = std::time::Instant::now();
+    let protected = state.protected.iter().any(|p| p == path);
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let source = peer.map(|peer| client_address(peer, request.headers(), &state.trusted_proxies));
-    let response = next.run(request).await;
+    if !endpoint || request.method() == Method::OPTIONS {
+        return pass(&state, request, source, protected, next).await;
+    }
+    let started = std::time::Instant::now();
+    let response = pass(&state, request, source, protected, next).await;
     let status = response.status();
     if response.extensions().get::<Audited>().is_some() || status.is_success() {
         return response;
@@ -241,6 +257,87 @@ async fn audit_edge(State(state): State<Arc<HttpState>>, request: Request, next:
         Ok(()) => response,
         Err(full) => audit_refusal(None, full),
     }
+}
+
+/// The guard, authentication (of a protected path) and the route, with CORS headers for allowed browsers.
+async fn pass(
+    state: &HttpState,
+    mut request: Request,
+    source: Option<IpAddr>,
+    protected: bool,
+    next: Next,
+) -> Response {
+    let cors = match guard(state, request.headers()) {
+        Ok(cors) => cors,
+        Err(refused) => return *refused,
+    };
+    if request.method() == Method::OPTIONS {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        if let Some(origin) = &cors {
+            add_cors(response.headers_mut(), origin);
+        }
+        return response;
+    }
+    if protected {
+        let caller = match authenticate(state, request.headers(), request.uri().query(), source).await {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        request.extensions_mut().insert(caller);
+    }
+    let mut response = next.run(request).await;
+    if let Some(origin) = &cors {
+        add_cors(response.headers_mut(), origin);
+    }
+    response
+}
+
+/// Host and Origin checks, before anything else: the origin to answer CORS for, if it is one of
+/// `http.cors_origins`, or the 403.
+fn guard(state: &HttpState, headers: &HeaderMap) -> Result<Option<String>, Box<Response>> {
+    if let Err(why) = check_host(headers, &state.config.allowed_hosts) {
+        return Err(Box::new(forbidden(&why)));
+    }
+    let Some(origin) = headers.get(header::ORIGIN).map(|o| o.to_str().unwrap_or("\u{fffd}")) else {
+        return Ok(None);
+    };
+    let cors = state.config.cors_origins.iter().any(|c| c == origin);
+    if !cors && !origin_allowed(origin, &state.config.allowed_origins) {
+        return Err(Box::new(forbidden(&format!("origin {origin:?} is not allowed"))));
+    }
+    Ok(cors.then(|| origin.to_owned()))
+}
+
+/// Authenticates a request to a protected path (after the Host/Origin guard, before anything is read): the
+/// [`Caller`] rides in the request's extensions to the handlers, which bind sessions to it.
+async fn authenticate(
+    state: &HttpState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    source: Option<IpAddr>,
+) -> Result<Caller, Response> {
+    let gate = state.pipeline.gate();
+    let principal = if gate.enabled() {
+        if query.is_some_and(|q| carries_credentials(q, gate.header().as_str())) {
+            let error = AuthError::Malformed(
+                format!("credentials in the query string are refused: send them in the {} header", gate.header())
+                    .into(),
+            );
+            return Err(reject(gate, &Rejection::Unauthenticated(error)));
+        }
+        let credentials = match Credentials::from_http(headers, gate.header(), source) {
+            Ok(credentials) => credentials,
+            Err(error) => return Err(reject(gate, &Rejection::Unauthenticated(error))),
+        };
+        match gate.authenticate(&credentials).await {
+            Ok(principal) => principal,
+            Err(rejection) => return Err(reject(gate, &rejection)),
+        }
+    } else {
+        crate::server::anonymous()
+    };
+    let trace = crate::telemetry::w3c_headers(|k| headers.get(k).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    Ok(Caller { principal, source, trace })
 }
 
 /// Who sent an HTTP request: the authenticated principal and the client's address. The `authenticate`
@@ -268,65 +365,6 @@ impl Caller {
             request.meta.entry(*key).or_insert_with(|| serde_json::Value::String(value.clone()));
         }
     }
-}
-
-/// Host and Origin checks, before anything else; CORS for the configured browser origins.
-async fn guard(State(state): State<Arc<HttpState>>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    if let Err(why) = check_host(headers, &state.config.allowed_hosts) {
-        return forbidden(&why);
-    }
-    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-    if let Some(origin) = &origin
-        && !origin_allowed(origin, &state.config.allowed_origins)
-        && !state.config.cors_origins.iter().any(|c| c == origin)
-    {
-        return forbidden(&format!("origin {origin:?} is not allowed"));
-    }
-    let cors = origin.filter(|o| state.config.cors_origins.iter().any(|c| c == o));
-    if request.method() == Method::OPTIONS {
-        let mut response = StatusCode::NO_CONTENT.into_response();
-        if let Some(origin) = &cors {
-            add_cors(response.headers_mut(), origin);
-        }
-        return response;
-    }
-    let mut response = next.run(request).await;
-    if let Some(origin) = &cors {
-        add_cors(response.headers_mut(), origin);
-    }
-    response
-}
-
-/// Authenticates every request to the MCP endpoint (after the Host/Origin guard, before anything is read):
-/// the principal rides in the request's extensions to the handlers, which bind sessions to it.
-async fn authenticate(State(state): State<Arc<HttpState>>, mut request: Request, next: Next) -> Response {
-    let gate = state.pipeline.gate();
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let source = peer.map(|peer| client_address(peer, request.headers(), &state.trusted_proxies));
-    let principal = if gate.enabled() {
-        if request.uri().query().is_some_and(|q| carries_credentials(q, gate.header().as_str())) {
-            let error = AuthError::Malformed(
-                format!("credentials in the query string are refused: send them in the {} header", gate.header())
-                    .into(),
-            );
-            return reject(gate, &Rejection::Unauthenticated(error));
-        }
-        let credentials = match Credentials::from_http(request.headers(), gate.header(), source) {
-            Ok(credentials) => credentials,
-            Err(error) => return reject(gate, &Rejection::Unauthenticated(error)),
-        };
-        match gate.authenticate(&credentials).await {
-            Ok(principal) => principal,
-            Err(rejection) => return reject(gate, &rejection),
-        }
-    } else {
-        crate::server::anonymous()
-    };
-    let trace =
-        crate::telemetry::w3c_headers(|k| request.headers().get(k).and_then(|v| v.to_str().ok()).map(str::to_owned));
-    request.extensions_mut().insert(Caller { principal, source, trace });
-    next.run(request).await
 }
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the last address of

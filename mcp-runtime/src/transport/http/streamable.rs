@@ -77,7 +77,13 @@ async fn read_body(state: &HttpState, headers: &HeaderMap, mut body: Body) -> Re
     let mut kept = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)).min(max));
     let mut seen = 0u64;
     loop {
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+        // A body already in hyper's buffer (most are) is read without arming the timer.
+        let ready = futures_util::FutureExt::now_or_never(body.frame());
+        let frame = match ready.map(Ok) {
+            Some(read) => read,
+            None => tokio::time::timeout_at(deadline, body.frame()).await,
+        };
+        let frame = match frame {
             Err(_) if over => break,
             Err(_) => {
                 let error = ErrorObject::invalid_request("the body took too long to arrive");
@@ -138,27 +144,28 @@ pub(super) async fn read_json_message(state: &HttpState, headers: &HeaderMap, bo
     }
 }
 
-pub(super) async fn post(
-    State(state): State<Arc<HttpState>>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let message = match read_json_message(&state, &headers, body).await {
+pub(super) async fn post(State(state): State<Arc<HttpState>>, request: axum::extract::Request) -> Response {
+    // The parts are read in place: the `HeaderMap` and `Extension` extractors would clone them.
+    let (mut parts, body) = request.into_parts();
+    let Some(caller) = parts.extensions.remove::<Caller>() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response(); // the edge authenticates every POST
+    };
+    let headers = &parts.headers;
+    let message = match read_json_message(&state, headers, body).await {
         Ok(message) => message,
         Err(response) => return response,
     };
-    let sse = accepts(&headers, "text/event-stream");
+    let sse = accepts(headers, "text/event-stream");
     if let Message::Request(request) = &message
         && let Some(version) = stateless_version(request)
     {
-        if let Err(error) = headers::check_stateless(&headers, request, version) {
+        if let Err(error) = headers::check_stateless(headers, request, version) {
             return rpc_error(StatusCode::BAD_REQUEST, Some(request.id.clone()), error);
         }
         let Message::Request(request) = message else { unreachable!("matched above") };
         return respond(&state, request, None, sse, caller).await;
     }
-    let stateless_header = headers::text(&headers, PROTOCOL_VERSION)
+    let stateless_header = headers::text(headers, PROTOCOL_VERSION)
         .ok()
         .flatten()
         .is_some_and(|v| v.parse::<ProtocolVersion>().is_ok_and(ProtocolVersion::is_stateless));
@@ -167,7 +174,7 @@ pub(super) async fn post(
         // stream is the cancellation over HTTP.
         return StatusCode::ACCEPTED.into_response();
     }
-    handshake(&state, &headers, message, sse, caller).await
+    handshake(&state, headers, message, sse, caller).await
 }
 
 async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse: bool, caller: Caller) -> Response {
@@ -321,7 +328,14 @@ async fn respond(
     response
 }
 
+/// The corridor's run of one request: its answer, or `None` when it was cancelled first.
+type Call = std::pin::Pin<Box<dyn Future<Output = Option<Answer>> + Send>>;
+
 /// Runs an admitted request through the corridor and answers it.
+///
+/// The corridor runs in the handler's task, so a request that answers before it says anything else (nearly
+/// every one) costs no task and no channel hop. When a notification or a request to the client comes
+/// first, the rest of the run moves to a task that feeds the SSE stream.
 #[allow(clippy::too_many_arguments)] // one call site; the pieces are the request's plumbing
 async fn run(
     state: &HttpState,
@@ -334,70 +348,142 @@ async fn run(
     stateless: bool,
     id: RequestId,
 ) -> Response {
+    drop(tx); // the request's notifier holds the sender now: the channel closes when the request is done
     let pipeline = state.pipeline.clone();
-    let task_token = token.clone();
-    let task_session = session.clone();
-    let task_id = id.clone();
-    tokio::spawn(async move {
-        tokio::select! {
+    let call_token = token.clone();
+    let call_session = session.clone();
+    let call: Call = Box::pin(async move {
+        let answer = tokio::select! {
             biased;
-            () = task_token.cancelled() => {}
-            response = pipeline.call(request) => {
-                let _ = tx.send(Outgoing::Answer(Answer { id: Some(task_id.clone()), body: response.body })).await;
-            }
+            () = call_token.cancelled() => None,
+            response = pipeline.call(request) => Some(Answer { id: Some(id.clone()), body: response.body }),
+        };
+        if let Some(s) = call_session {
+            s.end_request(&id);
         }
-        if let Some(s) = task_session {
-            s.end_request(&task_id);
-        }
+        answer
     });
-    // Over 2026-07-28 a client that hangs up has cancelled; in the handshake era it may come back.
-    let cancel_on_drop = stateless.then(|| token.clone().drop_guard());
-    let first = rx.recv().await;
-    match first {
-        None => StatusCode::ACCEPTED.into_response(), // cancelled: no answer
-        Some(Outgoing::Answer(answer)) => {
-            if let Some(guard) = cancel_on_drop {
-                guard.disarm();
-            }
-            answer_response(state, answer, stateless)
+    // Over 2026-07-28 a client that hangs up has cancelled: dropping the run records it `cancelled`. In the
+    // handshake era it may come back: the run goes on in a task of its own.
+    let mut call = Running { call: Some(call), cancel: stateless.then(|| token.clone()) };
+    let first = tokio::select! {
+        biased;
+        answer = call.running() => match rx.try_recv() {
+            Err(_) => return finished(state, answer, stateless), // nothing came before the answer
+            Ok(first) => First::Message(first, Some(answer)),
+        },
+        message = rx.recv() => match message {
+            Some(first) => First::Message(first, None),
+            None => First::Closed,
+        },
+    };
+    let (first, answer) = match first {
+        First::Closed => return finished(state, call.running().await, stateless),
+        First::Message(first, answer) => (first, answer),
+    };
+    if !sse {
+        // A client that takes only JSON gets the answer; what came before it has nowhere to go.
+        drop(rx);
+        let answer = match answer {
+            Some(answer) => answer,
+            None => call.running().await,
+        };
+        return finished(state, answer, stateless);
+    }
+    let log = match &session {
+        Some(s) => {
+            let log = s.open_stream(state.config.replay_events);
+            log.prime();
+            log
         }
-        Some(first) if !sse => {
-            // A client that takes only JSON gets the answer; what came before it has nowhere to go.
-            let mut next = Some(first);
-            while let Some(message) = next {
-                if let Outgoing::Answer(answer) = message {
-                    if let Some(guard) = cancel_on_drop {
-                        guard.disarm();
-                    }
-                    return answer_response(state, answer, stateless);
+        None => EventLog::new(0, state.config.replay_events),
+    };
+    feed(&log, first);
+    let pump_log = Arc::clone(&log);
+    let rest = call.take();
+    // A 2026 hang-up cancels the request: the token drops with the body.
+    let cancel_on_drop = stateless.then(|| token.drop_guard());
+    tokio::spawn(async move {
+        let answer = match (answer, rest) {
+            (Some(answer), _) => answer,
+            (None, Some(mut rest)) => loop {
+                tokio::select! {
+                    biased;
+                    answer = &mut rest => break answer,
+                    message = rx.recv() => match message {
+                        Some(message) => feed(&pump_log, message),
+                        None => break rest.await,
+                    },
                 }
-                next = rx.recv().await;
-            }
-            StatusCode::ACCEPTED.into_response()
+            },
+            (None, None) => None,
+        };
+        // What the run said before its answer is in the channel already: it goes first.
+        while let Ok(message) = rx.try_recv() {
+            feed(&pump_log, message);
         }
-        Some(first) => {
-            let log = match &session {
-                Some(s) => {
-                    let log = s.open_stream(state.config.replay_events);
-                    log.prime();
-                    log
-                }
-                None => EventLog::new(0, state.config.replay_events),
-            };
-            feed(&log, first);
-            let pump_log = Arc::clone(&log);
-            tokio::spawn(async move {
-                while let Some(message) = rx.recv().await {
-                    feed(&pump_log, message);
-                }
-                pump_log.finish();
-            });
-            let body = log.follow(None, state.config.keep_alive).map(move |chunk| {
-                let _keep = &cancel_on_drop; // dropped with the body: a 2026 hang-up cancels the request
-                chunk
-            });
-            sse_response(Body::from_stream(body))
+        if let Some(answer) = answer {
+            feed(&pump_log, Outgoing::Answer(answer));
         }
+        // Work the tool spawned may still hold a notifier: its messages follow until it lets go.
+        while let Some(message) = rx.recv().await {
+            feed(&pump_log, message);
+        }
+        pump_log.finish();
+    });
+    let body = log.follow(None, state.config.keep_alive).map(move |chunk| {
+        let _keep = &cancel_on_drop;
+        chunk
+    });
+    sse_response(Body::from_stream(body))
+}
+
+/// What a run said first.
+enum First {
+    /// A message before the answer (and the answer, when the run finished before it was read).
+    Message(Outgoing, Option<Option<Answer>>),
+    /// The channel closed before anything was said.
+    Closed,
+}
+
+/// A run in the handler's task: if the handler is dropped while the run is still going (the client hung
+/// up), a handshake-era run goes on in a task of its own; a 2026-07-28 run is cancelled (its token, for
+/// work the tool spawned) and dropped (its record says `cancelled`).
+struct Running {
+    call: Option<Call>,
+    /// The request's token when a hang-up cancels it (2026-07-28).
+    cancel: Option<CancellationToken>,
+}
+
+impl Running {
+    /// The run, until it answers (`None` once taken or finished: nothing more to wait for).
+    async fn running(&mut self) -> Option<Answer> {
+        let answer = self.call.as_mut()?.await;
+        self.call = None;
+        answer
+    }
+
+    /// The unfinished run, for a task to finish.
+    fn take(&mut self) -> Option<Call> {
+        self.call.take()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let Some(call) = self.call.take() else { return };
+        match &self.cancel {
+            Some(token) => token.cancel(),
+            None => drop(tokio::spawn(call)),
+        }
+    }
+}
+
+/// The JSON answer of a finished run, or 202 when it was cancelled before it answered.
+fn finished(state: &HttpState, answer: Option<Answer>, stateless: bool) -> Response {
+    match answer {
+        Some(answer) => answer_response(state, answer, stateless),
+        None => StatusCode::ACCEPTED.into_response(),
     }
 }
 
