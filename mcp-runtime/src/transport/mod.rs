@@ -6,6 +6,7 @@
 mod connection;
 pub mod http;
 mod metrics;
+mod pipe;
 mod stdio;
 
 use std::io;
@@ -62,7 +63,11 @@ async fn stdio_pipeline(pipeline: Pipeline) -> Result<(), ServeError> {
         tools = pipeline.app().registry().len(),
         "serving MCP on stdio"
     );
-    stdio::serve_connection(pipeline, credentials, tokio::io::stdin(), tokio::io::stdout(), shutdown_signal()).await?;
+    let (stdin, stdout) = (pipe::Stdin::spawn()?, pipe::Stdout::spawn()?);
+    // On a worker, not the thread that blocks on the runtime: the tasks it starts for requests then run on
+    // the same worker (or are stolen by idle ones), with no cross-thread wake-up for each.
+    let serving = tokio::spawn(stdio::serve_connection(pipeline, credentials, stdin, stdout, shutdown_signal()));
+    serving.await.map_err(io::Error::other)??;
     Ok(())
 }
 

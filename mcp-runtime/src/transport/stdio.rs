@@ -190,16 +190,23 @@ async fn write_loop<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Outgoing>, mut
     while let Some(message) = rx.recv().await {
         buf.clear();
         encode(&message, &mut buf);
+        // Before a flush, one turn of the scheduler: requests that are about to answer queue their answers,
+        // and go out in the same write.
+        let mut yielded = false;
         while buf.len() < WRITE_BATCH_BYTES {
             match rx.try_recv() {
                 Ok(more) => encode(&more, &mut buf),
+                Err(mpsc::error::TryRecvError::Empty) if !yielded => {
+                    tokio::task::yield_now().await;
+                    yielded = true;
+                }
                 Err(_) => break,
             }
         }
         writer.write_all(&buf).await?;
         writer.flush().await?;
     }
-    writer.flush().await
+    writer.shutdown().await // everything written before the server returns
 }
 
 fn encode(message: &Outgoing, buf: &mut Vec<u8>) {
