@@ -5,7 +5,8 @@
 //!   │         authenticate: Pipeline::gate() turns credentials into a Principal (HTTP: every request,
 //!   │         before its session is looked up; stdio: the client's credential from the environment)
 //!   └ trace          the request's span (MCP semantic conventions; the client's traceparent when trusted)
-//!      └ audit       one record per request, whatever ends it (a queue place taken before it runs)
+//!      └ audit       one record per request, whatever ends it (a queue place taken before it runs;
+//!         │          left out under audit.destination = "none")
 //!         └ authorize    per-tool scopes → −32011 / HTTP 403 insufficient_scope
 //!            └ user layers   (Server::layer; the last added runs first)
 //!               └ validate   arguments against the tool's compiled input schema
@@ -85,7 +86,12 @@ impl Pipeline {
             Arc::new(move || dropped.dropped()),
             limiter.map(|l| Arc::new(move || l.unavailable().unwrap_or(0)) as crate::telemetry::Probe),
         );
-        let service = McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service));
+        // With `audit.destination = "none"` there is nothing to record: the stage is left out.
+        let service = if auditor.enabled() {
+            McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service))
+        } else {
+            service
+        };
         let trace = TraceLayer::new(config.tracing.trust_incoming).with_metrics(Arc::clone(&metrics));
         let service = McpService::new(trace.layer(service));
         Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate), auditor, metrics })

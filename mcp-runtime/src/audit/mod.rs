@@ -111,6 +111,11 @@ impl Auditor {
         })
     }
 
+    /// Whether records are written at all (`audit.destination` is not `"none"`).
+    pub(crate) fn enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Takes a place in the queue for a request about to run, per `audit.on_full`.
     ///
     /// # Errors

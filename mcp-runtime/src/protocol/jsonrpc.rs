@@ -217,6 +217,9 @@ pub enum Frame {
 /// # Errors
 /// A frame that is not JSON at all, or an empty batch, is rejected as a whole.
 pub fn decode(bytes: &[u8]) -> Result<Frame, Rejected> {
+    if let Some(request) = plain_request(bytes) {
+        return Ok(Frame::Single(Ok(Message::Request(request))));
+    }
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| Rejected { id: None, error: ErrorObject::parse_error(describe_json_error(&e, bytes)) })?;
     match value {
@@ -226,6 +229,27 @@ pub fn decode(bytes: &[u8]) -> Result<Frame, Rejected> {
         Value::Array(items) => Ok(Frame::Batch(items.into_iter().map(decode_value).collect())),
         other => Ok(Frame::Single(decode_value(other))),
     }
+}
+
+/// The common case read straight into a [`Request`]: one well-formed request, without the generic
+/// JSON tree of its envelope. Anything else (a batch, a notification, a response, a duplicate member,
+/// an escaped `jsonrpc`, any error) is `None` and takes the general path, which decides and words it.
+fn plain_request(bytes: &[u8]) -> Option<Request> {
+    #[derive(Deserialize)]
+    struct Plain<'a> {
+        #[serde(borrow)]
+        jsonrpc: &'a str,
+        id: RequestId,
+        method: String,
+        #[serde(default)]
+        params: Option<Map<String, Value>>,
+    }
+    let plain: Plain<'_> = serde_json::from_slice(bytes).ok()?;
+    (plain.jsonrpc == "2.0").then(|| Request {
+        id: plain.id,
+        method: plain.method,
+        params: plain.params.unwrap_or_default(),
+    })
 }
 
 fn describe_json_error(e: &serde_json::Error, bytes: &[u8]) -> String {
@@ -439,6 +463,33 @@ mod tests {
         assert!(matches!(m, Message::Notification(n) if n.method == "notifications/initialized"));
         let m = single(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
         assert!(matches!(m, Message::Response(r) if r.outcome == Ok(json!({}))));
+    }
+
+    #[test]
+    fn plain_requests_decode_as_the_general_path_does() {
+        for text in [
+            r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"m":"x"}}}"#,
+            r#"{"method":"ping","id":"a b","jsonrpc":"2.0","extra":[1,2]}"#,
+            r#"{"jsonrpc":"2.0","id":1.50,"method":"ping","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":12345678901234567890,"method":"ping","params":{}}"#,
+        ] {
+            let value: Value = serde_json::from_str(text).unwrap();
+            let general = decode_value(value).unwrap();
+            assert_eq!(plain_request(text.as_bytes()).map(Message::Request), Some(general), "{text}");
+        }
+        // Everything else is left to the general path.
+        for text in [
+            r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2\u002e0","id":1,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+        ] {
+            assert_eq!(plain_request(text.as_bytes()), None, "{text}");
+        }
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub fn compile(schema: &Value) -> Result<Validator, String> {
 
 /// Checks `arguments`; `None` when they are valid, else one line per violation.
 pub fn violations(validator: &Validator, arguments: &Value) -> Option<String> {
+    if validator.is_valid(arguments) {
+        return None; // the common case, without building the error iterator
+    }
     let mut errors = validator.iter_errors(arguments).peekable();
     errors.peek()?;
     let mut report = String::new();
