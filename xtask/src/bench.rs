@@ -36,18 +36,32 @@ struct Plan {
     seconds: u64,
     warmup: u64,
     stdio_calls: usize,
+    /// The parts to run (`--only`); all of them when empty.
+    only: Vec<String>,
 }
 
 impl Plan {
+    const PARTS: [&str; 3] = ["http", "stdio", "criterion"];
+
     fn parse(args: &[String]) -> Result<Self> {
-        let mut plan = Self { rounds: 3, seconds: 4, warmup: 2, stdio_calls: 100_000 };
-        for arg in args {
+        let mut plan = Self { rounds: 3, seconds: 4, warmup: 2, stdio_calls: 100_000, only: Vec::new() };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
-                "--quick" => plan = Self { rounds: 1, seconds: 2, warmup: 1, stdio_calls: 20_000 },
-                other => bail!("unknown bench argument {other}: --quick"),
+                "--quick" => (plan.rounds, plan.seconds, plan.warmup, plan.stdio_calls) = (1, 2, 1, 20_000),
+                "--only" => match args.next() {
+                    Some(part) if Self::PARTS.contains(&part.as_str()) => plan.only.push(part.clone()),
+                    _ => bail!("--only takes one of {}", Self::PARTS.join(", ")),
+                },
+                other => bail!("unknown bench argument {other}: --quick, --only {}", Self::PARTS.join("|")),
             }
         }
         Ok(plan)
+    }
+
+    /// Whether `part` runs.
+    fn runs(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == part)
     }
 }
 
@@ -132,86 +146,88 @@ pub(crate) fn run(root: &Path, cargo: &str, args: &[String]) -> Result<()> {
     std::fs::write(dir.join("check.lua"), CHECK_LUA)?;
 
     let config = |name: &str| dir.join(name).display().to_string();
-    let mut servers = BTreeMap::new();
     let runtime = bin.join("runtime-echo");
     let rmcp = bin.join("rmcp-echo");
-    let http = ["--transport", "http", "--bind", "127.0.0.1:0"];
-    servers.insert(Server::Ceiling, Process::start(&pin, &bin.join("ceiling"), &[], &dir, "ceiling")?);
-    let bare_args: Vec<String> =
-        http.iter().map(|s| (*s).to_owned()).chain(["--config".into(), config("bare.toml")]).collect();
-    let full_args: Vec<String> =
-        http.iter().map(|s| (*s).to_owned()).chain(["--config".into(), config("full.toml")]).collect();
-    servers.insert(Server::Bare, Process::start(&pin, &runtime, &bare_args, &dir, "bare")?);
-    servers.insert(Server::Full, Process::start(&pin, &runtime, &full_args, &dir, "full")?);
-    servers.insert(
-        Server::RmcpStateless,
-        Process::start(&pin, &rmcp, &["--mode".into(), "stateless".into()], &dir, "rmcp-stateless")?,
-    );
-    servers.insert(
-        Server::RmcpSession,
-        Process::start(&pin, &rmcp, &["--mode".into(), "session".into()], &dir, "rmcp-session")?,
-    );
-
-    // Idle memory: after one checked call each, before any load.
     let mut idle = BTreeMap::new();
-    for (&server, process) in &servers {
-        let session = open_session_if(server, Era::Stateless, &process.address)?;
-        let answer = call_once(&process.address, Era::Stateless, server == Server::Full, session.as_deref())?;
-        if !answer.contains(MESSAGE) {
-            bail!("{} answered the first call with {answer}", server.name());
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        idle.insert(server, process.status_kib("VmRSS")?);
-    }
-
     let mut results: BTreeMap<(usize, Scenario), Vec<Run>> = BTreeMap::new();
     let mut peaks: BTreeMap<(usize, Server), u64> = BTreeMap::new();
-    for &c in CONCURRENCY {
-        for process in servers.values() {
-            process.reset_peak();
-        }
-        for scenario in SCENARIOS {
-            let process = &servers[&scenario.server];
-            let session = open_session_if(scenario.server, scenario.era, &process.address)?;
-            let failures = wrk_check(&wrk, &pin, &dir, process, *scenario, session.as_deref(), c, plan.warmup)?;
-            if failures > 0 {
-                bail!(
-                    "{} ({:?}) at c{c}: {failures} answers without the echo or with an error during warm-up",
-                    scenario.server.name(),
-                    scenario.era
-                );
+    if plan.runs("http") {
+        let mut servers = BTreeMap::new();
+        let http = ["--transport", "http", "--bind", "127.0.0.1:0"];
+        servers.insert(Server::Ceiling, Process::start(&pin, &bin.join("ceiling"), &[], &dir, "ceiling")?);
+        let bare_args: Vec<String> =
+            http.iter().map(|s| (*s).to_owned()).chain(["--config".into(), config("bare.toml")]).collect();
+        let full_args: Vec<String> =
+            http.iter().map(|s| (*s).to_owned()).chain(["--config".into(), config("full.toml")]).collect();
+        servers.insert(Server::Bare, Process::start(&pin, &runtime, &bare_args, &dir, "bare")?);
+        servers.insert(Server::Full, Process::start(&pin, &runtime, &full_args, &dir, "full")?);
+        servers.insert(
+            Server::RmcpStateless,
+            Process::start(&pin, &rmcp, &["--mode".into(), "stateless".into()], &dir, "rmcp-stateless")?,
+        );
+        servers.insert(
+            Server::RmcpSession,
+            Process::start(&pin, &rmcp, &["--mode".into(), "session".into()], &dir, "rmcp-session")?,
+        );
+
+        // Idle memory: after one checked call each, before any load.
+        for (&server, process) in &servers {
+            let session = open_session_if(server, Era::Stateless, &process.address)?;
+            let answer = call_once(&process.address, Era::Stateless, server == Server::Full, session.as_deref())?;
+            if !answer.contains(MESSAGE) {
+                bail!("{} answered the first call with {answer}", server.name());
             }
+            std::thread::sleep(Duration::from_millis(300));
+            idle.insert(server, process.status_kib("VmRSS")?);
         }
-        for round in 0..plan.rounds {
-            let mut order: Vec<Scenario> = SCENARIOS.to_vec();
-            order.rotate_left(round % SCENARIOS.len());
-            for scenario in order {
+
+        for &c in CONCURRENCY {
+            for process in servers.values() {
+                process.reset_peak();
+            }
+            for scenario in SCENARIOS {
                 let process = &servers[&scenario.server];
                 let session = open_session_if(scenario.server, scenario.era, &process.address)?;
-                let run = wrk_measure(&wrk, &pin, &dir, process, scenario, session.as_deref(), c, plan.seconds)?;
-                eprintln!(
-                    "bench: c{c} round {} {:<32} {:?}: {:>8.0} req/s, p50 {:>6.0} µs, p99 {:>6.0} µs, {:>5.1} µs CPU/req",
-                    round + 1,
-                    scenario.server.name(),
-                    scenario.era,
-                    run.rps,
-                    run.p50_us,
-                    run.p99_us,
-                    run.cpu_us
-                );
-                results.entry((c, scenario)).or_default().push(run);
+                let failures = wrk_check(&wrk, &pin, &dir, process, *scenario, session.as_deref(), c, plan.warmup)?;
+                if failures > 0 {
+                    bail!(
+                        "{} ({:?}) at c{c}: {failures} answers without the echo or with an error during warm-up",
+                        scenario.server.name(),
+                        scenario.era
+                    );
+                }
+            }
+            for round in 0..plan.rounds {
+                let mut order: Vec<Scenario> = SCENARIOS.to_vec();
+                order.rotate_left(round % SCENARIOS.len());
+                for scenario in order {
+                    let process = &servers[&scenario.server];
+                    let session = open_session_if(scenario.server, scenario.era, &process.address)?;
+                    let run = wrk_measure(&wrk, &pin, &dir, process, scenario, session.as_deref(), c, plan.seconds)?;
+                    eprintln!(
+                        "bench: c{c} round {} {:<32} {:?}: {:>8.0} req/s, p50 {:>6.0} µs, p99 {:>6.0} µs, {:>5.1} µs CPU/req",
+                        round + 1,
+                        scenario.server.name(),
+                        scenario.era,
+                        run.rps,
+                        run.p50_us,
+                        run.p99_us,
+                        run.cpu_us
+                    );
+                    results.entry((c, scenario)).or_default().push(run);
+                }
+            }
+            for (&server, process) in &servers {
+                peaks.insert((c, server), process.status_kib("VmHWM")?);
             }
         }
-        for (&server, process) in &servers {
-            peaks.insert((c, server), process.status_kib("VmHWM")?);
-        }
+        drop(servers);
     }
-    drop(servers);
     drop(sink);
 
     // stdio: 100 000 pipelined calls, ours against rmcp's, alternating.
     let mut stdio: BTreeMap<&'static str, Vec<(f64, f64)>> = BTreeMap::new();
-    for round in 0..plan.rounds.max(2) {
+    for round in 0..if plan.runs("stdio") { plan.rounds.max(2) } else { 0 } {
         let mut pair = [
             (
                 "mcp-runtime",
@@ -232,12 +248,14 @@ pub(crate) fn run(root: &Path, cargo: &str, args: &[String]) -> Result<()> {
 
     // The corridor in-process (criterion): only the estimates this run wrote are reported.
     let criterion_started = std::time::SystemTime::now();
-    super::run(
-        Command::new(cargo)
-            .args(["bench", "--locked", "-p", "mcp-runtime", "--bench", "corridor", "--"])
-            .args(["--warm-up-time", "1", "--measurement-time", if plan.rounds == 1 { "2" } else { "4" }])
-            .current_dir(root),
-    )?;
+    if plan.runs("criterion") {
+        super::run(
+            Command::new(cargo)
+                .args(["bench", "--locked", "-p", "mcp-runtime", "--bench", "corridor", "--"])
+                .args(["--warm-up-time", "1", "--measurement-time", if plan.rounds == 1 { "2" } else { "4" }])
+                .current_dir(root),
+        )?;
+    }
     let criterion = criterion_medians(&root.join("target/criterion"), criterion_started)?;
 
     let report = render(&plan, &results, &peaks, &idle, &stdio, &criterion, &pin);
@@ -857,6 +875,10 @@ fn render(
     targets.push(("RSS under load ≤ 16 MiB (full, c64)", load64, " MiB", 16.0, false));
     let _ = writeln!(out, "\n| target | figure | |\n|---|---|---|");
     for (target, figure, unit, bound, at_least) in targets {
+        if figure.is_nan() {
+            let _ = writeln!(out, "| {target} | not run | |");
+            continue;
+        }
         let met = if at_least { figure >= bound } else { figure <= bound };
         let _ = writeln!(out, "| {target} | {figure:.2}{unit} | {} |", if met { "met" } else { "MISSED" });
     }

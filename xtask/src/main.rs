@@ -40,7 +40,7 @@ fn main() -> Result<()> {
                  fuzz [--smoke] [--seconds N] [TARGET...]   coverage-guided fuzzing (AFL++), see fuzz/\n  \
                  soak [--minutes N] [--concurrency N] [--debug]   load the inventory server while Redis, the JWKS \
                  endpoint and the audit sink fail, then SIGTERM it (release build; 10 min by default)\n  \
-                 bench [--quick]               the echo tool on this runtime, rmcp and bare hyper under wrk; stdio; criterion\n  \
+                 bench [--quick] [--only P]    the echo tool on this runtime, rmcp and bare hyper under wrk; stdio; criterion\n  \
                  bench-compile                 time 100 tools built with #[mcp_tool] against rmcp's #[tool]\n  \
                  install-peers                 only install the Node and Python clients"
             );
