@@ -232,10 +232,13 @@ pub fn decode(bytes: &[u8]) -> Result<Frame, Rejected> {
 }
 
 /// The common case read straight into a [`Request`]: one well-formed request, without the generic
-/// JSON tree of its envelope. Anything else (a batch, a notification, a response, a duplicate member,
-/// an escaped `jsonrpc`, any error) is `None` and takes the general path, which decides and words it.
+/// JSON tree of its envelope. Anything else (a batch, a notification, a response, a member besides the
+/// four, a duplicate member, an escaped `jsonrpc`, any error) is `None` and takes the general path,
+/// which decides and words it. The four members are read in full (serde would only skim others, without
+/// checking their numbers or, from bytes, their UTF-8), and the bytes must be UTF-8 first.
 fn plain_request(bytes: &[u8]) -> Option<Request> {
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Plain<'a> {
         #[serde(borrow)]
         jsonrpc: &'a str,
@@ -244,7 +247,11 @@ fn plain_request(bytes: &[u8]) -> Option<Request> {
         #[serde(default)]
         params: Option<Map<String, Value>>,
     }
-    let plain: Plain<'_> = serde_json::from_slice(bytes).ok()?;
+    // An object only: a derived struct would take an array of its members in order too.
+    if bytes.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) != Some(&b'{') {
+        return None;
+    }
+    let plain: Plain<'_> = serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()?;
     (plain.jsonrpc == "2.0").then(|| Request {
         id: plain.id,
         method: plain.method,
@@ -469,7 +476,7 @@ mod tests {
     fn plain_requests_decode_as_the_general_path_does() {
         for text in [
             r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"m":"x"}}}"#,
-            r#"{"method":"ping","id":"a b","jsonrpc":"2.0","extra":[1,2]}"#,
+            r#"{"method":"ping","id":"a b","jsonrpc":"2.0"}"#,
             r#"{"jsonrpc":"2.0","id":1.50,"method":"ping","params":null}"#,
             r#"{"jsonrpc":"2.0","id":12345678901234567890,"method":"ping","params":{}}"#,
         ] {
@@ -484,9 +491,11 @@ mod tests {
             r#"{"jsonrpc":"2\u002e0","id":1,"method":"ping"}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#,
             r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","extra":1e999}"#,
             r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
             r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
             r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+            r#"["2.0",6,"method"]"#,
         ] {
             assert_eq!(plain_request(text.as_bytes()), None, "{text}");
         }
