@@ -111,6 +111,40 @@ async fn an_untrusted_traceparent_starts_a_trace_of_its_own() {
     assert_eq!(record["trace_id"], request.span_context.trace_id().to_string());
 }
 
+/// The spans `span_layer` (the layer `Telemetry::init` installs) exports for one call at `level`.
+async fn names_at(level: mcp_runtime::config::SpanLevel) -> Vec<String> {
+    mcp_tests::global_registry();
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+    let subscriber =
+        tracing_subscriber::registry().with(mcp_runtime::telemetry::span_layer(provider.tracer("test"), level));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut config = Config::default();
+    config.audit.destination = "none".to_owned();
+    let pipeline = Pipeline::build(Server::new("traced", "0").tool(traced::SPEC).config(config)).unwrap();
+    let params = json!({"name": "traced", "arguments": {}, "_meta": modern_meta()});
+    let request = Request {
+        id: RequestId::Number(1.into()),
+        method: "tools/call".into(),
+        params: params.as_object().unwrap().clone(),
+    };
+    let request =
+        Session::new().admit(request, Notifier::discard(), CancellationToken::new(), TransportKind::InProcess).unwrap();
+    assert!(pipeline.call(request).await.body.is_ok());
+    provider.force_flush().unwrap();
+    exporter.get_finished_spans().unwrap().into_iter().map(|s| s.name.into_owned()).collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_corridors_stages_are_exported_at_debug_only() {
+    use mcp_runtime::config::SpanLevel;
+    let info = names_at(SpanLevel::Info).await;
+    assert!(info.iter().any(|n| n == "tools/call traced") && info.iter().any(|n| n == "mcp.tool"), "{info:?}");
+    assert!(!info.iter().any(|n| n == "mcp.validate"), "{info:?}");
+    let debug = names_at(SpanLevel::Debug).await;
+    assert!(debug.iter().any(|n| n == "mcp.validate"), "{debug:?}");
+}
+
 /// The bodies posted to one OTLP/HTTP path.
 type Posted = Arc<Mutex<Vec<Bytes>>>;
 
@@ -353,6 +387,8 @@ async fn the_binary_exports_traces_and_metrics_over_otlp_grpc() {
         .collect();
     assert!(names.iter().any(|n| n == "tools/call lookup_stock"), "{names:?}");
     assert!(names.iter().any(|n| n == "mcp.tool"), "{names:?}");
+    // The corridor's stages are debug spans: not exported under the default tracing.level.
+    assert!(!names.iter().any(|n| n == "mcp.validate" || n == "mcp.throttle"), "{names:?}");
     let metrics = collector.metrics.lock().unwrap().clone();
     let names: Vec<String> = metrics
         .iter()
