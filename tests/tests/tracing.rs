@@ -38,6 +38,17 @@ async fn traced(ctx: Context) -> String {
     work.await.unwrap()
 }
 
+/// A 2026-07-28 call of `traced`, admitted in-process.
+fn call_traced(id: i64, meta: Value) -> mcp_runtime::server::McpRequest {
+    let params = json!({"name": "traced", "arguments": {}, "_meta": meta});
+    let request = Request {
+        id: RequestId::Number(id.into()),
+        method: "tools/call".into(),
+        params: params.as_object().unwrap().clone(),
+    };
+    Session::new().admit(request, Notifier::discard(), CancellationToken::new(), TransportKind::InProcess).unwrap()
+}
+
 async fn call_with_traceparent(trust_incoming: bool) -> (Vec<SpanData>, Value) {
     mcp_tests::global_registry();
     let exporter = InMemorySpanExporter::default();
@@ -57,15 +68,7 @@ async fn call_with_traceparent(trust_incoming: bool) -> (Vec<SpanData>, Value) {
 
     let mut meta = modern_meta();
     meta["traceparent"] = json!(format!("00-{TRACE}-{PARENT}-01"));
-    let params = json!({"name": "traced", "arguments": {}, "_meta": meta});
-    let request = Request {
-        id: RequestId::Number(7.into()),
-        method: "tools/call".into(),
-        params: params.as_object().unwrap().clone(),
-    };
-    let request =
-        Session::new().admit(request, Notifier::discard(), CancellationToken::new(), TransportKind::InProcess).unwrap();
-    let response = pipeline.call(request).await;
+    let response = pipeline.call(call_traced(7, meta)).await;
     assert!(response.body.is_ok());
     pipeline.flush().await;
     provider.force_flush().unwrap();
@@ -122,15 +125,7 @@ async fn names_at(level: mcp_runtime::config::SpanLevel) -> Vec<String> {
     let mut config = Config::default();
     config.audit.destination = "none".to_owned();
     let pipeline = Pipeline::build(Server::new("traced", "0").tool(traced::SPEC).config(config)).unwrap();
-    let params = json!({"name": "traced", "arguments": {}, "_meta": modern_meta()});
-    let request = Request {
-        id: RequestId::Number(1.into()),
-        method: "tools/call".into(),
-        params: params.as_object().unwrap().clone(),
-    };
-    let request =
-        Session::new().admit(request, Notifier::discard(), CancellationToken::new(), TransportKind::InProcess).unwrap();
-    assert!(pipeline.call(request).await.body.is_ok());
+    assert!(pipeline.call(call_traced(1, modern_meta())).await.body.is_ok());
     provider.force_flush().unwrap();
     exporter.get_finished_spans().unwrap().into_iter().map(|s| s.name.into_owned()).collect()
 }
