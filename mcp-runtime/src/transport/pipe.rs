@@ -13,8 +13,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::PollSender;
 
-/// Bytes one read of stdin takes at most.
-const READ_CHUNK: usize = 64 * 1024;
+/// Bytes one read of stdin takes at most, and what writes to stdout gather before they are handed on
+/// without waiting for a flush.
+const CHUNK: usize = 64 * 1024;
 /// Chunks read ahead of the connection, and flushed batches waiting for the writer: a client that sends
 /// faster than the server reads (or reads slower than it writes) waits on the pipe, not in memory.
 const QUEUED: usize = 4;
@@ -33,7 +34,7 @@ impl Stdin {
         let (tx, chunks) = mpsc::channel(QUEUED);
         std::thread::Builder::new().name("mcp-stdin".into()).spawn(move || {
             let mut stdin = io::stdin().lock();
-            let mut buf = vec![0u8; READ_CHUNK];
+            let mut buf = vec![0u8; CHUNK];
             loop {
                 let read = match stdin.read(&mut buf) {
                     Ok(0) => return,
@@ -105,7 +106,7 @@ fn gone() -> io::Error {
 
 impl AsyncWrite for Stdout {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        if self.buf.len() >= READ_CHUNK {
+        if self.buf.len() >= CHUNK {
             ready!(self.as_mut().poll_flush(cx))?;
         }
         self.buf.extend_from_slice(data);

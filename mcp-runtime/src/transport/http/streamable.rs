@@ -306,9 +306,9 @@ async fn respond(
                 ));
                 return refuse(StatusCode::BAD_REQUEST, error).await;
             };
-            (token, Notifier::with_requests(tx.clone(), Arc::clone(&s.to_client)), s.protocol.clone())
+            (token, Notifier::with_requests(tx, Arc::clone(&s.to_client)), s.protocol.clone())
         }
-        None => (CancellationToken::new(), Notifier::new(tx.clone()), Session::new()),
+        None => (CancellationToken::new(), Notifier::new(tx), Session::new()),
     };
     let stateless = session.is_none();
     let admitted = protocol.admit(request, notifier, token.clone(), TransportKind::Http);
@@ -323,7 +323,7 @@ async fn respond(
         }
     };
     caller.stamp(&mut request);
-    let mut response = run(state, request, session, sse, token, tx, rx, stateless, id).await;
+    let mut response = run(state, request, session, sse, token, rx, stateless, id).await;
     response.extensions_mut().insert(super::Audited); // the corridor wrote its record
     response
 }
@@ -343,12 +343,10 @@ async fn run(
     session: Option<Arc<HttpSession>>,
     sse: bool,
     token: CancellationToken,
-    tx: mpsc::Sender<Outgoing>,
     mut rx: mpsc::Receiver<Outgoing>,
     stateless: bool,
     id: RequestId,
 ) -> Response {
-    drop(tx); // the request's notifier holds the sender now: the channel closes when the request is done
     let pipeline = state.pipeline.clone();
     let call_token = token.clone();
     let call_session = session.clone();
