@@ -1,7 +1,8 @@
 //! What corridor stages add to a call, each around a service that answers at once, against that service
 //! alone: the in-memory rate limiter (a call meeting three limits: the tool's per-caller budget, the
 //! caller's budget and the global one), and the audit + trace stages with a file sink and OpenTelemetry
-//! traces and metrics exported. `cargo bench -p mcp-runtime --bench corridor`.
+//! traces and metrics exported; argument validation; the audit writer's work on one record.
+//! `cargo bench -p mcp-runtime --bench corridor`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -185,5 +186,46 @@ fn bench_audit_and_trace(c: &mut Criterion) {
     let _ = std::fs::remove_file(&path);
 }
 
-criterion_group!(benches, bench, bench_audit_and_trace);
+/// Argument validation against a tool's compiled schema (a constrained string and an integer range, as the
+/// inventory tools have), and the audit writer's work on one record with redaction and the hash chain.
+fn bench_validation_and_audit_record(c: &mut Criterion) {
+    let schema = json!({"type": "object", "additionalProperties": false, "required": ["sku", "quantity"],
+        "properties": {"sku": {"type": "string", "pattern": "^[A-Z]{3}[0-9]{3}$"},
+            "quantity": {"type": "integer", "minimum": 1, "maximum": 1000}}});
+    let validator = mcp_runtime::validate::compile(&schema).unwrap();
+    let valid = json!({"sku": "ABC123", "quantity": 12});
+    let invalid = json!({"sku": "abc", "quantity": 0, "extra": true});
+    assert!(mcp_runtime::validate::violations(&validator, &valid).is_none());
+    assert!(mcp_runtime::validate::violations(&validator, &invalid).is_some());
+    let mut group = c.benchmark_group("validation");
+    group.bench_function("valid arguments", |b| b.iter(|| mcp_runtime::validate::violations(&validator, &valid)));
+    group.bench_function("three violations, reported", |b| {
+        b.iter(|| mcp_runtime::validate::violations(&validator, &invalid));
+    });
+    group.finish();
+
+    let config: mcp_runtime::config::AuditConfig = serde_json::from_value(json!({
+        "redact_fields": ["message"], "redact_key": "bench-hmac-key-not-a-secret", "hash_chain": true}))
+    .unwrap();
+    let mut encoder = mcp_runtime::audit::Encoder::new(&config).unwrap();
+    let arguments = json!({"message": "hello, bench", "sku": "ABC123", "quantity": 12});
+    let mut line = Vec::new();
+    encoder.call("echo", arguments.clone(), &mut line);
+    let text = String::from_utf8(line.clone()).unwrap();
+    assert!(!text.contains("hello, bench") && text.contains("\"hash\""), "{text}");
+    let mut group = c.benchmark_group("audit record");
+    group.bench_function("finished, redacted (HMAC) and chained (SHA-256)", |b| {
+        b.iter_batched(
+            || arguments.clone(),
+            |arguments| {
+                line.clear();
+                encoder.call("echo", arguments, &mut line);
+            },
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_audit_and_trace, bench_validation_and_audit_record);
 criterion_main!(benches);

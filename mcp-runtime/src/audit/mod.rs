@@ -30,6 +30,8 @@ pub use service::Audit;
 pub use verify::{VerifyError, verify};
 
 pub(crate) use redact::{Marks, Redactor};
+#[doc(hidden)]
+pub use sink::Encoder;
 pub(crate) use sink::Unfinished;
 use sink::{Item, Writer};
 

@@ -195,21 +195,7 @@ impl Writer {
     }
 
     fn encode(&mut self, record: &AuditRecord, out: &mut Vec<u8>) {
-        let Ok(line) = serde_json::to_string(record) else {
-            tracing::error!("an audit record could not be encoded");
-            return;
-        };
-        match &mut self.chain {
-            None => out.extend_from_slice(line.as_bytes()),
-            Some(prev) => {
-                let hash = chain_hash(prev, &line);
-                // `{...}` → `{...,"prev_hash":"…","hash":"…"}`: the verifier strips the suffix to rehash.
-                out.extend_from_slice(&line.as_bytes()[..line.len() - 1]);
-                out.extend_from_slice(format!(r#","prev_hash":"{prev}","hash":"{hash}"}}"#).as_bytes());
-                *prev = hash;
-            }
-        }
-        out.push(b'\n');
+        encode(record, &mut self.chain, out);
     }
 
     fn write(&mut self, batch: &[u8], sync: bool) -> io::Result<()> {
@@ -278,6 +264,71 @@ impl FileSink {
 }
 
 /// SHA-256 of the previous hash followed by the record's JSON, hex.
+/// Appends `record` to `out` as one JSON line, chained to `chain`'s last hash when the chain is on.
+fn encode(record: &AuditRecord, chain: &mut Option<String>, out: &mut Vec<u8>) {
+    let Ok(line) = serde_json::to_string(record) else {
+        tracing::error!("an audit record could not be encoded");
+        return;
+    };
+    match chain {
+        None => out.extend_from_slice(line.as_bytes()),
+        Some(prev) => {
+            let hash = chain_hash(prev, &line);
+            // `{...}` → `{...,"prev_hash":"…","hash":"…"}`: the verifier strips the suffix to rehash.
+            out.extend_from_slice(&line.as_bytes()[..line.len() - 1]);
+            out.extend_from_slice(format!(r#","prev_hash":"{prev}","hash":"{hash}"}}"#).as_bytes());
+            *prev = hash;
+        }
+    }
+    out.push(b'\n');
+}
+
+/// The writer's work on one corridor record, for `benches/corridor.rs` and nothing else: not a public
+/// API, no stability promise, hidden from the docs.
+#[doc(hidden)]
+pub struct Encoder {
+    redactor: Redactor,
+    chain: Option<String>,
+}
+
+#[doc(hidden)]
+impl Encoder {
+    /// The redaction and chain `[audit]` describes.
+    ///
+    /// # Errors
+    /// An unresolvable redaction key.
+    pub fn new(config: &AuditConfig) -> Result<Self, String> {
+        Ok(Self { redactor: Redactor::new(config, true)?, chain: config.hash_chain.then(|| GENESIS.to_owned()) })
+    }
+
+    /// The record of an allowed `tools/call` of `tool` with `arguments`, finished (time, redaction,
+    /// hashes) and appended to `out` as the writer writes it.
+    pub fn call(&mut self, tool: &str, arguments: serde_json::Value, out: &mut Vec<u8>) {
+        let unfinished = Unfinished {
+            at: std::time::SystemTime::now(),
+            request_id: RequestId::Number(7.into()),
+            trace: Some((
+                TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+                SpanId::from(0x00f0_67aa_0ba9_02b7),
+            )),
+            principal: Arc::new(Principal::new("ops", ["inventory:read".to_owned()], crate::auth::AuthMethod::ApiKey)),
+            transport: TransportKind::Http,
+            version: ProtocolVersion::LATEST,
+            source: Some(IpAddr::from([10, 0, 0, 7])),
+            method: "tools/call".to_owned(),
+            tool: Some(tool.to_owned()),
+            client: Arc::default(),
+            reason: AuditReason::Ok,
+            latency_us: 42,
+            arguments: Some(arguments),
+            result: None,
+            marks: Marks::default(),
+        };
+        let record = unfinished.finish(&self.redactor);
+        encode(&record, &mut self.chain, out);
+    }
+}
+
 pub(crate) fn chain_hash(prev: &str, record: &str) -> String {
     let mut input = Vec::with_capacity(prev.len() + record.len());
     input.extend_from_slice(prev.as_bytes());
