@@ -1106,7 +1106,10 @@ impl Report<'_> {
         // The JWKS outage, and one refresh interval after it (the cache learns of `k2` at its next fetch).
         let (refresh, max_stale, _) = self.jwks;
         let jwks_out = end >= t.start(Phase::JwksDown) && s.sent <= t.start(Phase::JwksBack) + refresh * 2;
-        let stale = end >= t.start(Phase::JwksDown) + max_stale.saturating_sub(refresh);
+        // Keys go stale `max_stale` after the last good fetch. A fetch is due only once a request finds the
+        // keys older than `refresh`, and it runs in a task of its own: the last good one may have ended up
+        // to about two intervals before the outage began.
+        let stale = end >= t.start(Phase::JwksDown) + max_stale.saturating_sub(refresh * 2);
         match s.outcome {
             Outcome::Transport => after_sigterm,
             Outcome::Hung => false,
