@@ -126,9 +126,10 @@ fn bench_audit_and_trace(c: &mut Criterion) {
         .with(mcp_runtime::telemetry::span_layer(provider.tracer("bench"), mcp_runtime::config::SpanLevel::Info));
     let traced = tracing::Dispatch::new(subscriber);
 
-    let path = std::env::temp_dir().join(format!("mcp-bench-audit-{}.log", std::process::id()));
+    // The file sink rotates (`audit.log.1` …): the whole directory goes when the bench ends, even on a panic.
+    let dir = ScratchDir::new(std::env::temp_dir().join(format!("mcp-bench-audit-{}", std::process::id())));
     let mut config = Config::default();
-    config.audit.destination = format!("file:{}", path.display());
+    config.audit.destination = format!("file:{}", dir.0.join("audit.log").display());
     config.audit.fsync = mcp_runtime::config::AuditFsync::Interval;
     // Metrics exported too: OTLP's histogram bound per series, read by a reader that exports to memory.
     let metrics_exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
@@ -183,7 +184,22 @@ fn bench_audit_and_trace(c: &mut Criterion) {
     let _ = provider.shutdown();
     let _ = meters.shutdown();
     exporter.reset();
-    let _ = std::fs::remove_file(&path);
+}
+
+/// A scratch directory, removed with everything in it when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new(path: std::path::PathBuf) -> Self {
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Argument validation against a tool's compiled schema (a constrained string and an integer range, as the
