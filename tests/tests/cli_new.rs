@@ -162,7 +162,7 @@ fn cargo_offline(dir: &Path, args: &[&str]) -> Output {
     cargo_command()
         .args(args)
         .arg("--offline")
-        // The workspace's dev profile (Cargo.toml): debug info in line tables for its own crates, none for
+        // The workspace's dev profile (.cargo/config.toml): debug info in line tables for its own crates, none for
         // the others. A different profile is a different build of every dependency.
         .args(["--config", r#"profile.dev.debug="line-tables-only""#])
         .args(["--config", r#"profile.dev.package."*".debug=false"#])
