@@ -76,8 +76,8 @@ fn median(v: &mut [Duration]) -> f64 {
 
 fn build(cargo: &str, dir: &Path) -> Result<Duration> {
     let started = Instant::now();
-    // The crates sit under this workspace, whose .cargo/config.toml trims debug info; a user's project
-    // builds with cargo's default dev profile, so that is what is timed.
+    // The crates sit under this workspace, whose .cargo/config.toml trims debug info: every crate is timed
+    // with cargo's default dev profile instead (full debug info), as a project with no profile builds.
     let status = Command::new(cargo)
         .args(["build", "--quiet", "--config", "profile.dev.debug=true"])
         .args(["--config", r#"profile.dev.package."*".debug=true"#])
