@@ -174,10 +174,10 @@ impl Writer {
             let mut next = Some(first);
             while let Some(item) = next {
                 match item {
-                    Item::Record(record) => self.encode(&record, &mut batch),
+                    Item::Record(record) => encode(&record, &mut self.chain, &mut batch),
                     Item::Call(call) => {
                         let record = call.finish(&self.redactor);
-                        self.encode(&record, &mut batch);
+                        encode(&record, &mut self.chain, &mut batch);
                     }
                     Item::Flush(done) => waiting.push(done),
                 }
@@ -192,10 +192,6 @@ impl Writer {
             }
         }
         let _ = self.write(&[], true);
-    }
-
-    fn encode(&mut self, record: &AuditRecord, out: &mut Vec<u8>) {
-        encode(record, &mut self.chain, out);
     }
 
     fn write(&mut self, batch: &[u8], sync: bool) -> io::Result<()> {
@@ -263,7 +259,6 @@ impl FileSink {
     }
 }
 
-/// SHA-256 of the previous hash followed by the record's JSON, hex.
 /// Appends `record` to `out` as one JSON line, chained to `chain`'s last hash when the chain is on.
 fn encode(record: &AuditRecord, chain: &mut Option<String>, out: &mut Vec<u8>) {
     let Ok(line) = serde_json::to_string(record) else {
@@ -329,6 +324,7 @@ impl Encoder {
     }
 }
 
+/// SHA-256 of the previous hash followed by the record's JSON, hex.
 pub(crate) fn chain_hash(prev: &str, record: &str) -> String {
     let mut input = Vec::with_capacity(prev.len() + record.len());
     input.extend_from_slice(prev.as_bytes());
