@@ -11,20 +11,36 @@ use mcp_runtime::Pipeline;
 use mcp_runtime::prelude::*;
 use mcp_tests::Harness;
 use serde_json::json;
+use tokio::sync::watch;
 
 /// Counts calls that reached a handler.
 #[derive(Default)]
 struct Calls(AtomicUsize);
 
-/// Counts handler futures that were dropped before they finished.
+/// How many [`hang`] calls started, and how many of their futures were dropped: the events the tests wait
+/// for instead of sleeping.
 #[derive(Default)]
-struct Dropped(AtomicUsize);
+struct Probe {
+    entered: watch::Sender<usize>,
+    dropped: watch::Sender<usize>,
+}
 
-struct DropGuard(Arc<Dropped>);
+impl Probe {
+    /// Waits until `count` reaches `n`, or fails the test naming `what`.
+    async fn until(count: &watch::Sender<usize>, n: usize, what: &str) {
+        let mut seen = count.subscribe();
+        tokio::time::timeout(mcp_tests::TIMEOUT, seen.wait_for(|c| *c >= n))
+            .await
+            .unwrap_or_else(|_| panic!("{what} within {:?}", mcp_tests::TIMEOUT))
+            .unwrap();
+    }
+}
+
+struct DropGuard(Arc<Probe>);
 
 impl Drop for DropGuard {
     fn drop(&mut self) {
-        self.0.0.fetch_add(1, Ordering::SeqCst);
+        self.0.dropped.send_modify(|n| *n += 1);
     }
 }
 
@@ -50,8 +66,9 @@ async fn sleepy() -> String {
 
 /// Hangs until cancelled; records being dropped.
 #[mcp_tool]
-async fn hang(dropped: State<Arc<Dropped>>) -> String {
-    let _guard = DropGuard(Arc::clone(&dropped));
+async fn hang(probe: State<Arc<Probe>>) -> String {
+    let _guard = DropGuard(Arc::clone(&probe));
+    probe.entered.send_modify(|n| *n += 1);
     std::future::pending::<()>().await;
     unreachable!()
 }
@@ -73,12 +90,12 @@ async fn no_args() -> &'static str {
 
 struct Observed {
     calls: Arc<Calls>,
-    dropped: Arc<Dropped>,
+    probe: Arc<Probe>,
 }
 
 fn observed_server() -> (Server, Observed) {
-    let observed = Observed { calls: Arc::default(), dropped: Arc::default() };
-    let server = server().with_state(Arc::clone(&observed.calls)).with_state(Arc::clone(&observed.dropped));
+    let observed = Observed { calls: Arc::default(), probe: Arc::default() };
+    let server = server().with_state(Arc::clone(&observed.calls)).with_state(Arc::clone(&observed.probe));
     (server, observed)
 }
 
@@ -145,8 +162,8 @@ async fn cancellation_drops_the_handler_and_sends_no_answer() {
     let (server, observed) = observed_server();
     let mut h = Harness::start(server).await;
     h.call(1, "hang", json!({})).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(observed.dropped.0.load(Ordering::SeqCst), 0, "still running");
+    Probe::until(&observed.probe.entered, 1, "the call reached its handler").await;
+    assert_eq!(*observed.probe.dropped.borrow(), 0, "still running");
     h.send(
         json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1, "reason": "user"}}),
     )
@@ -154,13 +171,7 @@ async fn cancellation_drops_the_handler_and_sends_no_answer() {
     h.send(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"})).await;
     let next = h.recv().await;
     assert_eq!(next["id"], 2, "no answer for the cancelled request: {next}");
-    for _ in 0..50 {
-        if observed.dropped.0.load(Ordering::SeqCst) == 1 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the handler's future was not dropped");
+    Probe::until(&observed.probe.dropped, 1, "the handler's future was dropped").await;
 }
 
 #[tokio::test]
@@ -186,13 +197,18 @@ async fn progress_notifications_increase_and_precede_the_answer() {
 
 #[tokio::test]
 async fn requests_run_concurrently_and_answers_match_ids() {
-    let mut h = Harness::start(observed_server().0).await;
-    h.call(1, "sleepy", json!({})).await;
+    let (server, observed) = observed_server();
+    let mut h = Harness::start(server).await;
+    // A call that never ends on its own is running when the fast one arrives: the fast one's answer can
+    // only come first if the two run side by side.
+    h.call(1, "hang", json!({})).await;
+    Probe::until(&observed.probe.entered, 1, "the never-ending call reached its handler").await;
     h.call(2, "no.args-tool", json!({})).await;
     let first = h.recv().await;
-    assert_eq!(first["id"], 2, "the fast call is not stuck behind the slow one");
+    assert_eq!(first["id"], 2, "the fast call is not stuck behind the never-ending one");
     assert_eq!(first["result"]["content"][0]["text"], "nothing needed");
-    assert_eq!(h.recv().await["id"], 1);
+    h.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}})).await;
+    Probe::until(&observed.probe.dropped, 1, "the never-ending call was cancelled").await;
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 #![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use governor::clock::FakeRelativeClock;
 use mcp_runtime::Pipeline;
@@ -18,7 +19,7 @@ use mcp_tests::{NetworkServer, OPS_KEY, VIEWER_KEY, inventory_bin};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 /// Three calls a second.
 #[mcp_tool(rate = "3/s")]
@@ -32,11 +33,36 @@ async fn bursty() -> &'static str {
     "bursty"
 }
 
-/// Takes a while.
+/// Has no rate of its own.
 #[mcp_tool]
 async fn crunch() -> &'static str {
-    tokio::time::sleep(Duration::from_millis(400)).await;
     "crunched"
+}
+
+/// What [`occupy`] shares with the test: how many calls entered it, and the gate that lets them finish.
+#[derive(Default)]
+struct Gate {
+    entered: watch::Sender<usize>,
+    open: watch::Sender<bool>,
+}
+
+impl Gate {
+    /// Waits until `n` calls entered the tool.
+    async fn until_entered(&self, n: usize) {
+        let mut entered = self.entered.subscribe();
+        tokio::time::timeout(mcp_tests::TIMEOUT, entered.wait_for(|e| *e >= n))
+            .await
+            .unwrap_or_else(|_| panic!("{n} call(s) never reached the tool"))
+            .unwrap();
+    }
+}
+
+/// Says it started, then holds its place until the test opens the gate.
+#[mcp_tool]
+async fn occupy(gate: State<Arc<Gate>>) -> &'static str {
+    gate.entered.send_modify(|n| *n += 1);
+    let _ = gate.open.subscribe().wait_for(|open| *open).await;
+    "done"
 }
 
 /// Two a minute; `n` must be a number.
@@ -151,20 +177,20 @@ async fn post(c: &reqwest::Client, url: &str, key: &str, session: &str, body: &V
         .unwrap()
 }
 
+/// `lookup_stock` at 30 an hour instead of the example's 30/min: one call's share comes back only after
+/// 2 minutes, so how long the calls take cannot change how many are admitted.
+const SLOW_REFILL: (&str, &str) = ("MCP_THROTTLING__TOOLS__LOOKUP_STOCK", "30/h");
+
 #[tokio::test]
-async fn forty_lookups_in_a_second_admit_thirty_per_key() {
-    let server = NetworkServer::inventory("http");
+async fn forty_lookups_at_once_admit_thirty_per_key() {
+    let server = NetworkServer::start_with(&inventory_bin(), "http", &[SLOW_REFILL]);
     let url = format!("{}/mcp", server.base);
     let c = client();
     let session = open_session(&c, &url, OPS_KEY).await;
     let lookup = call(1, "lookup_stock", json!({"sku": "ABC123"}));
-    // All 40 at once: the count is exact as long as they land before the first share comes back (2 s).
-    let started = Instant::now();
     let calls: Vec<Value> = (100..140).map(|id| call(id, "lookup_stock", json!({"sku": "ABC123"}))).collect();
     let answers =
         futures_util::future::join_all(calls.iter().map(|body| post(&c, &url, OPS_KEY, &session, body))).await;
-    let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(1), "the 40 calls took {elapsed:?}: the test needs them within a second");
     let mut admitted = 0;
     let mut refusals = Vec::new();
     for r in answers {
@@ -180,10 +206,10 @@ async fn forty_lookups_in_a_second_admit_thirty_per_key() {
             other => panic!("unexpected {other}"),
         }
     }
-    assert_eq!((admitted, refusals.len()), (30, 10), "30/min with a full budget admits exactly 30");
+    assert_eq!((admitted, refusals.len()), (30, 10), "30/h with a full budget admits exactly 30");
     for (retry_after, ms) in &refusals {
-        // 30/min: one call's share comes back every 2 s after the first call.
-        assert!(*ms > 0 && *ms <= 2000, "{ms}");
+        // 30/h: one call's share comes back every 2 minutes after the first call.
+        assert!(*ms > 0 && *ms <= 120_000, "{ms}");
         assert!(retry_after * 1000 >= *ms, "Retry-After {retry_after}s is never shorter than {ms} ms");
     }
 
@@ -191,11 +217,6 @@ async fn forty_lookups_in_a_second_admit_thirty_per_key() {
     assert_eq!(post(&c, &url, OPS_KEY, &session, &list).await.status(), 200, "other tools are unaffected");
     let viewer = open_session(&c, &url, VIEWER_KEY).await;
     assert_eq!(post(&c, &url, VIEWER_KEY, &viewer, &lookup).await.status(), 200, "another key has its own budget");
-
-    // The wait the server named is enough.
-    let wait = refusals.iter().map(|(_, ms)| *ms).max().unwrap();
-    tokio::time::sleep(Duration::from_millis(wait)).await;
-    assert_eq!(post(&c, &url, OPS_KEY, &session, &lookup).await.status(), 200, "admitted after {wait} ms");
 }
 
 #[test]
@@ -210,6 +231,7 @@ fn over_stdio_a_refusal_is_a_json_rpc_error_with_the_wait() {
     input += "\n";
     let mut child = Command::new(inventory_bin())
         .env("MCP_CLIENT_KEY", OPS_KEY)
+        .env(SLOW_REFILL.0, SLOW_REFILL.1)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -273,23 +295,52 @@ async fn a_concurrency_cap_refuses_at_once() {
     config
         .throttling
         .tools
-        .insert("crunch".to_owned(), ToolThrottle::Detailed { rate: None, burst: None, max_concurrent: Some(1) });
-    let s = serve(Server::new("cap", "0").tool(crunch::SPEC).config(config)).await;
+        .insert("occupy".to_owned(), ToolThrottle::Detailed { rate: None, burst: None, max_concurrent: Some(1) });
+    let gate = Arc::new(Gate::default());
+    let server = Server::new("cap", "0").tool(occupy::SPEC).with_state(Arc::clone(&gate)).config(config);
+    let s = serve(server).await;
     let c = client();
+    let occupy_call = || stateless(&c, &s.url, "tools/call", json!({"name": "occupy", "arguments": {}}), None);
     let first = tokio::spawn({
         let (c, url) = (c.clone(), s.url.clone());
-        async move { stateless(&c, &url, "tools/call", json!({"name": "crunch", "arguments": {}}), None).await.status() }
+        async move { stateless(&c, &url, "tools/call", json!({"name": "occupy", "arguments": {}}), None).await.status() }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let started = Instant::now();
-    let second = stateless(&c, &s.url, "tools/call", json!({"name": "crunch", "arguments": {}}), None).await;
+    gate.until_entered(1).await;
+    // The first call holds its slot until the gate opens, and the gate opens only after the second call is
+    // answered: an answer at all means the refusal did not wait for the running call.
+    let second = tokio::time::timeout(mcp_tests::TIMEOUT, occupy_call())
+        .await
+        .expect("the call over the cap is refused while the running call still holds its slot");
     assert_eq!(second.status(), 429);
-    assert!(started.elapsed() < Duration::from_millis(300), "refused without waiting for the running call");
     let body: Value = second.json().await.unwrap();
     assert_eq!(body["error"]["data"]["limit"], "concurrency");
+    assert_eq!(*gate.entered.borrow(), 1, "the refused call never reached the tool");
+    gate.open.send_replace(true);
     assert_eq!(first.await.unwrap(), 200);
-    let third = stateless(&c, &s.url, "tools/call", json!({"name": "crunch", "arguments": {}}), None).await;
-    assert_eq!(third.status(), 200, "the slot came back");
+    assert_eq!(occupy_call().await.status(), 200, "the slot came back");
+}
+
+#[tokio::test]
+async fn the_wait_a_refusal_names_is_enough() {
+    let s = serve(Server::new("quick", "0").tool(quick::SPEC)).await;
+    let c = client();
+    let quick_call = || stateless(&c, &s.url, "tools/call", json!({"name": "quick", "arguments": {}}), None);
+    // Calls until the 3/s budget refuses one, however long each call takes.
+    let mut refusal = None;
+    for _ in 0..1000 {
+        let r = quick_call().await;
+        if r.status() == 429 {
+            refusal = Some(r.json::<Value>().await.unwrap());
+            break;
+        }
+        assert_eq!(r.status(), 200);
+    }
+    let refusal = refusal.expect("a 3/s budget refuses one of 1000 calls in a row");
+    let wait = refusal["error"]["data"]["retryAfterMs"].as_u64().unwrap();
+    assert!(wait > 0 && wait <= 334, "3/s: a share comes back within a third of a second, not {wait} ms");
+    // Waiting is the subject here: after the wait the server named, the call is admitted.
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    assert_eq!(quick_call().await.status(), 200, "admitted after the {wait} ms the refusal named");
 }
 
 #[tokio::test]
