@@ -8,6 +8,7 @@ mod execute;
 mod format;
 mod inject;
 mod input;
+mod network;
 mod pagination;
 mod peer;
 mod principal;
@@ -29,6 +30,7 @@ pub use completion::{
 pub use context::{ClientInfo, Context, Notifier};
 pub use execute::unknown_tool;
 pub use inject::{FromInvocation, InvocationError, InvocationParts, StateRequirement};
+pub(crate) use network::client_network;
 pub use peer::{PeerError, PendingRequests};
 pub(crate) use principal::anonymous;
 pub use principal::{AuthMethod, Principal};
