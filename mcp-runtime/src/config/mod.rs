@@ -81,7 +81,7 @@
 //!
 //! [security.jwt]
 //! public_key = "${env:JWT_PUBLIC_KEY}"   # PEM, by reference; or secret = "${env:..}" for HS256
-//! jwks_uri = "https://issuer.example/.well-known/jwks.json"
+//! jwks_uri = "https://issuer.example/.well-known/jwks.json"   # https, or http to a loopback host
 //! issuer = "https://issuer.example"      # required
 //! audience = ["mcp-gateway"]             # required (under oauth: security.oauth.resource)
 //! leeway = "30s"

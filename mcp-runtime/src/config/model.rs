@@ -742,19 +742,22 @@ pub(crate) fn check_proxies(proxies: &[String]) -> Result<(), String> {
 }
 
 /// Outbound URLs are `https`, or `http` to a loopback host (a local identity provider, tests).
-fn check_url(key: &str, url: &str) -> Result<(), String> {
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| format!("{key} {url:?} is not an absolute URL"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let bare = if host.starts_with('[') {
-        host.find(']').map_or(host, |end| &host[..=end])
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
+///
+/// The URL is parsed as reqwest parses it (the WHATWG rules of the `url` crate), and the host judged is the
+/// one the connection goes to: in `http://evil.example\@127.0.0.1/` a backslash ends the authority, so the
+/// host is `evil.example`, whatever a naive split on `@` finds.
+fn check_url(key: &str, text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{key} {text:?} is not an absolute URL: {e}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
     };
-    match scheme {
-        "https" if !bare.is_empty() => Ok(()),
-        "http" if matches!(bare, "localhost" | "127.0.0.1" | "[::1]") => Ok(()),
-        _ => Err(format!("{key} {url:?} must be an https:// URL (http:// only to a loopback host)")),
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!("{key} {text:?} must be an https:// URL (http:// only to a loopback host)")),
     }
 }
 
@@ -947,6 +950,33 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("5 fortnights").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn outbound_urls_are_judged_by_the_host_reqwest_connects_to() {
+        for ok in [
+            "https://idp.example.com/jwks",
+            "http://127.0.0.1:8080/jwks",
+            "http://127.8.9.10/x",
+            "http://[::1]:9/x",
+            "http://LOCALHOST/x",
+        ] {
+            assert!(check_url("k", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://evil.example\\@127.0.0.1/",
+            "http://evil.example\\@localhost/",
+            "http://evil.example/@127.0.0.1",
+            "http://127.0.0.1.evil.example/",
+            "http://localhost.evil.example/",
+            "http://user@evil.example/",
+            "http://10.0.0.1/",
+            "ftp://127.0.0.1/",
+            "idp.example.com/jwks",
+            "https://",
+        ] {
+            assert!(check_url("k", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
