@@ -5,8 +5,10 @@
 //! taken from the token: a token whose header names another algorithm (`none`, or HS256 signed with an RSA
 //! public key) is refused before any signature is checked. `exp`, `iss` and `aud` are required, `nbf` is
 //! honoured, `security.jwt.leeway` absorbs clock skew, and a claim of the wrong type (a string `exp`) is
-//! refused. Scopes come from `scope` (space-separated) or `scp`; the principal's id from `sub` (else
-//! `client_id`, else `azp`).
+//! refused. With `security.jwt.required_typ` the header's `typ` must match (`at+jwt`, RFC 9068), so an ID
+//! token or another JWT the issuer signs cannot pass for an access token. Scopes come from `scope`
+//! (space-separated) or `scp`; the principal's id from `sub` (or the claim `security.jwt.principal_claim`
+//! names), and from nothing else: a token without it is refused.
 
 pub mod jwks;
 
@@ -28,6 +30,8 @@ pub struct JwtAuthenticator {
     issuer: String,
     audience: Vec<String>,
     leeway: u64,
+    principal_claim: String,
+    required_typ: Option<String>,
 }
 
 enum Keys {
@@ -81,7 +85,14 @@ impl JwtAuthenticator {
         } else {
             return Err("[security.jwt] needs public_key, secret or jwks_uri".to_owned());
         };
-        Ok(Self { keys, issuer, audience, leeway: config.leeway.as_secs() })
+        Ok(Self {
+            keys,
+            issuer,
+            audience,
+            leeway: config.leeway.as_secs(),
+            principal_claim: config.principal_claim.clone(),
+            required_typ: config.required_typ.clone(),
+        })
     }
 
     /// The JWKS cache, when keys come from one.
@@ -106,6 +117,11 @@ impl JwtAuthenticator {
         if header.alg != alg {
             return Err(AuthError::invalid("the token's algorithm is not the one this server's key is pinned to"));
         }
+        if let Some(required) = &self.required_typ
+            && !header.typ.as_deref().is_some_and(|typ| same_media_type(typ, required))
+        {
+            return Err(AuthError::invalid("the token's type (typ) is not the one this server accepts"));
+        }
         let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&self.audience);
@@ -114,7 +130,7 @@ impl JwtAuthenticator {
         validation.leeway = self.leeway;
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| AuthError::Invalid(describe(e.kind()).into()))?;
-        principal(data.claims, AuthMethod::Jwt)
+        principal(data.claims, AuthMethod::Jwt, &self.principal_claim)
     }
 }
 
@@ -124,20 +140,39 @@ impl Authenticator for JwtAuthenticator {
     }
 }
 
-/// The principal of checked claims. Numeric-date claims must be numbers, whatever the decoder tolerated.
-pub(crate) fn principal(claims: Map<String, Value>, method: AuthMethod) -> Result<Principal, AuthError> {
+/// The principal of checked claims, named by the claim `id_claim` (a non-empty string). Numeric-date claims
+/// must be numbers, whatever the decoder tolerated.
+pub(crate) fn principal(
+    claims: Map<String, Value>,
+    method: AuthMethod,
+    id_claim: &str,
+) -> Result<Principal, AuthError> {
     for claim in ["exp", "nbf", "iat"] {
         if claims.get(claim).is_some_and(|v| !v.is_number()) {
             return Err(AuthError::Invalid(format!("the {claim} claim is not a number").into()));
         }
     }
-    let id = ["sub", "client_id", "azp"]
-        .iter()
-        .find_map(|k| claims.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
-        .ok_or(AuthError::invalid("the token names no subject (sub, client_id or azp)"))?
+    let id = claims
+        .get(id_claim)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AuthError::Invalid(format!("the token names no principal (the {id_claim} claim)").into()))?
         .to_owned();
     let scopes = scopes_from_claims(&claims);
     Ok(Principal { id, scopes, claims, method })
+}
+
+/// Whether two `typ` values name one media type: case-insensitively, and with the `application/` prefix
+/// optional (RFC 7515 §4.1.9), so `application/at+jwt` is `at+jwt`.
+fn same_media_type(typ: &str, required: &str) -> bool {
+    let bare = |t: &str| {
+        let t = t.trim();
+        match t.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => t[12..].to_owned(),
+            _ => t.to_owned(),
+        }
+    };
+    bare(typ).eq_ignore_ascii_case(&bare(required))
 }
 
 /// Scopes from a token's `scope` claim (space-separated, RFC 8693) or `scp` (an array, or a string).
@@ -203,5 +238,30 @@ mod tests {
         assert_eq!(scopes_from_claims(&claims(json!({"scp": ["x", "y", 3]}))), ["x", "y"].map(String::from).into());
         assert_eq!(scopes_from_claims(&claims(json!({"scp": "x y"}))), ["x", "y"].map(String::from).into());
         assert!(scopes_from_claims(&claims(json!({"scope": 7}))).is_empty());
+    }
+
+    #[test]
+    fn the_principal_is_the_subject_and_nothing_else() {
+        let claims = |v: Value| v.as_object().unwrap().clone();
+        let p = principal(claims(json!({"sub": "u1", "client_id": "c"})), AuthMethod::Jwt, "sub").unwrap();
+        assert_eq!(p.id, "u1");
+        for stand_in in [json!({"client_id": "admin"}), json!({"azp": "admin"}), json!({"sub": "", "azp": "x"})] {
+            assert!(principal(claims(stand_in.clone()), AuthMethod::Jwt, "sub").is_err(), "{stand_in}");
+        }
+        let p = principal(claims(json!({"client_id": "svc"})), AuthMethod::Introspection, "client_id").unwrap();
+        assert_eq!(p.id, "svc", "a configured claim names the principal");
+        assert!(principal(claims(json!({"sub": 7})), AuthMethod::Jwt, "sub").is_err());
+    }
+
+    #[test]
+    fn typ_matches_case_insensitively_with_or_without_application() {
+        assert!(same_media_type("at+jwt", "at+jwt"));
+        assert!(same_media_type("AT+JWT", "at+jwt"));
+        assert!(same_media_type("application/at+jwt", "at+jwt"));
+        assert!(same_media_type("Application/AT+JWT", "at+jwt"));
+        assert!(same_media_type("at+jwt", "application/at+jwt"));
+        assert!(!same_media_type("JWT", "at+jwt"));
+        assert!(!same_media_type("application/jwt", "at+jwt"));
+        assert!(!same_media_type("at+jwt2", "at+jwt"));
     }
 }

@@ -119,6 +119,7 @@ impl OAuthAuthenticator {
                     .map_err(|e| format!("security.oauth.client_secret: {e}"))?,
                 resource,
                 issuer: config.jwt.issuer.clone(),
+                principal_claim: config.jwt.principal_claim.clone(),
                 ttl: config.oauth.introspection_cache,
                 outbound: Outbound::new()?,
                 cache: Mutex::default(),
@@ -153,6 +154,7 @@ struct Introspection {
     client_secret: Option<Secret>,
     resource: String,
     issuer: Option<String>,
+    principal_claim: String,
     ttl: Duration,
     outbound: Outbound,
     cache: Mutex<HashMap<[u8; 32], Verdict>>,
@@ -220,7 +222,7 @@ impl Introspection {
         {
             return Err(AuthError::invalid("the token comes from an unexpected issuer (iss)"));
         }
-        principal(answer, AuthMethod::Introspection)
+        principal(answer, AuthMethod::Introspection, &self.principal_claim)
     }
 }
 

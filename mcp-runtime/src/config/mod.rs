@@ -87,6 +87,8 @@
 //! leeway = "30s"
 //! jwks_refresh = "60s"          # at most one JWKS fetch per interval
 //! jwks_max_stale = "3600s"      # cached keys serve this long while the JWKS endpoint fails
+//! principal_claim = "sub"       # names the principal (tokens and introspection); absent: refused
+//! required_typ = "at+jwt"       # unset by default; when set, the header's typ must match (RFC 9068)
 //!
 //! [security.oauth]
 //! resource = "https://mcp.example.com/mcp"             # canonical URI = required audience

@@ -640,6 +640,9 @@ impl SecurityConfig {
             return Err("security.jwt: give one of public_key, secret or jwks_uri".to_owned());
         }
         let validates_jwts = key_sources.iter().any(|s| *s);
+        if jwt.principal_claim.trim().is_empty() {
+            return Err("security.jwt.principal_claim must name a claim (default: sub)".to_owned());
+        }
         for (key, url) in [
             ("security.jwt.jwks_uri", &jwt.jwks_uri),
             ("security.oauth.resource", &self.oauth.resource),
@@ -840,6 +843,12 @@ pub struct JwtConfig {
     /// While the JWKS endpoint fails, cached keys serve until they are this old; then tokens are refused.
     #[serde(with = "duration")]
     pub jwks_max_stale: Duration,
+    /// The claim that names the principal, in tokens and in introspection answers. A token without it is
+    /// refused; no other claim stands in for it (a `client_id` or `azp` names the client, not the subject).
+    pub principal_claim: String,
+    /// The `typ` header every token must carry (`at+jwt` for RFC 9068 access tokens), compared
+    /// case-insensitively, with or without `application/`. Unset: `typ` is not checked.
+    pub required_typ: Option<String>,
 }
 
 impl Default for JwtConfig {
@@ -854,6 +863,8 @@ impl Default for JwtConfig {
             leeway: Duration::from_secs(30),
             jwks_refresh: Duration::from_secs(60),
             jwks_max_stale: Duration::from_secs(3600),
+            principal_claim: "sub".to_owned(),
+            required_typ: None,
         }
     }
 }
