@@ -11,6 +11,7 @@
 //! `tracing.trust_incoming`, the span continues the client's trace (`traceparent` from the HTTP header or
 //! `params._meta`); otherwise every request starts its own. The audit record carries the trace and span ids.
 
+mod escape;
 mod export;
 mod layer;
 mod metrics;
@@ -63,12 +64,7 @@ impl Telemetry {
             eprintln!("warning: log.level `{}` is not a valid filter ({e}); using `info`", log.level);
             EnvFilter::new("info")
         });
-        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
-        let fmt = match log.format {
-            LogFormat::Text => fmt.boxed(),
-            LogFormat::Json => fmt.json().boxed(),
-        }
-        .with_filter(filter);
+        let fmt = log_layer(log.format, std::io::stderr).with_filter(filter);
         let provider = match tracing.exporter {
             TraceExporter::None => None,
             TraceExporter::Otlp => Some(provider(tracing, server_name)?),
@@ -106,6 +102,20 @@ impl Telemetry {
         {
             eprintln!("warning: the trace exporter did not shut down cleanly: {e}");
         }
+    }
+}
+
+/// The log layer: text lines with every field value escaped ([`escape`]: what clients and tokens send
+/// cannot forge a line or drive a terminal), or JSON objects, written to `writer`.
+fn log_layer<S, W>(format: LogFormat, writer: W) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+    match format {
+        LogFormat::Text => fmt.fmt_fields(escape::EscapedFields).boxed(),
+        LogFormat::Json => fmt.json().boxed(),
     }
 }
 
@@ -234,4 +244,50 @@ pub(crate) fn ids(span: &tracing::Span) -> Option<(opentelemetry::trace::TraceId
 /// W3C headers from a map of HTTP header values (lower-case names), for copying into `_meta`.
 pub(crate) fn w3c_headers(get: impl Fn(&str) -> Option<String>) -> HashMap<&'static str, String> {
     ["traceparent", "tracestate"].into_iter().filter_map(|k| get(k).map(|v| (k, v))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn text_logs_escape_what_clients_and_tokens_send() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(log_layer(LogFormat::Text, move || writer.clone()));
+        let forged = "agent-7\n2030-01-01T00:00:00Z  INFO forged: admin logged in \x1b[2J";
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", method = %"tools/call\r\nX", tool = %"t\u{1b}[31m");
+            let _entered = span.enter();
+            tracing::info!(principal = %forged, "tool call refused: insufficient scope");
+            tracing::error!(kind = "tool", name = "t", panic = %"boom\nforged line", "handler panicked");
+            tracing::warn!("a message\nwith a break: {}", forged);
+        });
+        let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(out.lines().count(), 3, "one line per event:\n{out}");
+        assert!(!out.contains('\x1b') && !out.contains('\r'), "{out:?}");
+        assert!(
+            out.contains(r"principal=agent-7\n2030-01-01T00:00:00Z  INFO forged: admin logged in \u{1b}[2J"),
+            "{out}"
+        );
+        assert!(out.contains(r"method=tools/call\r\nX") && out.contains(r"tool=t\u{1b}[31m"), "span fields: {out}");
+        assert!(out.contains(r"panic=boom\nforged line"), "{out}");
+        assert!(out.contains(r"a message\nwith a break"), "{out}");
+    }
 }
