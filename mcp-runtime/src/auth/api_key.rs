@@ -169,7 +169,7 @@ fn parse(text: &str) -> Result<Vec<Key>, String> {
         #[serde(default)]
         keys: Vec<ApiKeyEntry>,
     }
-    let file: KeyFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    let file: KeyFile = toml::from_str(text).map_err(|e| crate::config::toml_error(text, &e))?;
     build(&file.keys)
 }
 

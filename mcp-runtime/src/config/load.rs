@@ -202,9 +202,21 @@ fn merge(base: &mut Table, over: Table) {
 }
 
 fn parse_table(path: &Path, text: &str) -> Result<Table, ConfigError> {
+    let error = |e: toml::de::Error| ConfigError::File { path: path.to_owned(), message: toml_error(text, &e) };
     // Parsing into the typed model first gives errors with the key's line and column.
-    toml::from_str::<Config>(text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })?;
-    toml::from_str::<Table>(text).map_err(|e| ConfigError::File { path: path.to_owned(), message: e.to_string() })
+    toml::from_str::<Config>(text).map_err(error)?;
+    toml::from_str::<Table>(text).map_err(error)
+}
+
+/// A TOML error as `line L, column C: <the parser's message>`. The error's own `Display` quotes the
+/// offending source line, and that line may hold an inline secret, which would then reach stderr and the
+/// logs; the position is enough to find it.
+pub(crate) fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    let Some(before) = error.span().and_then(|span| text.get(..span.start)) else { return message.to_owned() };
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("line {line}, column {column}: {message}")
 }
 
 /// A variable's value as TOML when it reads as a TOML scalar or array (`8080`, `true`, `["a", "b"]`), else
@@ -316,6 +328,24 @@ mod tests {
         assert!(
             Config::load(&Cli::default(), env(&[("MCP_SECURITY__JWT__JWKS_URI", "http://127.0.0.1:9/jwks")])).is_ok()
         );
+    }
+
+    #[test]
+    fn toml_errors_give_the_position_but_never_the_line() {
+        let secret = "hunter2-inline-secret";
+        for text in [
+            format!("[security.jwt]\nissuer = \"https://idp.example\"\nsecret = \"{secret}\n"),
+            format!("[security.oauth]\nclient_secret = \"{secret}\" oops\n"),
+            format!("[security.oauth]\nclient_secret = \"{secret}\"\nintrospection_cache = []\n"),
+        ] {
+            let (path, cli) = file(&text);
+            let e = Config::load(&cli, env(&[])).unwrap_err().to_string();
+            assert!(!e.contains(secret), "the secret is echoed: {e}");
+            assert!(e.contains(&path.display().to_string()) && e.contains("line ") && e.contains("column "), "{e}");
+        }
+        let (_, cli) = file("[tools]\npage_size = \"x\"\n");
+        let e = Config::load(&cli, env(&[])).unwrap_err().to_string();
+        assert!(e.contains("line 2, column 13") && e.contains("invalid type"), "the parser's message stays: {e}");
     }
 
     #[test]

@@ -109,6 +109,7 @@ mod load;
 mod model;
 mod secret;
 
+pub(crate) use load::toml_error;
 pub use load::{Cli, ConfigError, ENV_PREFIX};
 pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
