@@ -8,15 +8,20 @@
 //! - over Streamable HTTP it POSTs each message with `Accept: application/json, text/event-stream`, reads
 //!   the answer as JSON or from an SSE stream (`data:` lines until the response with the request's id),
 //!   keeps the `Mcp-Session-Id` `initialize` gave, sends it with `MCP-Protocol-Version` afterwards and
-//!   DELETEs the session at the end; `--header K:V` adds headers (credentials) to every request.
+//!   DELETEs the session at the end; `--header K:V` adds headers (credentials) to every request. It
+//!   follows no redirect: the headers would go along to wherever it points (see [`crate::http`]).
+//!
+//! Every answer is capped ([`crate::http::MAX_BODY`], 16 MiB): a JSON body, an SSE event, a line of a stdio
+//! server's output; a server that sends more, or streams one answer forever, ends the command with an
+//! error naming the cap rather than growing the client without bound.
 //!
 //! Requests the server sends meanwhile are answered (`ping`) or refused (−32601: the client declares no
 //! capabilities); notifications are ignored.
 //!
 //! Exit codes: 0 success; 1 the server answered with an error (a JSON-RPC error, HTTP 401/403 or another
 //! HTTP error status, a tool result with `isError: true`); 2 the command could not run (bad arguments, a
-//! server that cannot be started or reached, that exits or closes the connection, or does not answer in
-//! time).
+//! server that cannot be started or reached, that exits or closes the connection, redirects elsewhere,
+//! answers beyond the cap, or does not answer in time).
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -26,8 +31,10 @@ use std::time::Duration;
 use clap::Args;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE};
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+use crate::http::{self, BodyError, MAX_BODY, SseParser, TooLarge, error_chain};
 
 /// The protocol revision the client asks for in `initialize`.
 pub const PROTOCOL_VERSION: &str = "2025-11-25";
@@ -41,7 +48,8 @@ const MAX_PAGES: usize = 1000;
 /// Where the server is: a URL, or a command to start it on stdio.
 #[derive(Debug, Args)]
 pub struct Target {
-    /// A Streamable HTTP endpoint, e.g. `http://127.0.0.1:8080/mcp`.
+    /// A Streamable HTTP endpoint, e.g. `http://127.0.0.1:8080/mcp`. No redirect is followed (a 3xx ends
+    /// the command, naming its Location) and no answer is read beyond 16 MiB.
     #[arg(long)]
     pub url: Option<String>,
     /// A header sent with every HTTP request (`Name: value`), e.g. credentials; repeatable.
@@ -178,8 +186,8 @@ async fn session<T>(
         Ok(()) => work(&mut connection).await,
         Err(e) => Err(e),
     };
-    // A server that stopped answering is not waited for.
-    connection.close(!matches!(outcome, Err(ClientError::Timeout(..)))).await;
+    // A server that stopped answering, or floods its output, is not waited for.
+    connection.close(!matches!(outcome, Err(ClientError::Timeout(..) | ClientError::TooLarge(..)))).await;
     outcome
 }
 
@@ -276,6 +284,10 @@ enum ClientError {
     Timeout(Duration, String),
     /// The server said something that is not MCP.
     Protocol(String),
+    /// The server answered with a redirect, which is not followed (the message names where it points).
+    Redirected(String),
+    /// An answer (to the request named) outgrew the cap.
+    TooLarge(String, TooLarge),
 }
 
 impl ClientError {
@@ -283,7 +295,12 @@ impl ClientError {
     fn exit_code(&self) -> ExitCode {
         match self {
             Self::Rpc { .. } | Self::Unauthorized(_) | Self::Forbidden(_) | Self::Status(..) => ExitCode::FAILURE,
-            Self::Unreachable(_) | Self::Closed(_) | Self::Timeout(..) | Self::Protocol(_) => ExitCode::from(2),
+            Self::Unreachable(_)
+            | Self::Closed(_)
+            | Self::Timeout(..)
+            | Self::Protocol(_)
+            | Self::Redirected(_)
+            | Self::TooLarge(..) => ExitCode::from(2),
         }
     }
 }
@@ -301,7 +318,8 @@ impl fmt::Display for ClientError {
             Self::Unauthorized(detail) => write!(f, "HTTP 401 Unauthorized: {detail}"),
             Self::Forbidden(detail) => write!(f, "HTTP 403 Forbidden: {detail}"),
             Self::Status(status, detail) => write!(f, "HTTP {status}: {detail}"),
-            Self::Unreachable(detail) | Self::Closed(detail) => f.write_str(detail),
+            Self::Unreachable(detail) | Self::Closed(detail) | Self::Redirected(detail) => f.write_str(detail),
+            Self::TooLarge(what, too_large) => write!(f, "{what} is {too_large}"),
             Self::Timeout(timeout, method) => {
                 write!(f, "no answer to `{method}` within {}s (--timeout)", timeout.as_secs_f64())
             }
@@ -381,7 +399,10 @@ impl Connection {
         });
         let result = self.request("initialize", Some(params)).await?;
         let Some(version) = result.get("protocolVersion").and_then(Value::as_str) else {
-            return Err(ClientError::Protocol(format!("the initialize result has no protocolVersion: {result}")));
+            return Err(ClientError::Protocol(format!(
+                "the initialize result has no protocolVersion: {}",
+                shorten(&result.to_string(), 200)
+            )));
         };
         if let Peer::Http(http) = &mut self.peer {
             http.version = Some(version.to_owned());
@@ -397,7 +418,10 @@ impl Connection {
             let params = cursor.as_ref().map(|c| json!({ "cursor": c }));
             let page = self.request("tools/list", params).await?;
             let Some(listed) = page.get("tools").and_then(Value::as_array) else {
-                return Err(ClientError::Protocol(format!("the tools/list result has no tools array: {page}")));
+                return Err(ClientError::Protocol(format!(
+                    "the tools/list result has no tools array: {}",
+                    shorten(&page.to_string(), 200)
+                )));
             };
             tools.extend(listed.iter().cloned());
             match page.get("nextCursor").and_then(Value::as_str) {
@@ -459,7 +483,7 @@ struct StdioPeer {
     program: String,
     child: Child,
     stdin: Option<ChildStdin>,
-    lines: Lines<BufReader<ChildStdout>>,
+    stdout: BufReader<ChildStdout>,
 }
 
 impl StdioPeer {
@@ -475,7 +499,7 @@ impl StdioPeer {
             .map_err(|e| ClientError::Unreachable(format!("cannot start {program}: {e}")))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout is piped");
-        Ok(Self { program: program.clone(), child, stdin, lines: BufReader::new(stdout).lines() })
+        Ok(Self { program: program.clone(), child, stdin, stdout: BufReader::new(stdout) })
     }
 
     async fn send(&mut self, message: &Value) -> Result<(), ClientError> {
@@ -493,19 +517,39 @@ impl StdioPeer {
     async fn request(&mut self, message: &Value, id: i64, method: &str) -> Result<Value, ClientError> {
         self.send(message).await?;
         loop {
-            let Ok(Some(line)) = self.lines.next_line().await else {
-                return Err(self.gone(&format!("closed its output before answering `{method}`")).await);
+            let line = match self.next_line().await {
+                Ok(Some(line)) => line,
+                Ok(None) => return Err(self.gone(&format!("closed its output before answering `{method}`")).await),
+                Err(too_large) => {
+                    return Err(ClientError::TooLarge(
+                        format!("a line of the server's output ({})", self.program),
+                        too_large,
+                    ));
+                }
             };
             if line.trim().is_empty() {
                 continue;
             }
-            let incoming: Value = serde_json::from_str(&line)
-                .map_err(|e| ClientError::Protocol(format!("stdout carried a line that is not JSON ({e}): {line}")))?;
+            let incoming: Value = serde_json::from_str(&line).map_err(|e| {
+                ClientError::Protocol(format!("stdout carried a line that is not JSON ({e}): {}", shorten(&line, 200)))
+            })?;
             match classify(&incoming, id) {
                 Incoming::Answer(answer) => return answer_to_result(answer),
                 Incoming::Request(reply) => self.send(&reply).await?,
                 Incoming::Other => {}
             }
+        }
+    }
+
+    /// The next line of the server's output (`None` at its end, or when it cannot be read), read up to the
+    /// cap: a server writing without newlines cannot grow the client without bound.
+    async fn next_line(&mut self) -> Result<Option<String>, TooLarge> {
+        let mut line = Vec::new();
+        let limit = u64::try_from(MAX_BODY).unwrap_or(u64::MAX) + 1;
+        match (&mut self.stdout).take(limit).read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => Ok(None),
+            Ok(_) if line.len() > MAX_BODY => Err(TooLarge { cap: MAX_BODY }),
+            Ok(_) => Ok(Some(String::from_utf8_lossy(&line).into_owned())),
         }
     }
 
@@ -540,7 +584,7 @@ struct HttpPeer {
 
 impl HttpPeer {
     fn new(url: &str, headers: HeaderMap, timeout: Duration) -> Result<Self, ClientError> {
-        let client = reqwest::Client::builder()
+        let client = http::builder()
             .connect_timeout(timeout)
             .build()
             .map_err(|e| ClientError::Unreachable(format!("cannot build an HTTP client: {e}")))?;
@@ -579,8 +623,11 @@ impl HttpPeer {
         if status.is_success() {
             return Ok(response);
         }
+        if let Some(redirect) = http::redirect(&response) {
+            return Err(ClientError::Redirected(format!("{}: {redirect}", self.url)));
+        }
         let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).map(str::to_owned);
-        let body = response.text().await.unwrap_or_default();
+        let body = http::error_body(response).await;
         let detail = error_detail(&body);
         Err(match status.as_u16() {
             401 if self.headers.is_empty() => ClientError::Unauthorized(format!(
@@ -617,12 +664,15 @@ impl HttpPeer {
                     ClientError::Closed(format!("the stream answering `{method}` broke: {}", error_chain(&e)))
                 })?;
                 let events = match &chunk {
-                    Some(bytes) => parser.feed(bytes),
+                    Some(bytes) => parser.feed(bytes).map_err(|too_large| {
+                        ClientError::TooLarge(format!("an event answering `{method}`"), too_large)
+                    })?,
                     None => parser.finish().into_iter().collect(),
                 };
                 for data in events {
-                    let incoming: Value = serde_json::from_str(&data)
-                        .map_err(|e| ClientError::Protocol(format!("an SSE event is not JSON ({e}): {data}")))?;
+                    let incoming: Value = serde_json::from_str(&data).map_err(|e| {
+                        ClientError::Protocol(format!("an SSE event is not JSON ({e}): {}", shorten(&data, 200)))
+                    })?;
                     match classify(&incoming, id) {
                         Incoming::Answer(answer) => return answer_to_result(answer),
                         Incoming::Request(reply) => self.notify(&reply).await?,
@@ -636,14 +686,27 @@ impl HttpPeer {
                 }
             }
         }
-        let body = response.text().await.map_err(|e| {
-            ClientError::Closed(format!("reading the answer to `{method}` failed: {}", error_chain(&e)))
+        let body = match http::read_body(&mut response, MAX_BODY).await {
+            Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+            Err(BodyError::TooLarge(too_large)) => {
+                return Err(ClientError::TooLarge(format!("the answer to `{method}`"), too_large));
+            }
+            Err(BodyError::Broken(e)) => {
+                return Err(ClientError::Closed(format!(
+                    "reading the answer to `{method}` failed: {}",
+                    error_chain(&e)
+                )));
+            }
+        };
+        let incoming: Value = serde_json::from_str(&body).map_err(|e| {
+            ClientError::Protocol(format!("the answer to `{method}` is not JSON ({e}): {}", shorten(&body, 200)))
         })?;
-        let incoming: Value = serde_json::from_str(&body)
-            .map_err(|e| ClientError::Protocol(format!("the answer to `{method}` is not JSON ({e}): {body}")))?;
         match classify(&incoming, id) {
             Incoming::Answer(answer) => answer_to_result(answer),
-            _ => Err(ClientError::Protocol(format!("the answer to `{method}` is not its response: {body}"))),
+            _ => Err(ClientError::Protocol(format!(
+                "the answer to `{method}` is not its response: {}",
+                shorten(&body, 200)
+            ))),
         }
     }
 
@@ -675,22 +738,10 @@ pub(crate) fn error_detail(body: &str) -> String {
 }
 
 /// A parameter of a `WWW-Authenticate` challenge (`error_description="…"`).
-fn auth_param(challenge: &str, name: &str) -> Option<String> {
+pub(crate) fn auth_param(challenge: &str, name: &str) -> Option<String> {
     let start = challenge.find(&format!("{name}=\""))? + name.len() + 2;
     let rest = &challenge[start..];
     Some(rest[..rest.find('"')?].to_owned())
-}
-
-/// An error and its sources, joined (reqwest's own message alone says little).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -700,49 +751,6 @@ fn shorten(text: &str, max: usize) -> String {
         let mut short: String = text.chars().take(max).collect();
         short.push('…');
         short
-    }
-}
-
-/// Reads Server-Sent Events incrementally: each complete event's `data:` lines, joined by newlines.
-/// Comments (`:` lines) and events without data (priming events) yield nothing.
-#[derive(Debug, Default)]
-pub(crate) struct SseParser {
-    pending: Vec<u8>,
-    data: Vec<String>,
-}
-
-impl SseParser {
-    /// Takes the next bytes of the stream; returns the data of every event they complete.
-    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.pending.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let raw: Vec<u8> = self.pending.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&raw);
-            let line = line.trim_end_matches(['\n', '\r']);
-            if line.is_empty() {
-                events.extend(self.dispatch());
-            } else if let Some(value) = line.strip_prefix("data") {
-                let value = value.strip_prefix(':').map_or("", |v| v.strip_prefix(' ').unwrap_or(v));
-                self.data.push(value.to_owned());
-            }
-        }
-        events
-    }
-
-    /// The stream ended: the data of an event left without its blank line, if any.
-    pub(crate) fn finish(&mut self) -> Option<String> {
-        if !self.pending.is_empty() {
-            // Completes the last line; a line alone completes no event, so nothing comes back.
-            let _ = self.feed(b"\n");
-        }
-        self.dispatch()
-    }
-
-    fn dispatch(&mut self) -> Option<String> {
-        let data = std::mem::take(&mut self.data);
-        let joined = data.join("\n");
-        (!joined.trim().is_empty()).then_some(joined)
     }
 }
 
@@ -952,15 +960,6 @@ mod tests {
         assert!(Endpoint::from_target(&target(None, &[], &[])).unwrap_err().contains("which server"));
         assert!(Endpoint::from_target(&target(None, &["A: b"], &["srv"])).unwrap_err().contains("MCP_CLIENT_KEY"));
         assert!(Endpoint::from_target(&target(Some("ftp://x"), &[], &[])).unwrap_err().contains("http://"));
-    }
-
-    #[test]
-    fn sse_events_are_read_across_chunks_and_priming_events_skipped() {
-        let mut parser = SseParser::default();
-        assert!(parser.feed(b"id: 0\ndata:\n\n: keep-alive\n\nid: 1\ndata: {\"a\":").is_empty());
-        assert_eq!(parser.feed(b"1}\r\n\r\ndata: x\ndata: y\n\ndata:z"), ["{\"a\":1}", "x\ny"]);
-        assert_eq!(parser.finish().as_deref(), Some("z"));
-        assert_eq!(parser.finish(), None);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod client;
+mod http;
 pub mod new;
 pub mod scan;
 

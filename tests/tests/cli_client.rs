@@ -1,14 +1,16 @@
 //! `cargo mcp list | call` against the inventory example over stdio and Streamable HTTP, and the live probes
 //! of `cargo mcp scan --url` against the inventory example served securely, served insecurely, and against
-//! a deliberately flawed server written here.
+//! a deliberately flawed server written here. Hostile servers written here check that the CLI is a careful
+//! client: no credential in a URL, none carried along a redirect, no answer read beyond its cap.
 
 use std::collections::HashMap;
 use std::process::{Command, Output};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use mcp_tests::{NetworkServer, OPS_KEY, VIEWER_KEY, cli_bin, inventory_bin};
 use serde_json::{Value, json};
@@ -217,21 +219,42 @@ fn an_insecure_inventory_is_reported() {
 }
 
 /// A server with the flaws the runtime cannot have: a credential accepted in the query string, counting
-/// session ids, a panic message in its error bodies, no Host check and no rate limit.
+/// session ids, a panic message in its error bodies, no Host check and no rate limit. It records the target
+/// (path and query) of every request it is sent.
 #[derive(Clone, Default)]
 struct Flawed {
     sessions: Arc<AtomicU64>,
+    targets: Arc<Mutex<Vec<String>>>,
+}
+
+async fn record_target(State(flawed): State<Flawed>, request: Request, next: Next) -> Response {
+    flawed.targets.lock().unwrap().push(request.uri().to_string());
+    next.run(request).await
 }
 
 async fn flawed_mcp(
     State(flawed): State<Flawed>,
     Query(query): Query<HashMap<String, String>>,
+    method: Method,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let header_ok = headers.get("authorization").and_then(|h| h.to_str().ok()) == Some("Bearer flawed-secret");
-    if !header_ok && query.get("access_token").map(String::as_str) != Some("flawed-secret") {
-        return (StatusCode::UNAUTHORIZED, "{\"error\":\"unauthorized\"}").into_response();
+    // The bearer token of the header, else `?access_token=`; refused the way RFC 6750 says: no error code
+    // without a credential, `invalid_token` for a wrong one.
+    let bearer = headers.get("authorization").and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "));
+    match bearer.or(query.get("access_token").map(String::as_str)) {
+        Some("flawed-secret") => {}
+        Some(_) => {
+            let challenge = [(header::WWW_AUTHENTICATE, "Bearer realm=\"flawed\", error=\"invalid_token\"")];
+            return (StatusCode::UNAUTHORIZED, challenge, "{\"error\":\"invalid token\"}").into_response();
+        }
+        None => {
+            let challenge = [(header::WWW_AUTHENTICATE, "Bearer realm=\"flawed\"")];
+            return (StatusCode::UNAUTHORIZED, challenge, "{\"error\":\"unauthorized\"}").into_response();
+        }
+    }
+    if method == Method::DELETE {
+        return StatusCode::OK.into_response();
     }
     let Ok(request) = serde_json::from_str::<Value>(&body) else {
         let panic = "thread 'tokio-runtime-worker' panicked at src/handlers/mcp.rs:88:41:\ncalled \
@@ -264,12 +287,12 @@ async fn flawed_mcp(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flawed_server_is_reported_with_the_rule_of_each_flaw() {
+    let flawed = Flawed::default();
     let app = axum::Router::new()
-        .route("/mcp", axum::routing::post(flawed_mcp).delete(|| async { StatusCode::OK }))
-        .with_state(Flawed::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        .route("/mcp", axum::routing::post(flawed_mcp).delete(flawed_mcp))
+        .layer(axum::middleware::from_fn_with_state(flawed.clone(), record_target))
+        .with_state(flawed.clone());
+    let url = format!("{}/mcp", serve(app).await);
 
     let (findings, _) =
         tokio::task::spawn_blocking(move || probe_findings(&url, &["--header", "Authorization: Bearer flawed-secret"]))
@@ -288,4 +311,143 @@ async fn a_flawed_server_is_reported_with_the_rule_of_each_flaw() {
     assert!(leaks.iter().all(|m| m.contains("\"panicked at\"")), "{leaks:?}");
     assert!(leaks[0].contains("malformed JSON") && leaks[1].contains("a huge id"), "{leaks:?}");
     assert!(!findings.iter().any(|f| f.to_string().contains("flawed-secret")), "the credential is never reported");
+    // MCP302 was found with a dummy: the real credential never went into a URL.
+    let targets = flawed.targets.lock().unwrap();
+    assert!(targets.iter().any(|t| t.contains("access_token=")), "the probe ran: {targets:?}");
+    assert!(
+        !targets.iter().any(|t| t.contains("flawed-secret")),
+        "a request target carries the credential: {targets:?}"
+    );
+}
+
+/// Serves `app` on a fresh loopback port; returns its base URL (`http://127.0.0.1:PORT`).
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// Runs `cargo-mcp ARGS` off the test's runtime (whose servers must keep answering meanwhile).
+async fn cli_off_runtime(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[])).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_credential_follows_a_redirect_to_another_origin() {
+    // The other origin records every header value it is sent.
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = Arc::clone(&seen);
+    let elsewhere = axum::Router::new().fallback(move |headers: HeaderMap| {
+        let record = Arc::clone(&record);
+        async move {
+            record.lock().unwrap().extend(headers.values().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()));
+            StatusCode::OK
+        }
+    });
+    let location = format!("{}/mcp", serve(elsewhere).await);
+    let to = location.clone();
+    let redirector = axum::Router::new().fallback(move || {
+        let to = to.clone();
+        async move { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, to)]) }
+    });
+    let url = format!("{}/mcp", serve(redirector).await);
+
+    let secret = "redirect-secret-5e2c";
+    let credentials = [format!("Authorization: Bearer {secret}"), format!("X-Api-Key: {secret}")];
+    for command in [&["list"][..], &["call", "echo"], &["scan", "--format", "json"]] {
+        let mut args: Vec<String> = command.iter().map(|a| (*a).to_owned()).collect();
+        args.extend(["--url".to_owned(), url.clone()]);
+        for credential in &credentials {
+            args.extend(["--header".to_owned(), credential.clone()]);
+        }
+        let out = cli_off_runtime(args).await;
+        let reached = seen.lock().unwrap().clone();
+        assert!(
+            !reached.iter().any(|v| v.contains(secret)),
+            "{command:?}: a credential reached the other origin: {reached:?}"
+        );
+        assert_eq!(code(&out), 2, "{command:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("HTTP 307 redirects to {location}")) && err.contains("--url"),
+            "{command:?}: {err}"
+        );
+    }
+}
+
+/// What a flooding server sends: JSON, or one SSE event, of a `result` whose padding never ends.
+#[derive(Clone, Copy)]
+enum Flood {
+    Json,
+    Sse,
+}
+
+/// A server answering every POST with a body that does not end before 256 MiB (far beyond the CLI's 16 MiB
+/// cap; a bound only so that a CLI without a cap cannot exhaust the test machine's memory), counting the
+/// bytes it gets to send.
+fn flooding(kind: Flood, sent: Arc<AtomicU64>) -> axum::Router {
+    const CHUNK: usize = 64 * 1024;
+    const TOTAL: u64 = 256 << 20;
+    axum::Router::new().fallback(move || {
+        let sent = Arc::clone(&sent);
+        async move {
+            let (content_type, head) = match kind {
+                Flood::Json => (
+                    "application/json",
+                    r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","padding":""#,
+                ),
+                Flood::Sse => (
+                    "text/event-stream",
+                    r#"data: {"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","padding":""#,
+                ),
+            };
+            let tail = match kind {
+                Flood::Json => "\"}}",
+                Flood::Sse => "\"}}\n\n",
+            };
+            let chunks = futures_util::stream::unfold(Some(0u64), move |at| {
+                let sent = Arc::clone(&sent);
+                async move {
+                    let at = at?;
+                    let chunk = match at {
+                        0 => head.as_bytes().to_vec(),
+                        at if at >= TOTAL => tail.as_bytes().to_vec(),
+                        _ => vec![b'a'; CHUNK],
+                    };
+                    let len = chunk.len() as u64;
+                    sent.fetch_add(len, Ordering::SeqCst);
+                    let next = (at < TOTAL).then_some(at + len);
+                    Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk)), next))
+                }
+            });
+            ([(header::CONTENT_TYPE, content_type)], axum::body::Body::from_stream(chunks))
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_beyond_the_cap_ends_the_command() {
+    for kind in [Flood::Json, Flood::Sse] {
+        let sent = Arc::new(AtomicU64::new(0));
+        let url = format!("{}/mcp", serve(flooding(kind, Arc::clone(&sent))).await);
+        let out = cli_off_runtime(vec!["list".into(), "--url".into(), url.clone()]).await;
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("larger than 16 MiB"), "{err}");
+        assert!(err.len() < 4096, "the answer is not echoed: {} bytes of stderr", err.len());
+        // The CLI stopped reading at its cap: what the server got out is the cap plus what the sockets'
+        // buffers held, far from the whole body.
+        let sent = sent.load(Ordering::SeqCst);
+        assert!(sent < 64 << 20, "the server sent {sent} bytes before the CLI stopped reading");
+    }
+}
+
+#[test]
+fn a_stdio_line_beyond_the_cap_ends_the_command() {
+    let out = cli(&["list", "--", "sh", "-c", "head -c 40000000 /dev/zero | tr '\\0' a"], &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("a line of the server's output (sh) is larger than 16 MiB"), "{err}");
+    assert!(err.len() < 4096, "the line is not echoed: {} bytes of stderr", err.len());
 }

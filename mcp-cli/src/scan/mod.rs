@@ -59,7 +59,7 @@
 //! | Id     | Severity | What |
 //! |--------|----------|------|
 //! | MCP301 | critical | The endpoint answers `initialize` and `tools/list` without any credential. |
-//! | MCP302 | high     | A credential is accepted in the query string (`?access_token=`, `?api_key=`). |
+//! | MCP302 | high     | A credential is read from the query string (`?access_token=`, `?api_key=`), found with a dummy value. |
 //! | MCP303 | high     | A request with a foreign `Host` or `Origin` is served (DNS rebinding). |
 //! | MCP304 | medium   | A burst of 50 concurrent calls of one tool is served without a 429. |
 //! | MCP305 | medium   | Guessable session ids: short, repeated, low in entropy, counting up or sharing affixes. |
@@ -86,7 +86,9 @@ pub struct ScanArgs {
     /// A tool manifest (the JSON `--print-manifest` prints).
     #[arg(long, conflicts_with_all = ["url", "command"])]
     pub manifest: Option<PathBuf>,
-    /// A running server's MCP endpoint: its manifest is listed and it is probed.
+    /// A running server's MCP endpoint: its manifest is listed and it is probed. No redirect is followed
+    /// (a 3xx is reported with its Location), no answer is read beyond 16 MiB, and the `--header`
+    /// credentials are never put in a URL.
     #[arg(long)]
     pub url: Option<String>,
     /// A header sent to `--url` with every request (`Name: value`), e.g. credentials; repeatable.
@@ -361,7 +363,7 @@ pub(crate) const RULES: &[Rule] = &[
         id: "MCP302",
         name: "CredentialInQuery",
         severity: Severity::High,
-        summary: "A credential is accepted in the URL's query string.",
+        summary: "A credential is read from the URL's query string.",
         fix: "Accept credentials only in a header (`Authorization`, or `security.header`); refuse them in the \
               URL, which ends up in logs, proxies and browser history.",
     },

@@ -6,7 +6,7 @@
 //! | rule | severity | what is accepted |
 //! |---|---|---|
 //! | `MCP301` | critical | `initialize` and `tools/list` without the given headers (no credentials) |
-//! | `MCP302` | high | the credential as `?access_token=` or `?api_key=` instead of a header |
+//! | `MCP302` | high | a credential read from `?access_token=` or `?api_key=` (found with a dummy value) |
 //! | `MCP303` | high | `Host: attacker.example`, or `Origin: http://attacker.example` (DNS rebinding) |
 //! | `MCP304` | medium | 50 concurrent `tools/call`s, every one served, none refused with 429 |
 //! | `MCP305` | medium | session ids that are short, not hex/base64, repeated, patterned or low in entropy |
@@ -16,16 +16,21 @@
 //! note says why. A probe that cannot conclude (no credential to move to the query string, no tool to
 //! burst, a server without sessions) is skipped with a note on stderr. Every session a probe opens is
 //! DELETEd. The probes stay below the runtime's default failed-authentication budget (10 per address and
-//! minute): they send 3 requests without valid credentials.
+//! minute): they send 4 requests without valid credentials, one of them with a wrong one.
+//!
+//! The given credentials never leave the headers they were given in: no probe puts one in a URL (which
+//! lands in access logs, proxies and histories), no redirect is followed (a 3xx is what the probe sees),
+//! and no answer is read beyond [`http::MAX_BODY`] (see [`crate::http`]).
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, ORIGIN};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, ORIGIN, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use super::{Finding, Location};
-use crate::client::{PROTOCOL_VERSION, SseParser, list_tools_at, parse_headers};
+use crate::client::{PROTOCOL_VERSION, auth_param, error_detail, list_tools_at, parse_headers};
+use crate::http::{self, MAX_BODY, SseParser};
 
 /// How long one probe request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,6 +40,8 @@ const BURST: usize = 50;
 const SESSIONS: usize = 20;
 /// The least entropy a session id should carry, in bits.
 const MIN_SESSION_BITS: f64 = 96.0;
+/// The value the query-credential probe sends where a credential would go: never the real one.
+const DUMMY_CREDENTIAL: &str = "cargo-mcp-scan-dummy-credential";
 /// The host and origin of the DNS-rebinding probe.
 const ATTACKER_HOST: &str = "attacker.example";
 /// Strings an error answer must not contain: panics, backtraces, source and home paths.
@@ -51,7 +58,7 @@ pub async fn probe(url: &str, headers: &[String], probe_tool: Option<&str>) -> V
             return Vec::new();
         }
     };
-    let client = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
+    let client = match http::builder().timeout(REQUEST_TIMEOUT).build() {
         Ok(client) => client,
         Err(e) => {
             note(url, &format!("no live probes: cannot build an HTTP client: {e}"));
@@ -61,6 +68,10 @@ pub async fn probe(url: &str, headers: &[String], probe_tool: Option<&str>) -> V
     let prober = Prober { client, url: url.to_owned(), auth, headers: headers.to_vec() };
     match prober.initialize(url, &prober.auth).await {
         Ok(reply) if reply.accepted() => prober.delete(url, &prober.auth, reply.session.as_deref()).await,
+        Ok(Reply { redirect: Some(redirect), .. }) => {
+            note(url, &format!("no live probes: initialize is answered with a redirect: {redirect}"));
+            return Vec::new();
+        }
         Ok(reply) => {
             let with = if headers.is_empty() { "without headers" } else { "with the given headers" };
             note(url, &format!("no live probes: initialize {with} is refused (HTTP {})", reply.status));
@@ -72,8 +83,8 @@ pub async fn probe(url: &str, headers: &[String], probe_tool: Option<&str>) -> V
         }
     }
     let mut findings = Vec::new();
-    let open = prober.unauthenticated(&mut findings).await;
-    prober.query_credential(open, &mut findings).await;
+    let anonymous = prober.unauthenticated(&mut findings).await;
+    prober.query_credential(&anonymous, &mut findings).await;
     prober.dns_rebinding(&mut findings).await;
     prober.burst(probe_tool, &mut findings).await;
     prober.session_ids(&mut findings).await;
@@ -87,10 +98,14 @@ fn note(url: &str, text: &str) {
 }
 
 /// What the server answered to one POST.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Reply {
     status: u16,
     session: Option<String>,
+    /// The `WWW-Authenticate` challenge.
+    challenge: Option<String>,
+    /// What to say of a redirect (not followed), naming where it points.
+    redirect: Option<String>,
     body: String,
 }
 
@@ -101,8 +116,9 @@ impl Reply {
             Ok(Value::Array(batch)) => batch,
             Ok(one) => vec![one],
             Err(_) => {
+                // The body was read under the cap, so the parser's own cap cannot refuse it.
                 let mut parser = SseParser::default();
-                let mut events = parser.feed(self.body.as_bytes());
+                let mut events = parser.feed(self.body.as_bytes()).unwrap_or_default();
                 events.extend(parser.finish());
                 events.iter().filter_map(|e| serde_json::from_str(e).ok()).collect()
             }
@@ -119,6 +135,13 @@ impl Reply {
         self.status == 429 || self.messages().iter().any(|m| m.pointer("/error/code") == Some(&json!(-32012)))
     }
 
+    /// How a refusal looks: the status, the challenge's `error` code and the error's message. Two refusals
+    /// that look alike were refused for the same reason.
+    fn refusal(&self) -> (u16, Option<String>, String) {
+        let code = self.challenge.as_deref().and_then(|c| auth_param(c, "error"));
+        (self.status, code, error_detail(&self.body))
+    }
+
     /// A 2xx tool result that is not an error.
     fn served_call(&self) -> bool {
         (200..300).contains(&self.status)
@@ -132,6 +155,16 @@ struct Prober {
     url: String,
     auth: HeaderMap,
     headers: Vec<String>,
+}
+
+/// How the endpoint answered an `initialize` without credentials.
+enum Anonymous {
+    /// It served it (and `tools/list`): MCP301.
+    Served,
+    /// It refused it, this way.
+    Refused(Reply),
+    /// It could not be told (unreachable, or an answer neither served nor refused).
+    Unknown,
 }
 
 /// An open session: its id (none on a server without sessions) and protocol revision.
@@ -162,7 +195,15 @@ impl Prober {
 
     /// `initialize` then `notifications/initialized`; `None` when initialize is not accepted.
     async fn handshake(&self, url: &str, headers: &HeaderMap) -> Option<Session> {
-        let reply = self.initialize(url, headers).await.ok().filter(Reply::accepted)?;
+        let reply = self.initialize(url, headers).await.ok()?;
+        self.initialized(url, headers, reply).await
+    }
+
+    /// `notifications/initialized` after `reply`, the answer to `initialize`; `None` when it is not accepted.
+    async fn initialized(&self, url: &str, headers: &HeaderMap, reply: Reply) -> Option<Session> {
+        if !reply.accepted() {
+            return None;
+        }
         let version = reply
             .messages()
             .iter()
@@ -182,48 +223,75 @@ impl Prober {
 
     /// `MCP301` (critical): `initialize`, `notifications/initialized` and `tools/list` sent without any of
     /// the `--header` headers; a 2xx answer with a result to both `initialize` and `tools/list` is the
-    /// finding. Returns whether the endpoint is open that way (the query-credential probe is then moot).
-    async fn unauthenticated(&self, findings: &mut Vec<Finding>) -> bool {
+    /// finding. Returns how the endpoint answered that way (the query-credential probe compares with it).
+    async fn unauthenticated(&self, findings: &mut Vec<Finding>) -> Anonymous {
         let none = HeaderMap::new();
-        let Some(session) = self.handshake(&self.url, &none).await else { return false };
+        let Ok(reply) = self.initialize(&self.url, &none).await else { return Anonymous::Unknown };
+        if !reply.accepted() {
+            return Anonymous::Refused(reply);
+        }
+        let Some(session) = self.initialized(&self.url, &none, reply).await else { return Anonymous::Unknown };
         let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
         let listed = self.post(&self.url, &session_headers(&none, &session), list).await;
         self.delete(&self.url, &none, session.id.as_deref()).await;
         if !listed.is_ok_and(|r| r.accepted()) {
-            return false;
+            return Anonymous::Unknown;
         }
         let given = if self.headers.is_empty() { " (the scan was given no --header)" } else { "" };
         findings.push(self.finding(
             "MCP301",
             format!("the endpoint answers initialize and tools/list without any credential{given}"),
         ));
-        true
+        Anonymous::Served
     }
 
-    /// `MCP302` (high): the credential of the `--header` headers (the token of `Authorization: Bearer X`,
-    /// else the value of a header whose name says key, token or auth) sent as `?access_token=X` and as
-    /// `?api_key=X` with no header; a 2xx `initialize` result is the finding. Skipped when the endpoint
-    /// answers without credentials anyway, or no credential was given.
-    async fn query_credential(&self, open: bool, findings: &mut Vec<Finding>) {
-        if open {
-            note(&self.url, "MCP302 skipped: the endpoint needs no credential at all");
-            return;
-        }
-        let Some(credential) = credential(&self.auth) else {
+    /// `MCP302` (high): whether the server reads a credential from the query string, found without ever
+    /// putting the real one in a URL. A dummy credential is sent three ways, each `initialize` alone: in
+    /// the header that carries the real one (the credential's header: `Authorization`, else one whose name
+    /// says key, token or auth), then as `?access_token=` and as `?api_key=` with no header. A server that
+    /// ignores the query string answers those as it answered no credential at all (MCP301's request); one
+    /// that reads it refuses the dummy there as it refuses the dummy in the header (the same status, the
+    /// same challenge `error` code, the same message), or accepts it: either is the finding. Skipped when
+    /// the endpoint answers without credentials anyway or no credential was given; inconclusive (a note)
+    /// when the server answers a wrong credential as it answers none.
+    async fn query_credential(&self, anonymous: &Anonymous, findings: &mut Vec<Finding>) {
+        let none_reply = match anonymous {
+            Anonymous::Served => return note(&self.url, "MCP302 skipped: the endpoint needs no credential at all"),
+            Anonymous::Unknown => {
+                return note(&self.url, "MCP302 skipped: how the endpoint answers no credential is unknown");
+            }
+            Anonymous::Refused(reply) => reply,
+        };
+        let Some(dummy) = dummy_header(&self.auth) else {
             note(&self.url, "MCP302 skipped: no credential among the --header headers");
             return;
         };
+        let Ok(wrong) = self.initialize(&self.url, &dummy).await else { return };
+        if wrong.refusal() == none_reply.refusal() {
+            note(
+                &self.url,
+                "MCP302 inconclusive: a wrong credential is answered as no credential is, so a dummy one in the \
+                 query string cannot show whether it is read there",
+            );
+            return;
+        }
+        let none = HeaderMap::new();
         for param in ["access_token", "api_key"] {
             let Ok(mut url) = reqwest::Url::parse(&self.url) else { return };
-            url.query_pairs_mut().append_pair(param, &credential);
-            let none = HeaderMap::new();
+            url.query_pairs_mut().append_pair(param, DUMMY_CREDENTIAL);
             let Ok(reply) = self.initialize(url.as_str(), &none).await else { continue };
-            if reply.accepted() {
+            let how = if reply.accepted() {
                 self.delete(url.as_str(), &none, reply.session.as_deref()).await;
-                findings.push(
-                    self.finding("MCP302", format!("the credential is accepted in the query string (?{param}=…)")),
-                );
-            }
+                "is accepted"
+            } else if !wrong.accepted() && reply.refusal() == wrong.refusal() {
+                "is refused as a wrong credential in the header is, not ignored"
+            } else {
+                continue;
+            };
+            findings.push(self.finding(
+                "MCP302",
+                format!("the credential is read from the query string (?{param}=…): a dummy value there {how}"),
+            ));
         }
     }
 
@@ -371,7 +439,8 @@ impl Prober {
     }
 }
 
-/// POSTs `body`; reads the answer until the body ends, or until an SSE event carried a response.
+/// POSTs `body`; reads the answer until the body ends, or until an SSE event carried a response. A
+/// redirect is not followed; an answer beyond the cap is an error.
 async fn send(client: &reqwest::Client, url: &str, headers: &HeaderMap, body: String) -> Result<Reply, String> {
     let mut response = client
         .post(url)
@@ -381,20 +450,26 @@ async fn send(client: &reqwest::Client, url: &str, headers: &HeaderMap, body: St
         .body(body)
         .send()
         .await
-        .map_err(|e| format!("cannot reach {url}: {e}"))?;
-    let status = response.status().as_u16();
-    let session = response.headers().get("mcp-session-id").and_then(|s| s.to_str().ok()).map(str::to_owned);
-    let sse = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
+        .map_err(|e| format!("cannot reach {}: {}", without_query(url), http::error_chain(&e.without_url())))?;
+    let header = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+    let mut reply = Reply {
+        status: response.status().as_u16(),
+        session: header("mcp-session-id"),
+        challenge: header(WWW_AUTHENTICATE.as_str()),
+        redirect: http::redirect(&response),
+        body: String::new(),
+    };
+    let sse = header(CONTENT_TYPE.as_str()).is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
     let mut bytes = Vec::new();
     let mut parser = SseParser::default();
     while let Ok(Some(chunk)) = response.chunk().await {
+        if bytes.len() + chunk.len() > MAX_BODY {
+            let too_large = http::TooLarge { cap: MAX_BODY };
+            return Err(format!("the answer from {} is {too_large}", without_query(url)));
+        }
         bytes.extend_from_slice(&chunk);
         let answered = sse
-            && parser.feed(&chunk).iter().any(|event| {
+            && parser.feed(&chunk).unwrap_or_default().iter().any(|event| {
                 serde_json::from_str::<Value>(event)
                     .is_ok_and(|m| m.get("result").is_some() || m.get("error").is_some())
             });
@@ -402,7 +477,13 @@ async fn send(client: &reqwest::Client, url: &str, headers: &HeaderMap, body: St
             break;
         }
     }
-    Ok(Reply { status, session, body: String::from_utf8_lossy(&bytes).into_owned() })
+    reply.body = String::from_utf8_lossy(&bytes).into_owned();
+    Ok(reply)
+}
+
+/// `url` without its query string, for messages (a probe's query string is its own, but keep it short).
+fn without_query(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(base, _)| base)
 }
 
 /// `headers` plus the session's id and protocol version.
@@ -417,21 +498,25 @@ fn session_headers(headers: &HeaderMap, session: &Session) -> HeaderMap {
     headers
 }
 
-/// The credential among the headers: the token of `Authorization: Bearer X` (or its whole value), else
-/// the value of the first header whose name mentions a key, a token or auth.
-fn credential(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(reqwest::header::AUTHORIZATION).or_else(|| {
-        headers.iter().find_map(|(name, value)| {
+/// The credential's header among `headers`, alone, its value replaced by [`DUMMY_CREDENTIAL`]: the
+/// `Authorization` header (keeping a `Bearer` scheme), else the first header whose name mentions a key, a
+/// token or auth. `None` when no header carries a credential.
+fn dummy_header(headers: &HeaderMap) -> Option<HeaderMap> {
+    let (name, value) = headers.iter().find(|(name, _)| **name == AUTHORIZATION).or_else(|| {
+        headers.iter().find(|(name, _)| {
             let name = name.as_str();
-            (name.contains("key") || name.contains("token") || name.contains("auth")).then_some(value)
+            name.contains("key") || name.contains("token") || name.contains("auth")
         })
     })?;
-    let value = value.to_str().ok()?.trim();
-    let token = match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => value,
-    };
-    (!token.is_empty()).then(|| token.to_owned())
+    let bearer = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    let dummy = if bearer { format!("Bearer {DUMMY_CREDENTIAL}") } else { DUMMY_CREDENTIAL.to_owned() };
+    let mut only = HeaderMap::new();
+    only.insert(name.clone(), HeaderValue::from_str(&dummy).expect("the dummy is a valid header value"));
+    Some(only)
 }
 
 /// The arguments `tool` requires.
@@ -587,33 +672,49 @@ mod tests {
     }
 
     #[test]
-    fn credentials_come_from_the_authorization_header_or_a_key_header() {
+    fn the_dummy_goes_in_the_credential_header_alone_and_the_real_value_nowhere() {
         let headers = |list: &[&str]| parse_headers(&list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap();
-        assert_eq!(credential(&headers(&["Authorization: Bearer abc"])).as_deref(), Some("abc"));
-        assert_eq!(credential(&headers(&["X-Trace: 1", "X-Api-Key: k1"])).as_deref(), Some("k1"));
-        assert_eq!(credential(&headers(&["Authorization: Basic dXNlcg=="])).as_deref(), Some("Basic dXNlcg=="));
-        assert_eq!(credential(&headers(&["X-Trace: 1"])), None);
+        let dummy = |list: &[&str]| {
+            dummy_header(&headers(list))
+                .map(|h| h.iter().map(|(n, v)| format!("{n}: {}", v.to_str().unwrap())).collect::<Vec<_>>().join(", "))
+        };
+        let bearer = format!("authorization: Bearer {DUMMY_CREDENTIAL}");
+        assert_eq!(dummy(&["X-Trace: 1", "Authorization: Bearer abc"]), Some(bearer));
+        assert_eq!(dummy(&["X-Trace: 1", "X-Api-Key: k1"]), Some(format!("x-api-key: {DUMMY_CREDENTIAL}")));
+        let basic = format!("authorization: {DUMMY_CREDENTIAL}");
+        assert_eq!(dummy(&["Authorization: Basic dXNlcg=="]), Some(basic));
+        assert_eq!(dummy(&["X-Trace: 1"]), None);
+    }
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply { status, body: body.to_owned(), ..Reply::default() }
     }
 
     #[test]
     fn replies_are_read_as_json_or_sse() {
-        let json = Reply { status: 200, session: None, body: r#"{"jsonrpc":"2.0","id":0,"result":{}}"#.to_owned() };
+        let json = reply(200, r#"{"jsonrpc":"2.0","id":0,"result":{}}"#);
         assert!(json.accepted() && !json.rate_limited());
-        let sse = Reply {
-            status: 200,
-            session: None,
-            body: "id: 0\ndata:\n\ndata: {\"id\":1,\"result\":{\"isError\":true}}\n\n".to_owned(),
-        };
+        let sse = reply(200, "id: 0\ndata:\n\ndata: {\"id\":1,\"result\":{\"isError\":true}}\n\n");
         assert!(sse.accepted() && !sse.served_call());
-        let limited = Reply {
-            status: 200,
-            session: None,
-            body: r#"{"id":1,"error":{"code":-32012,"message":"slow down"}}"#.to_owned(),
-        };
+        let limited = reply(200, r#"{"id":1,"error":{"code":-32012,"message":"slow down"}}"#);
         assert!(limited.rate_limited() && !limited.accepted());
-        let refused = Reply { status: 401, session: None, body: r#"{"id":null,"result":{}}"#.to_owned() };
-        assert!(!refused.accepted());
-        assert!(Reply { status: 429, session: None, body: String::new() }.rate_limited());
+        assert!(!reply(401, r#"{"id":null,"result":{}}"#).accepted());
+        assert!(reply(429, "").rate_limited());
+    }
+
+    #[test]
+    fn refusals_compare_by_status_challenge_code_and_message() {
+        let refused = |status, challenge: Option<&str>, body| Reply {
+            challenge: challenge.map(str::to_owned),
+            ..reply(status, body)
+        };
+        let body = r#"{"error":{"code":-32010,"message":"invalid credentials: unknown key"}}"#;
+        let wrong = refused(401, Some(r#"Bearer realm="x", error="invalid_token""#), body);
+        let same = refused(401, Some(r#"Bearer error="invalid_token", realm="x""#), body);
+        assert_eq!(wrong.refusal(), same.refusal());
+        assert_ne!(wrong.refusal(), refused(401, Some(r#"Bearer realm="x""#), body).refusal(), "no error code");
+        assert_ne!(wrong.refusal(), refused(400, Some(r#"Bearer error="invalid_token""#), body).refusal());
+        assert_ne!(wrong.refusal(), refused(401, Some(r#"Bearer error="invalid_token""#), "other").refusal());
     }
 
     #[test]
