@@ -81,11 +81,12 @@ where
     }
 }
 
-/// Whose budget a request spends: the principal, or the client's address when nobody is authenticated.
+/// Whose budget a request spends: the principal, or the client's address when nobody is authenticated (an
+/// IPv6 one by its /64).
 fn caller(request: &McpRequest) -> String {
     match (request.principal.is_anonymous(), request.source) {
         (false, _) => format!("{}:{}", request.principal.method.as_str(), request.principal.id),
-        (true, Some(ip)) => format!("ip:{ip}"),
+        (true, Some(ip)) => format!("ip:{}", crate::server::client_network(ip)),
         (true, None) => "anonymous".to_owned(),
     }
 }
