@@ -148,18 +148,6 @@ where
         println!("{name} {version}");
         return ExitCode::SUCCESS;
     }
-    if let Some(path) = &cli.verify_audit {
-        return match crate::audit::verify(path) {
-            Ok(count) => {
-                println!("{}: {count} records, the chain is intact", path.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{}: {e}", path.display());
-                ExitCode::FAILURE
-            }
-        };
-    }
     if cli.hash_key {
         let mut key = String::new();
         if std::io::stdin().read_line(&mut key).is_err() || key.trim().is_empty() {
@@ -179,6 +167,10 @@ where
     if cli.print_config {
         print!("{}", config.to_toml());
         return ExitCode::SUCCESS;
+    }
+    if let Some(path) = &cli.verify_audit {
+        // The key the server chains with: the same configuration, resolved the same way.
+        return verify_audit(path, &config);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -300,4 +292,26 @@ impl InputSchema {
 /// Wraps the result of a `#[complete(path)]` function, pointing a bad return type at the path.
 pub fn completion<T: IntoCompletion>(values: T) -> crate::server::Completion {
     values.into_completion()
+}
+
+/// `--verify-audit FILE`: the chain checked under the key `[audit]` configures; exit 0 when it holds, 1
+/// when it does not, 2 when the key cannot be read.
+fn verify_audit(path: &std::path::Path, config: &Config) -> ExitCode {
+    let key = match crate::audit::ChainKey::from_config(&config.audit, config.security.allow_inline_secrets) {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match crate::audit::verify_with(path, &key) {
+        Ok(verified) => {
+            println!("{}: {verified}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
 }

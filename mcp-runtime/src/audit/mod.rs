@@ -12,7 +12,10 @@
 //! ([`verify`]). At shutdown, after in-flight requests finished, [`Auditor::flush`] writes and syncs
 //! everything queued.
 
+mod chain;
+mod file;
 mod layer;
+mod names;
 mod record;
 mod redact;
 mod service;
@@ -24,10 +27,11 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use chain::ChainKey;
 pub use layer::AuditLayer;
 pub use record::{AuditClient, AuditDecision, AuditReason, AuditRecord, Refusal};
 pub use service::Audit;
-pub use verify::{VerifyError, verify};
+pub use verify::{Verified, VerifyError, verify, verify_with};
 
 pub(crate) use redact::{Marks, Redactor};
 #[doc(hidden)]
@@ -85,7 +89,8 @@ impl Auditor {
     /// Starts the writer `[audit]` describes (`auto`: stdout, or stderr over stdio).
     ///
     /// # Errors
-    /// An unopenable file, an unresolvable redaction key.
+    /// An unopenable file (or an existing one that is not an audit trail), an unresolvable redaction or
+    /// chain key.
     pub fn new(config: &AuditConfig, transport: TransportKindConfig, allow_inline: bool) -> Result<Self, String> {
         let destination = match (config.destination.as_str(), transport) {
             ("auto", TransportKindConfig::Stdio) => "stderr",
@@ -96,7 +101,8 @@ impl Auditor {
         let tx = if destination == "none" {
             None
         } else {
-            let writer = Writer::open(destination, config, std::sync::Arc::clone(&redactor))?;
+            let key = ChainKey::from_config(config, allow_inline)?;
+            let writer = Writer::open(destination, config, std::sync::Arc::clone(&redactor), key)?;
             let (tx, rx) = mpsc::channel(config.queue.max(1));
             std::thread::Builder::new()
                 .name("mcp-audit".to_owned())

@@ -105,7 +105,9 @@ pub struct AuditRecord {
     /// The arguments, redacted (`audit.arguments`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Value>,
-    /// SHA-256 of the arguments as received (before redaction), to match records without the values.
+    /// HMAC-SHA256 (hex) under `audit.redact_key` of the arguments as received (before redaction), to match
+    /// records without the values; `None` without a key, since a plain hash of a short secret (a PIN, a
+    /// phone number) is reversed by trying every value. The name is kept for the records' readers.
     pub arguments_sha256: Option<String>,
     /// The tool's result, redacted, when `audit.results` is on.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,10 +1,11 @@
 //! The writer: one thread that takes records off the queue and writes them as JSON lines, with the hash
-//! chain when it is on, to stdout, stderr, a rotating file, or `tracing`.
+//! chain when it is on ([`chain`](super::chain)), to stdout, stderr, a rotating file ([`file`](super::file))
+//! or `tracing`. With the chain on, a signed checkpoint ends each rotated file and opens the next, and one
+//! is written at shutdown ([`Item::Flush`]) and when the queue closes.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -13,10 +14,12 @@ use std::sync::Arc;
 
 use opentelemetry::trace::{SpanId, TraceId};
 
+use super::chain::{Chain, ChainKey};
+use super::file::FileSink;
 use super::record::{AuditClient, AuditReason, AuditRecord, rfc3339};
-use super::redact::{Marks, Redactor, hex};
+use super::redact::{Marks, Redactor};
 use crate::auth::Principal;
-use crate::config::{AuditConfig, AuditFsync};
+use crate::config::AuditConfig;
 use crate::protocol::{ProtocolVersion, RequestId};
 use crate::server::{ClientInfo, TransportKind};
 
@@ -26,15 +29,13 @@ pub(crate) enum Item {
     /// A corridor request's record, finished here: the time formatted, the arguments (and result) redacted
     /// and hashed — work kept off the request's path.
     Call(Box<Unfinished>),
-    /// Write and sync everything before, then answer.
+    /// Write and sync everything before, close it with a checkpoint when chained (the server is
+    /// stopping), then answer.
     Flush(oneshot::Sender<()>),
 }
 
 /// How long the writer waits for more records after a batch before it blocks (see [`Writer::run`]).
 const NAP: Duration = Duration::from_millis(1);
-
-/// The zero hash a chain starts from.
-pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 enum Target {
     Stdout,
@@ -43,19 +44,11 @@ enum Target {
     File(FileSink),
 }
 
-struct FileSink {
-    path: PathBuf,
-    file: File,
-    size: u64,
-    max: u64,
-    keep: usize,
-    fsync: AuditFsync,
-    synced: Instant,
-}
-
 pub(crate) struct Writer {
     target: Target,
-    chain: Option<String>,
+    chain: Option<Chain>,
+    /// Records written since the last checkpoint.
+    unclosed: bool,
     redactor: std::sync::Arc<Redactor>,
 }
 
@@ -115,36 +108,20 @@ impl Writer {
         destination: &str,
         config: &AuditConfig,
         redactor: std::sync::Arc<Redactor>,
+        key: ChainKey,
     ) -> Result<Self, String> {
         let target = match destination {
             "stdout" => Target::Stdout,
             "stderr" => Target::Stderr,
             "tracing" => Target::Tracing,
-            other => {
-                let path = PathBuf::from(other.strip_prefix("file:").unwrap_or(other));
-                let file = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .map_err(|e| format!("audit.destination: cannot open {}: {e}", path.display()))?;
-                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-                Target::File(FileSink {
-                    path,
-                    file,
-                    size,
-                    max: config.max_file_bytes.max(1),
-                    keep: config.keep_files,
-                    fsync: config.fsync,
-                    synced: Instant::now(),
-                })
-            }
+            other => Target::File(FileSink::open(PathBuf::from(other.strip_prefix("file:").unwrap_or(other)), config)?),
         };
         let chain = config.hash_chain.then(|| match &target {
             // A restarted server continues the file's chain.
-            Target::File(sink) => last_hash(&sink.path).unwrap_or_else(|| GENESIS.to_owned()),
-            _ => GENESIS.to_owned(),
+            Target::File(sink) => Chain::resume(key, sink.path()),
+            _ => Chain::new(key),
         });
-        Ok(Self { target, chain, redactor })
+        Ok(Self { target, chain, unclosed: false, redactor })
     }
 
     /// Runs until every sender is gone: batches what is queued, writes it, syncs per policy.
@@ -173,15 +150,21 @@ impl Writer {
             napped = false;
             let mut next = Some(first);
             while let Some(item) = next {
+                let start = batch.len();
                 match item {
-                    Item::Record(record) => encode(&record, &mut self.chain, &mut batch),
+                    Item::Record(record) => encode(&record, self.chain.as_mut(), &mut batch),
                     Item::Call(call) => {
                         let record = call.finish(&self.redactor);
-                        encode(&record, &mut self.chain, &mut batch);
+                        encode(&record, self.chain.as_mut(), &mut batch);
                     }
                     Item::Flush(done) => waiting.push(done),
                 }
+                self.rotate_if_full(&mut batch, start);
                 next = if batch.len() < 256 * 1024 { rx.try_recv().ok() } else { None };
+            }
+            self.unclosed |= !batch.is_empty();
+            if !waiting.is_empty() {
+                self.close(&mut batch);
             }
             if let Err(e) = self.write(&batch, !waiting.is_empty()) {
                 tracing::error!(error = %e, "audit records could not be written");
@@ -191,7 +174,35 @@ impl Writer {
                 let _ = done.send(());
             }
         }
-        let _ = self.write(&[], true);
+        self.close(&mut batch);
+        let _ = self.write(&batch, true);
+    }
+
+    /// Rotates the file before the record at `batch[start..]` when it would take the file past
+    /// `max_file_bytes`: what comes before it is written to the old file, closed by the checkpoint of the
+    /// chain as it stood before that record.
+    fn rotate_if_full(&mut self, batch: &mut Vec<u8>, start: usize) {
+        let Target::File(sink) = &mut self.target else { return };
+        if batch.len() == start || !sink.full(start, batch.len()) {
+            return;
+        }
+        if let Err(e) = sink.write(&batch[..start], false) {
+            tracing::error!(error = %e, "audit records could not be written");
+        }
+        batch.drain(..start);
+        let closing = self.chain.as_ref().map(|chain| chain.checkpoint(&chain.before_last()));
+        if let Err(e) = sink.rotate(closing.as_deref()) {
+            tracing::error!(error = %e, "the audit file could not be rotated");
+        }
+    }
+
+    /// Appends the chain's checkpoint to `batch` when records were written since the last one.
+    fn close(&mut self, batch: &mut Vec<u8>) {
+        if let Some(chain) = &self.chain
+            && std::mem::take(&mut self.unclosed)
+        {
+            batch.extend(chain.checkpoint(&chain.mark()));
+        }
     }
 
     fn write(&mut self, batch: &[u8], sync: bool) -> io::Result<()> {
@@ -217,65 +228,19 @@ impl Writer {
     }
 }
 
-impl FileSink {
-    fn write(&mut self, batch: &[u8], force_sync: bool) -> io::Result<()> {
-        if !batch.is_empty() && self.size > 0 && self.size + batch.len() as u64 > self.max {
-            self.rotate()?;
-        }
-        self.file.write_all(batch)?;
-        self.size += batch.len() as u64;
-        let due = match self.fsync {
-            AuditFsync::Always => true,
-            AuditFsync::Interval => self.synced.elapsed() >= Duration::from_secs(1),
-            AuditFsync::Never => false,
-        };
-        if due || force_sync {
-            self.file.sync_data()?;
-            self.synced = Instant::now();
-        }
-        Ok(())
-    }
-
-    /// `audit.log` → `audit.log.1`, `.1` → `.2` …, the oldest beyond `keep` deleted.
-    fn rotate(&mut self) -> io::Result<()> {
-        self.file.sync_data()?;
-        let name = |n: usize| {
-            let mut p = self.path.clone().into_os_string();
-            p.push(format!(".{n}"));
-            PathBuf::from(p)
-        };
-        if self.keep == 0 {
-            std::fs::remove_file(&self.path)?;
-        } else {
-            let _ = std::fs::remove_file(name(self.keep));
-            for n in (1..self.keep).rev() {
-                let _ = std::fs::rename(name(n), name(n + 1));
-            }
-            std::fs::rename(&self.path, name(1))?;
-        }
-        self.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
-        self.size = 0;
-        Ok(())
-    }
-}
-
-/// Appends `record` to `out` as one JSON line, chained to `chain`'s last hash when the chain is on.
-fn encode(record: &AuditRecord, chain: &mut Option<String>, out: &mut Vec<u8>) {
+/// Appends `record` to `out` as one JSON line, chained when the chain is on.
+fn encode(record: &AuditRecord, chain: Option<&mut Chain>, out: &mut Vec<u8>) {
     let Ok(line) = serde_json::to_string(record) else {
         tracing::error!("an audit record could not be encoded");
         return;
     };
     match chain {
-        None => out.extend_from_slice(line.as_bytes()),
-        Some(prev) => {
-            let hash = chain_hash(prev, &line);
-            // `{...}` → `{...,"prev_hash":"…","hash":"…"}`: the verifier strips the suffix to rehash.
-            out.extend_from_slice(&line.as_bytes()[..line.len() - 1]);
-            out.extend_from_slice(format!(r#","prev_hash":"{prev}","hash":"{hash}"}}"#).as_bytes());
-            *prev = hash;
+        None => {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
         }
+        Some(chain) => chain.append(&line, out),
     }
-    out.push(b'\n');
 }
 
 /// The writer's work on one corridor record, for `benches/corridor.rs` and nothing else: not a public
@@ -283,7 +248,7 @@ fn encode(record: &AuditRecord, chain: &mut Option<String>, out: &mut Vec<u8>) {
 #[doc(hidden)]
 pub struct Encoder {
     redactor: Redactor,
-    chain: Option<String>,
+    chain: Option<Chain>,
 }
 
 #[doc(hidden)]
@@ -293,7 +258,8 @@ impl Encoder {
     /// # Errors
     /// An unresolvable redaction key.
     pub fn new(config: &AuditConfig) -> Result<Self, String> {
-        Ok(Self { redactor: Redactor::new(config, true)?, chain: config.hash_chain.then(|| GENESIS.to_owned()) })
+        let key = ChainKey::from_config(config, true)?;
+        Ok(Self { redactor: Redactor::new(config, true)?, chain: config.hash_chain.then(|| Chain::new(key)) })
     }
 
     /// The record of an allowed `tools/call` of `tool` with `arguments`, finished (time, redaction,
@@ -320,21 +286,6 @@ impl Encoder {
             marks: Marks::default(),
         };
         let record = unfinished.finish(&self.redactor);
-        encode(&record, &mut self.chain, out);
+        encode(&record, self.chain.as_mut(), out);
     }
-}
-
-/// SHA-256 of the previous hash followed by the record's JSON, hex.
-pub(crate) fn chain_hash(prev: &str, record: &str) -> String {
-    let mut input = Vec::with_capacity(prev.len() + record.len());
-    input.extend_from_slice(prev.as_bytes());
-    input.extend_from_slice(record.as_bytes());
-    hex(&crate::auth::sha256(&input))
-}
-
-fn last_hash(path: &std::path::Path) -> Option<String> {
-    let file = File::open(path).ok()?;
-    let last = io::BufReader::new(file).lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).last()?;
-    let value: serde_json::Value = serde_json::from_str(&last).ok()?;
-    value.get("hash")?.as_str().map(str::to_owned)
 }

@@ -39,7 +39,8 @@ pub struct Cli {
     /// Read an API key from stdin, print its `sha256:<hex>` digest for `security.keys`, and exit.
     #[arg(long)]
     pub hash_key: bool,
-    /// Check the hash chain of an audit file (`audit.hash_chain = true`), name the first broken line, and exit.
+    /// Check the hash chain of an audit file (`audit.hash_chain = true`) under the key the configuration
+    /// gives it (`audit.chain_key`, else `audit.redact_key`), name the first broken line, and exit.
     #[arg(long, value_name = "FILE")]
     pub verify_audit: Option<PathBuf>,
     /// Print the server's name and version and exit.

@@ -42,7 +42,8 @@
 //!
 //! [audit]                       # one JSON record per request, whatever ended it
 //! destination = "auto"          # auto (stdout; stderr over stdio) | stdout | stderr | file:PATH | tracing | none
-//! redact_fields = ["password", "secret", "token", "api_key", "apikey", "authorization", "cookie"]
+//! redact_fields = ["password", "passwd", "passphrase", "secret", "token", "api_key", "private_key",
+//!                  "credential", "authorization", "cookie", "session_id"]   # words of names: token hides access_token
 //! redact_key = "${env:AUDIT_HMAC_KEY}"   # redacted values become hmac-sha256:<hex>; without it, removed
 //! arguments = "redacted"        # redacted | hash-only | none
 //! results = false
@@ -51,7 +52,8 @@
 //! block_timeout = "1s"
 //! fsync = "interval"            # always | interval | never (file sink)
 //! max_file_bytes = 104857600    # rotation (file sink), keep_files = 5
-//! hash_chain = false            # prev_hash + hash on every record; --verify-audit FILE checks it
+//! hash_chain = false            # keyed prev_hash + hash on every record, signed checkpoints; --verify-audit FILE
+//! chain_key = "${env:AUDIT_CHAIN_KEY}"   # the chain's HMAC key (default: redact_key; neither: unkeyed SHA-256)
 //!
 //! [tracing]                     # OpenTelemetry
 //! exporter = "none"             # none | otlp

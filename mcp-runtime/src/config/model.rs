@@ -312,12 +312,15 @@ pub struct AuditConfig {
     /// `auto` (stdout for network transports, stderr over stdio), `stdout`, `stderr`, `file:PATH`,
     /// `tracing` (an event of target `mcp_audit` for your own subscriber) or `none`.
     pub destination: String,
-    /// Argument (and result) fields replaced wherever they appear, matched case-insensitively.
+    /// Argument (and result) fields replaced wherever they appear. Names are normalised (lowercase, `_` and
+    /// `-` removed) and match the words of a field's name: `token` hides `access_token` and `refreshToken`,
+    /// not `token_count` (a field with a measuring word is kept). The list replaces the defaults.
     pub redact_fields: Vec<String>,
     /// The HMAC key redacted values are hashed with (by reference), so equal values can be joined without
     /// being revealed. Without it redacted values are removed.
     pub redact_key: Option<super::SecretRef>,
-    /// `redacted` (arguments with redacted fields replaced), `hash-only` (only `arguments_sha256`) or `none`.
+    /// `redacted` (arguments with redacted fields replaced), `hash-only` (only `arguments_sha256`, an HMAC
+    /// under `redact_key`: nothing without a key) or `none`.
     pub arguments: AuditArguments,
     /// Record tool results too (redacted the same way).
     pub results: bool,
@@ -335,18 +338,36 @@ pub struct AuditConfig {
     pub max_file_bytes: u64,
     /// File sink: rotated files kept.
     pub keep_files: usize,
-    /// Chain records: each carries `prev_hash` and `hash = SHA-256(prev_hash || record)`; an edited or
-    /// removed line breaks the chain (`--verify-audit FILE`).
+    /// Chain records: each carries `prev_hash` and `hash = HMAC-SHA256(k, prev_hash || record)`, and a
+    /// signed checkpoint (record count and last hash) closes each file at rotation and at shutdown; an
+    /// edited, removed or reordered record, a cut head or tail breaks it (`--verify-audit FILE`, `cargo mcp
+    /// audit verify`). `k` comes from `chain_key`, else `redact_key`; without either the chain is plain
+    /// SHA-256 and detects accidental edits only.
     pub hash_chain: bool,
+    /// The key the hash chain and its checkpoints are computed with (by reference, like `redact_key`);
+    /// unset, the chain uses `redact_key`.
+    pub chain_key: Option<super::SecretRef>,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
         Self {
             destination: "auto".to_owned(),
-            redact_fields: ["password", "secret", "token", "api_key", "apikey", "authorization", "cookie"]
-                .map(str::to_owned)
-                .to_vec(),
+            redact_fields: [
+                "password",
+                "passwd",
+                "passphrase",
+                "secret",
+                "token",
+                "api_key",
+                "private_key",
+                "credential",
+                "authorization",
+                "cookie",
+                "session_id",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             redact_key: None,
             arguments: AuditArguments::Redacted,
             results: false,
@@ -357,6 +378,7 @@ impl Default for AuditConfig {
             max_file_bytes: 100 * 1024 * 1024,
             keep_files: 5,
             hash_chain: false,
+            chain_key: None,
         }
     }
 }
