@@ -328,6 +328,22 @@ impl Harness {
     }
 }
 
+/// Polls `check` until it yields a value, for at most [`TIMEOUT`]: a bounded wait on something the test can
+/// observe (a status, a counter), where a fixed sleep would guess how long it takes.
+///
+/// # Panics
+/// When `check` yields nothing within [`TIMEOUT`]; the message names `what`.
+pub async fn eventually<T, F: Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {TIMEOUT:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// `_meta` for a 2026-07-28 request.
 pub fn modern_meta() -> Value {
     json!({
@@ -530,12 +546,17 @@ impl NetworkServer {
     pub fn terminate(&mut self) -> ExitStatus {
         let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(sent.success());
+        self.exited()
+    }
+
+    /// Waits (at most [`TIMEOUT`]) for the process to exit on its own, after a signal the test sent.
+    pub fn exited(&mut self) -> ExitStatus {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "the server did not exit after SIGTERM");
+            assert!(Instant::now() < deadline, "the server did not exit within {TIMEOUT:?} of the signal");
             std::thread::sleep(Duration::from_millis(20));
         }
     }

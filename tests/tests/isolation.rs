@@ -203,6 +203,21 @@ fn open_files_limit() -> Option<usize> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// Whether the server's end of the TCP connection from `client` is still open (`/proc/net/tcp`: listed with
+/// the server's port as local and the client's as remote, ESTABLISHED or, once the client's FIN arrived,
+/// CLOSE_WAIT).
+fn server_end_open(server: std::net::SocketAddr, client: std::net::SocketAddr) -> bool {
+    let port = |address: &str| address.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp is readable");
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() > 3
+            && port(fields[1]) == Some(server.port())
+            && port(fields[2]) == Some(client.port())
+            && matches!(fields[3], "01" | "08")
+    })
+}
+
 /// Opens a handshake-era (2025-11-25) session; returns its id.
 async fn open_session(c: &reqwest::Client, url: &str) -> String {
     let post = |body: Value| {
@@ -494,8 +509,13 @@ async fn panicking_and_never_ending_tools_do_not_hold_up_other_clients() {
     // In the handshake era a hang-up is not a cancellation (the client may come back for the answer):
     // the handler runs on until the client sends notifications/cancelled.
     let session = open_session(&c, &s.url).await;
-    drop(hanging_call(s.addr, &probe, "hang", 7, Some(&session)).await);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let hanging = hanging_call(s.addr, &probe, "hang", 7, Some(&session)).await;
+    let client = hanging.local_addr().unwrap();
+    assert!(server_end_open(s.addr, client), "the server's end of the connection is listed while it is open");
+    drop(hanging);
+    // The server's end closes once the server has dropped the request's handler future: it has seen the
+    // hang-up, and a hang-up that cancels would have dropped the call by then.
+    until(|| !server_end_open(s.addr, client), "the server closed its end of the hung-up connection").await;
     assert_eq!(probe.dropped.load(Ordering::SeqCst), 20, "a handshake-era hang-up cancelled the call");
     let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}});
     let r = c
@@ -625,9 +645,7 @@ async fn a_tool_concurrency_cap_refuses_the_call_over_it_while_the_others_run() 
     for id in 1..=2 {
         p.line(&call(id, "slot", json!({}))).await;
     }
-    while probe.entered.load(Ordering::SeqCst) < 2 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until(|| probe.entered.load(Ordering::SeqCst) >= 2, "the two calls never reached the handler").await;
     p.line(&call(3, "slot", json!({}))).await;
     let refused = p.recv().await;
     assert_eq!((refused["id"].clone(), refused["error"]["code"].clone()), (json!(3), json!(-32012)), "{refused}");
