@@ -2,9 +2,10 @@
 //! rmcp's `#[tool]` macros, built side by side on this machine.
 //!
 //! Each crate is generated under `target/compile-bench/`, its dependencies are built once, then the
-//! crate itself is timed: a full build (`cargo clean -p` of the crate, then `cargo build`) and an
-//! incremental rebuild after one tool's body changes. Each figure is the median of `RUNS` builds,
-//! alternating the two crates so machine noise falls on both.
+//! crate itself is timed: a full build (`cargo clean -p` of the crate, then `cargo build`), an
+//! incremental rebuild after one tool's body changes, and `cargo check` after another such change (what an
+//! editor runs on save). Each figure is the median of `RUNS` builds, alternating the crates so machine
+//! noise falls on all of them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,11 +40,13 @@ pub(crate) fn run(root: &Path, cargo: &str) -> Result<()> {
     let served = r#", "transport-io", "transport-streamable-http-server""#;
     write_crate(&subjects[2].dir, &rmcp_manifest("bench-rmcp-served", served), &rmcp_source(0, true))?;
     for s in &subjects {
-        eprintln!("xtask: building {} and its dependencies once", s.name);
+        eprintln!("xtask: building {} and its dependencies once, and checking them once", s.name);
         build(cargo, &s.dir)?;
+        cargo_run(cargo, "check", &s.dir)?;
     }
     let mut full = vec![Vec::new(); subjects.len()];
     let mut incremental = vec![Vec::new(); subjects.len()];
+    let mut checked = vec![Vec::new(); subjects.len()];
     for run in 0..RUNS {
         for (i, s) in subjects.iter().enumerate() {
             let status =
@@ -54,17 +57,28 @@ pub(crate) fn run(root: &Path, cargo: &str) -> Result<()> {
             full[i].push(build(cargo, &s.dir)?);
             std::fs::write(s.dir.join("src/main.rs"), (s.source)(run + 1))?;
             incremental[i].push(build(cargo, &s.dir)?);
+            // Another edit, distinct from every one before it, then only a check.
+            std::fs::write(s.dir.join("src/main.rs"), (s.source)(RUNS + run + 1))?;
+            checked[i].push(cargo_run(cargo, "check", &s.dir)?);
         }
     }
     println!("compile time of {TOOLS} tools, median of {RUNS} builds (dev profile, dependencies already built)");
-    println!("{:<16} {:>12} {:>16}", "", "full build", "one tool edited");
-    let medians: Vec<(f64, f64)> =
-        full.iter_mut().zip(incremental.iter_mut()).map(|(f, i)| (median(f), median(i))).collect();
-    for (s, (f, i)) in subjects.iter().zip(&medians) {
-        println!("{:<16} {:>11.2}s {:>15.2}s", s.name, f, i);
+    println!("{:<16} {:>12} {:>16} {:>24}", "", "full build", "one tool edited", "cargo check after an edit");
+    let medians: Vec<(f64, f64, f64)> = (0..subjects.len())
+        .map(|i| (median(&mut full[i]), median(&mut incremental[i]), median(&mut checked[i])))
+        .collect();
+    for (s, (f, i, c)) in subjects.iter().zip(&medians) {
+        println!("{:<16} {:>11.2}s {:>15.2}s {:>23.2}s", s.name, f, i, c);
     }
-    for (s, (f, i)) in subjects.iter().zip(&medians).skip(1) {
-        println!("ratio mcp-runtime / {}: full {:.2}, incremental {:.2}", s.name, medians[0].0 / f, medians[0].1 / i);
+    let ours = medians[0];
+    for (s, (f, i, c)) in subjects.iter().zip(&medians).skip(1) {
+        println!(
+            "ratio mcp-runtime / {}: full {:.2}, incremental {:.2}, check {:.2}",
+            s.name,
+            ours.0 / f,
+            ours.1 / i,
+            ours.2 / c
+        );
     }
     Ok(())
 }
@@ -75,17 +89,22 @@ fn median(v: &mut [Duration]) -> f64 {
 }
 
 fn build(cargo: &str, dir: &Path) -> Result<Duration> {
+    cargo_run(cargo, "build", dir)
+}
+
+/// Times `cargo <subcommand>` (`build` or `check`) in `dir`.
+fn cargo_run(cargo: &str, subcommand: &str, dir: &Path) -> Result<Duration> {
     let started = Instant::now();
     // The crates sit under this workspace, whose .cargo/config.toml trims debug info: every crate is timed
     // with cargo's default dev profile instead (full debug info), as a project with no profile builds.
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "--config", "profile.dev.debug=true"])
+        .args([subcommand, "--quiet", "--config", "profile.dev.debug=true"])
         .args(["--config", r#"profile.dev.package."*".debug=true"#])
         .current_dir(dir)
         .status()
         .with_context(|| format!("cannot build {}", dir.display()))?;
     if !status.success() {
-        bail!("the build in {} failed", dir.display());
+        bail!("cargo {subcommand} in {} failed", dir.display());
     }
     Ok(started.elapsed())
 }

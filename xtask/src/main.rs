@@ -41,7 +41,7 @@ fn main() -> Result<()> {
                  soak [--minutes N] [--concurrency N] [--debug]   load the inventory server while Redis, the JWKS \
                  endpoint and the audit sink fail, then SIGTERM it (release build; 10 min by default)\n  \
                  bench [--quick] [--only P]    the echo tool on this runtime, rmcp and bare hyper under wrk; stdio; criterion\n  \
-                 bench-compile                 time 100 tools built with #[mcp_tool] against rmcp's #[tool]\n  \
+                 bench-compile                 time 100 tools built and checked with #[mcp_tool] against rmcp's #[tool]\n  \
                  install-peers                 only install the Node and Python clients"
             );
             std::process::exit(2);
@@ -69,7 +69,7 @@ fn test(extra: &[String]) -> Result<()> {
     // One build of everything the tests spawn, then the tests themselves (same profile, same artifacts).
     run(Command::new(cargo()).args(["build", "--workspace", "--bins"]).current_dir(&root))?;
     let extra = extra.iter().skip_while(|a| *a == "--");
-    run(Command::new(cargo())
+    run(with_open_files_raised(&cargo())
         .args(["test", "--workspace", "--", "--include-ignored"])
         .args(extra)
         .env("MCP_TEST_NODE", &peers.node)
@@ -85,6 +85,16 @@ fn test(extra: &[String]) -> Result<()> {
     fuzz::run(&root, &cargo(), &["--smoke".to_owned()])?;
     eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// `program` run through `sh` with the soft limit on open files raised to the hard limit first: the isolation
+/// test holds about 4,500 descriptors at once, and a login's soft limit is often 1024. (A shell's `ulimit`,
+/// because no dependency of the xtask calls `setrlimit`.) Arguments added to the command go to `program`.
+fn with_open_files_raised(program: &str) -> Command {
+    let script = r#"ulimit -n "$(ulimit -Hn)" || echo "xtask: cannot raise the open-files limit" >&2; exec "$@""#;
+    let mut command = Command::new("sh");
+    command.args(["-c", script, "sh", program]);
+    command
 }
 
 /// `cargo xtask soak [--minutes N] [--concurrency N] [--debug]`: builds the inventory example and the soak
