@@ -33,7 +33,7 @@ macro_rules! __mcp_default_allocator {
     () => {};
 }
 
-use crate::config::{Cli, Config};
+use crate::config::{Bundled, Cli, Config};
 pub use crate::protocol::{CallToolResult, ToolAnnotations};
 use crate::server::Server;
 pub use crate::server::{
@@ -136,9 +136,14 @@ impl<E: fmt::Debug> IntoSetup for Result<(), E> {
     }
 }
 
-/// The body of a `#[mcp_server] main`: flags, configuration (over the bundled `defaults`), logging,
-/// runtime, tools, resources and prompts, serving, exit code.
-pub fn run_main<F, Fut>(name: &'static str, version: &'static str, defaults: Option<&'static str>, setup: F) -> ExitCode
+/// The body of a `#[mcp_server] main`: flags, configuration (over the bundled `defaults`: the file's path
+/// at compile time and its text), logging, runtime, tools, resources and prompts, serving, exit code.
+pub fn run_main<F, Fut>(
+    name: &'static str,
+    version: &'static str,
+    defaults: Option<(&'static str, &'static str)>,
+    setup: F,
+) -> ExitCode
 where
     F: FnOnce(Server) -> Fut,
     Fut: Future<Output = Result<Server, SetupError>>,
@@ -157,6 +162,7 @@ where
         println!("{}", crate::auth::key_digest(key.trim_end_matches(['\n', '\r'])));
         return ExitCode::SUCCESS;
     }
+    let defaults = defaults.map(|(path, text)| Bundled { text, path: std::path::Path::new(path) });
     let config = match Config::load_layered(defaults, &cli, std::env::vars_os()) {
         Ok(config) => config,
         Err(e) => {

@@ -21,10 +21,14 @@ pub(crate) fn expand(server: &ServerFn) -> TokenStream {
         Some(v) => quote!(#v),
         None => quote!(::core::env!("CARGO_PKG_VERSION")),
     };
-    // The bundled defaults are read at compile time; a change to the file rebuilds the server.
+    // The bundled defaults are read at compile time; a change to the file rebuilds the server. Their path
+    // goes along: relative paths inside resolve against the file's folder, never the working directory.
     let defaults = match &server.attrs.config {
         Some(path) => quote_spanned! {path.span()=>
-            ::core::option::Option::Some(::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path)))
+            ::core::option::Option::Some((
+                ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path),
+                ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path)),
+            ))
         },
         None => quote!(::core::option::Option::None),
     };

@@ -1,4 +1,9 @@
-//! Loading: built-in defaults < `mcp.toml` < `MCP_*` environment variables < command-line flags.
+//! Loading: built-in defaults < bundled defaults < the named file < `MCP_*` environment variables < flags.
+//!
+//! A configuration file is read only when it is named (`--config`, `MCP_CONFIG`, or bundled at compile time
+//! with `#[mcp_server(config = "…")]`), never found in the working directory: a stdio server is started
+//! by an IDE or an agent inside its user's project, which may be a stranger's repository. Relative paths in
+//! a file (`${file:keys.toml}`, `destination = "file:audit.log"`) resolve against that file's folder.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -14,7 +19,8 @@ use super::model::{Config, TransportKindConfig};
 #[derive(Debug, Clone, Default, Parser)]
 #[command(about = "An MCP server built with mcp-runtime", disable_version_flag = true)]
 pub struct Cli {
-    /// The configuration file (default: `$MCP_CONFIG`, else `./mcp.toml` when it exists).
+    /// The configuration file (default: `$MCP_CONFIG`; a file in the working directory is never read
+    /// unless named).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// The transport: stdio, http or sse (overrides `transport.kind`).
@@ -78,6 +84,16 @@ pub enum ConfigError {
     },
 }
 
+/// A configuration compiled into the binary (`#[mcp_server(config = "mcp.toml")]`): the lowest layer above
+/// the built-in defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct Bundled<'a> {
+    /// The TOML text.
+    pub text: &'a str,
+    /// The file it was read from at compile time: relative paths in the text resolve against its folder.
+    pub path: &'a Path,
+}
+
 /// The prefix of configuration variables; `__` separates levels: `MCP_TRANSPORT__KIND=stdio`.
 pub const ENV_PREFIX: &str = "MCP_";
 const ENV_SEPARATOR: &str = "__";
@@ -100,30 +116,36 @@ impl Config {
     }
 
     /// Loads the configuration over `defaults`: the TOML a server bundles (`#[mcp_server(config = "mcp.toml")]`),
-    /// which the file, the environment and the flags override key by key.
+    /// which the named file, the environment and the flags override key by key.
     ///
     /// # Errors
     /// See [`ConfigError`]; errors in the bundled defaults name `<bundled defaults>`.
     pub fn load_layered(
-        defaults: Option<&str>,
+        defaults: Option<Bundled<'_>>,
         cli: &Cli,
         env: impl IntoIterator<Item = (OsString, OsString)>,
     ) -> Result<Self, ConfigError> {
-        let bundled = Path::new("<bundled defaults>");
         let mut table = match defaults {
-            Some(text) => parse_table(bundled, text)?,
+            Some(bundled) => {
+                let mut table = parse_table(Path::new("<bundled defaults>"), bundled.text)?;
+                if let Some(folder) = bundled.path.parent() {
+                    anchor_paths(&mut table, folder);
+                }
+                table
+            }
             None => Table::new(),
         };
         let env: Vec<(String, String)> =
             env.into_iter().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
-        let path = cli.config.clone().or_else(|| {
-            env.iter()
-                .find(|(k, _)| k == "MCP_CONFIG")
-                .map(|(_, v)| PathBuf::from(v))
-                .or_else(|| Path::new("mcp.toml").exists().then(|| PathBuf::from("mcp.toml")))
-        });
+        let path =
+            cli.config.clone().or_else(|| env.iter().find(|(k, _)| k == "MCP_CONFIG").map(|(_, v)| PathBuf::from(v)));
         if let Some(path) = &path {
-            merge(&mut table, read_file(path)?);
+            let mut file = read_file(path)?;
+            let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            if let Some(folder) = absolute.parent() {
+                anchor_paths(&mut file, folder);
+            }
+            merge(&mut table, file);
         }
         for (var, value) in &env {
             let Some(rest) = var.strip_prefix(ENV_PREFIX) else { continue };
@@ -169,6 +191,9 @@ impl Config {
         if self.transport.max_message_bytes == 0 || self.transport.max_in_flight == 0 {
             return Err("transport.max_message_bytes and transport.max_in_flight must be above zero".to_owned());
         }
+        if self.http.max_sessions_per_caller == 0 || self.http.max_streams_per_caller == 0 {
+            return Err("http.max_sessions_per_caller and http.max_streams_per_caller must be above zero".to_owned());
+        }
         if !self.transport.path.starts_with('/') {
             return Err(format!("transport.path {:?} must start with /", self.transport.path));
         }
@@ -188,6 +213,39 @@ fn read_file(path: &Path) -> Result<Table, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::Read { path: path.to_owned(), reason: e.to_string() })?;
     parse_table(path, &text)
+}
+
+/// Makes the relative paths a file names absolute against `folder`, the file's own: `${file:PATH}` secret
+/// references anywhere, and `audit.destination = "file:PATH"`. Values from the environment and flags keep
+/// resolving against the working directory, where their author typed them.
+fn anchor_paths(table: &mut Table, folder: &Path) {
+    fn anchor(path: &str, folder: &Path) -> Option<String> {
+        let path = Path::new(path);
+        (!path.as_os_str().is_empty() && path.is_relative()).then(|| folder.join(path).display().to_string())
+    }
+    fn walk(value: &mut Value, folder: &Path) {
+        match value {
+            Value::String(text) => {
+                if let Some(path) = text.strip_prefix("${file:").and_then(|t| t.strip_suffix('}'))
+                    && let Some(anchored) = anchor(path, folder)
+                {
+                    *text = format!("${{file:{anchored}}}");
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, folder)),
+            Value::Table(table) => table.iter_mut().for_each(|(_, v)| walk(v, folder)),
+            _ => {}
+        }
+    }
+    for (_, value) in table.iter_mut() {
+        walk(value, folder);
+    }
+    if let Some(Value::String(destination)) =
+        table.get_mut("audit").and_then(Value::as_table_mut).and_then(|audit| audit.get_mut("destination"))
+        && let Some(anchored) = destination.strip_prefix("file:").and_then(|p| anchor(p, folder))
+    {
+        *destination = format!("file:{anchored}");
+    }
 }
 
 /// `over` on top of `base`, table by table: a key set in `over` replaces the same key in `base`.
@@ -303,12 +361,13 @@ mod tests {
     fn bundled_defaults_sit_under_the_file_and_the_environment() {
         let defaults = "[security]\nstrategy = \"api-key\"\nkeys = [{ id = \"a\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\" }]\n[tools]\npage_size = 7\n";
         let (_, cli) = file("[tools]\ndefault_timeout = \"5s\"\n");
-        let c = Config::load_layered(Some(defaults), &cli, env(&[])).unwrap();
+        let bundled = |text| Some(Bundled { text, path: Path::new("/build/crate/mcp.toml") });
+        let c = Config::load_layered(bundled(defaults), &cli, env(&[])).unwrap();
         assert_eq!(c.security.strategy, crate::config::AuthStrategy::ApiKey);
         assert_eq!((c.tools.page_size, c.tools.default_timeout), (7, Duration::from_secs(5)));
-        let c = Config::load_layered(Some(defaults), &cli, env(&[("MCP_SECURITY__STRATEGY", "none")])).unwrap();
+        let c = Config::load_layered(bundled(defaults), &cli, env(&[("MCP_SECURITY__STRATEGY", "none")])).unwrap();
         assert_eq!(c.security.strategy, crate::config::AuthStrategy::None);
-        let e = Config::load_layered(Some("[nope]\n"), &Cli::default(), env(&[])).unwrap_err();
+        let e = Config::load_layered(bundled("[nope]\n"), &Cli::default(), env(&[])).unwrap_err();
         assert!(e.to_string().contains("<bundled defaults>"), "{e}");
     }
 
@@ -329,6 +388,28 @@ mod tests {
         assert!(
             Config::load(&Cli::default(), env(&[("MCP_SECURITY__JWT__JWKS_URI", "http://127.0.0.1:9/jwks")])).is_ok()
         );
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_files_folder() {
+        let (path, cli) = file(
+            "[security]\nstrategy = \"api-key\"\nkeys = \"${file:keys.toml}\"\n\
+             [audit]\ndestination = \"file:logs/audit.log\"\nredact_key = \"${file:/abs/hmac}\"\n",
+        );
+        let folder = path.parent().unwrap();
+        let c = Config::load(&cli, env(&[])).unwrap();
+        let keys = crate::config::SecretRef::File(folder.join("keys.toml"));
+        assert_eq!(c.security.keys, crate::config::ApiKeys::Reference(keys));
+        assert_eq!(c.audit.destination, format!("file:{}", folder.join("logs/audit.log").display()));
+        assert_eq!(c.audit.redact_key, Some(crate::config::SecretRef::File("/abs/hmac".into())), "absolute stays");
+        // The environment's values are the shell's: relative to the working directory, as typed.
+        let c = Config::load(&cli, env(&[("MCP_AUDIT__DESTINATION", "file:here.log")])).unwrap();
+        assert_eq!(c.audit.destination, "file:here.log");
+        // Bundled defaults resolve against the folder of the file compiled in.
+        let bundled =
+            Bundled { text: "[audit]\ndestination = \"file:audit.log\"\n", path: Path::new("/src/app/mcp.toml") };
+        let c = Config::load_layered(Some(bundled), &Cli::default(), env(&[])).unwrap();
+        assert_eq!(c.audit.destination, "file:/src/app/audit.log");
     }
 
     #[test]
