@@ -38,6 +38,7 @@ pub struct Pipeline {
     gate: Arc<Gate>,
     auditor: Arc<Auditor>,
     metrics: Arc<Metrics>,
+    throttle: Option<ThrottleLayer>,
 }
 
 impl Pipeline {
@@ -65,7 +66,7 @@ impl Pipeline {
         let mut service = McpService::new(
             tower::ServiceBuilder::new()
                 .layer(validate)
-                .option_layer(throttle)
+                .option_layer(throttle.clone())
                 .service(Router::new(app.clone()).filter_tools(filter_tools)),
         );
         for layer in parts.layers {
@@ -94,7 +95,7 @@ impl Pipeline {
         };
         let trace = TraceLayer::new(config.tracing.trust_incoming).with_metrics(Arc::clone(&metrics));
         let service = McpService::new(trace.layer(service));
-        Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate), auditor, metrics })
+        Ok(Self { app, service, config: Arc::new(config), gate: Arc::new(gate), auditor, metrics, throttle })
     }
 
     /// The frozen server.
@@ -130,6 +131,20 @@ impl Pipeline {
     pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) -> Result<(), crate::audit::QueueFull> {
         self.metrics.refused(reason);
         self.auditor.refused(refusal, reason).await
+    }
+
+    /// Spends the caller's budget (`throttling.per_principal`, `throttling.global`) for a standalone SSE
+    /// stream, which opens without entering the corridor: `None` when allowed, else the refusal (−32012 with
+    /// `retryAfterMs`, or −32013).
+    pub(crate) async fn spend_open(
+        &self,
+        principal: &crate::server::Principal,
+        source: Option<std::net::IpAddr>,
+    ) -> Option<McpResponse> {
+        match &self.throttle {
+            Some(throttle) => throttle.spend_caller(&principal.budget_key(source)).await,
+            None => None,
+        }
     }
 
     /// Writes and syncs every audit record queued so far. Transports call it once in-flight requests

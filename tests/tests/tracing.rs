@@ -12,7 +12,7 @@ use mcp_runtime::config::Config;
 use mcp_runtime::prelude::*;
 use mcp_runtime::protocol::{Request, RequestId};
 use mcp_runtime::server::{Notifier, Session, TransportKind};
-use mcp_tests::{NetworkServer, OPS_KEY, inventory_bin, modern_meta};
+use mcp_tests::{NetworkServer, OPS_KEY, VIEWER_KEY, inventory_bin, modern_meta};
 use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
@@ -213,6 +213,11 @@ async fn the_binary_exports_traces_and_metrics_over_otlp_http() {
         r.send()
     };
     assert_eq!(scrape(None).await.unwrap().status(), 401);
+    // A key that may call tools but lacks `metrics.scope` (mcp:metrics) does not read them.
+    let refused = scrape(Some(VIEWER_KEY)).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("insufficient_scope") && challenge.contains("mcp:metrics"), "{challenge}");
     let r = scrape(Some(OPS_KEY)).await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
@@ -307,6 +312,11 @@ async fn metrics_on_a_listener_of_their_own_need_no_key() {
     let c = reqwest::Client::new();
     let r = c.get(format!("http://{address}/metrics")).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // The metrics listener has the main one's Host/Origin guard (DNS rebinding).
+    let rebound = c.get(format!("http://{address}/metrics")).header("host", "evil.example").send().await.unwrap();
+    assert_eq!(rebound.status(), 403);
+    let cross = c.get(format!("http://{address}/metrics")).header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(cross.status(), 403);
     assert!(r.text().await.unwrap().contains("# TYPE mcp_server_operation_duration_seconds histogram"));
     let on_main = c.get(format!("{}/metrics", server.base)).bearer_auth(OPS_KEY).send().await.unwrap();
     assert_eq!(on_main.status(), 404, "served on its own listener only");

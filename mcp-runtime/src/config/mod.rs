@@ -1,6 +1,8 @@
 //! Runtime configuration: `mcp.toml`, `MCP_*` environment variables and command-line flags.
 //!
-//! Precedence, lowest first: built-in secure defaults, the file, the environment, the flags. An unknown
+//! Precedence, lowest first: built-in secure defaults, the configuration bundled at compile time, the file
+//! named by `--config` or `MCP_CONFIG` (a file in the working directory is never read unless named),
+//! the environment, the flags. Relative paths in a file resolve against that file's folder. An unknown
 //! key is an error that names the key and where it was found; secrets are given only by reference
 //! ([`SecretRef`]).
 //!
@@ -18,6 +20,8 @@
 //! allowed_origins = ["http://localhost", "http://127.0.0.1", "http://[::1]"] # else 403
 //! cors_origins = []             # browser origins answered with CORS headers; never "*"
 //! max_sessions = 1024           # initialize beyond it: 503
+//! max_sessions_per_caller = 128 # one caller's share (principal, or address when anonymous): beyond it 429
+//! max_streams_per_caller = 32   # GET / legacy /sse streams one caller holds open: beyond it 429
 //! session_idle_timeout = "600s"
 //! max_connections = 1024
 //! header_read_timeout = "10s"   # slowloris
@@ -68,7 +72,9 @@
 //! [metrics]                     # Prometheus text format, and OTLP when tracing.exporter = "otlp"
 //! prometheus = true             # serve `path` (on the HTTP listener, behind its authentication)
 //! path = "/metrics"
-//! bind = "127.0.0.1:9464"       # or a listener of its own, unauthenticated (stdio servers need it)
+//! bind = "127.0.0.1:9464"       # or a listener of its own, unauthenticated (stdio servers need it),
+//!                               # behind the same Host/Origin guard, header timeout and connection cap
+//! scope = "mcp:metrics"         # what a caller needs to scrape on the HTTP listener ("": any authenticated)
 //! otlp = true
 //! export_interval = "60s"
 //!
@@ -112,7 +118,7 @@ mod model;
 mod secret;
 
 pub(crate) use load::toml_error;
-pub use load::{Cli, ConfigError, ENV_PREFIX};
+pub use load::{Bundled, Cli, ConfigError, ENV_PREFIX};
 pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
 pub use model::{

@@ -111,6 +111,12 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Open handshake-era sessions at most; `initialize` beyond it gets 503.
     pub max_sessions: usize,
+    /// Open sessions one caller (a principal; its address when nobody is authenticated) may hold;
+    /// `initialize` beyond it gets 429, so one caller cannot take every session.
+    pub max_sessions_per_caller: usize,
+    /// Open SSE streams that are not a request's answer (Streamable HTTP GET, legacy `GET /sse`) one
+    /// caller may hold; beyond it 429, so one caller cannot hold every connection.
+    pub max_streams_per_caller: usize,
     /// A session unused this long is closed.
     #[serde(with = "duration")]
     pub session_idle_timeout: Duration,
@@ -143,6 +149,8 @@ impl Default for HttpConfig {
             ],
             cors_origins: Vec::new(),
             max_sessions: 1024,
+            max_sessions_per_caller: 128,
+            max_streams_per_caller: 32,
             session_idle_timeout: Duration::from_secs(600),
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
@@ -254,6 +262,10 @@ pub struct MetricsConfig {
     /// Unset: `path` is served on the HTTP transport's listener behind the same authentication as the MCP
     /// endpoint; over stdio, metrics are then only exported over OTLP.
     pub bind: Option<SocketAddr>,
+    /// The scope a caller needs to scrape `path` on the HTTP transport's listener (when the server
+    /// authenticates); empty: any authenticated caller. Metrics name every tool and how each fares, which a
+    /// tool-calling key has no need to read.
+    pub scope: String,
     /// Export the same metrics over OTLP (endpoint and protocol of `[tracing]`) when `tracing.exporter = "otlp"`.
     pub otlp: bool,
     /// How often metrics are exported over OTLP.
@@ -267,6 +279,7 @@ impl Default for MetricsConfig {
             prometheus: true,
             path: "/metrics".to_owned(),
             bind: None,
+            scope: "mcp:metrics".to_owned(),
             otlp: true,
             export_interval: Duration::from_secs(60),
         }
@@ -612,7 +625,8 @@ pub struct SecurityConfig {
     pub jwt: JwtConfig,
     /// The OAuth 2.1 resource server (strategy `oauth`).
     pub oauth: OAuthConfig,
-    /// Which tools `tools/list` shows a caller: `allowed` (those its scopes allow) or `all`.
+    /// What the list methods show a caller: `allowed` (the tools, resources, templates and prompts its
+    /// scopes allow) or `all`.
     pub list_tools: ToolListing,
     /// Failed authentications one source may make per `failure_window` before it gets 429.
     pub max_failures: u32,

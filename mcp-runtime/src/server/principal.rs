@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
@@ -69,6 +70,16 @@ impl Principal {
     /// Whether the principal holds `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.contains(scope)
+    }
+
+    /// Whose budgets and shares a request spends (rate limits, sessions, open streams): the principal, or
+    /// the client's address when nobody is authenticated (an IPv6 one by its /64), never a session.
+    pub(crate) fn budget_key(&self, source: Option<IpAddr>) -> String {
+        match (self.is_anonymous(), source) {
+            (false, _) => format!("{}:{}", self.method.as_str(), self.id),
+            (true, Some(ip)) => format!("ip:{}", super::client_network(ip)),
+            (true, None) => "anonymous".to_owned(),
+        }
     }
 
     /// The scopes of `required` the principal does not hold, in order.

@@ -75,6 +75,16 @@ impl ThrottleLayer {
     pub fn plan(&self) -> &Plan {
         &self.shared.plan
     }
+
+    /// Spends `caller`'s own budget and the global one for something that opens without entering the
+    /// corridor (a standalone SSE stream): `None` when allowed, else the refusal to send.
+    pub(crate) async fn spend_caller(&self, caller: &str) -> Option<crate::server::McpResponse> {
+        let limits = self.shared.plan.limits(caller, None);
+        if limits.is_empty() {
+            return None;
+        }
+        super::service::refusal(self.shared.limiter.check(&limits).await)
+    }
 }
 
 async fn retain(limiter: std::sync::Weak<dyn Limiter>, every: Duration) {

@@ -128,9 +128,10 @@ impl Plan {
         })
     }
 
-    /// Whether calls of `method` spend quota.
+    /// Whether calls of `method` spend quota: those of `throttling.methods`, and always `initialize`, which
+    /// opens a session (the caller's and the global budget; a flood of handshakes is a flood of sessions).
     pub fn throttles(&self, method: &str) -> bool {
-        self.methods.contains(method)
+        method == "initialize" || self.methods.contains(method)
     }
 
     /// Whether there is any limit at all.

@@ -54,40 +54,38 @@ where
                 Err(_) => return Either::Left(ready(Ok(refuse(Scope::Concurrency, Duration::from_secs(1))))),
             },
         };
-        let limits = shared.plan.limits(&caller(&request), tool);
+        let limits = shared.plan.limits(&request.principal.budget_key(request.source), tool);
         // The service that was made ready answers this call; its clone waits for the next one.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(shared);
         Either::Right(Box::pin(async move {
             let checked = shared.limiter.check(&limits).instrument(tracing::debug_span!("mcp.throttle")).await;
-            match checked {
-                Ok(Decision::Allow) => {
+            match refusal(checked) {
+                None => {
                     let response = inner.call(request).await;
                     drop(permit);
                     response
                 }
-                Ok(Decision::Deny { scope, retry_after }) => {
-                    tracing::debug!(principal = %request.principal.id, method = %request.method, limit = scope.as_str(), ?retry_after, "rate limited");
-                    Ok(refuse(scope, retry_after))
-                }
-                Err(e) => {
-                    let mut error = ErrorObject::new(ErrorCode::THROTTLE_UNAVAILABLE, format!("{e}: retry later"));
-                    error.data = Some(json!({ "retryAfterMs": 1000 }));
-                    Ok(McpResponse::error(error, Outcome::RateLimited))
+                Some(refused) => {
+                    tracing::debug!(principal = %request.principal.id, method = %request.method, "rate limited");
+                    Ok(refused)
                 }
             }
         }))
     }
 }
 
-/// Whose budget a request spends: the principal, or the client's address when nobody is authenticated (an
-/// IPv6 one by its /64).
-fn caller(request: &McpRequest) -> String {
-    match (request.principal.is_anonymous(), request.source) {
-        (false, _) => format!("{}:{}", request.principal.method.as_str(), request.principal.id),
-        (true, Some(ip)) => format!("ip:{}", crate::server::client_network(ip)),
-        (true, None) => "anonymous".to_owned(),
+/// The answer to a check that refused (−32012) or could not decide (−32013); `None` when it allowed.
+pub(super) fn refusal(checked: Result<Decision, super::LimiterError>) -> Option<McpResponse> {
+    match checked {
+        Ok(Decision::Allow) => None,
+        Ok(Decision::Deny { scope, retry_after }) => Some(refuse(scope, retry_after)),
+        Err(e) => {
+            let mut error = ErrorObject::new(ErrorCode::THROTTLE_UNAVAILABLE, format!("{e}: retry later"));
+            error.data = Some(json!({ "retryAfterMs": 1000 }));
+            Some(McpResponse::error(error, Outcome::RateLimited))
+        }
     }
 }
 

@@ -31,10 +31,10 @@ pub(crate) async fn spawn_listener(pipeline: &Pipeline) -> std::io::Result<()> {
     tracing::info!(metrics_address = %listener.local_addr()?, path = %config.path, "serving Prometheus metrics");
     let scraped = pipeline.clone();
     let app = Router::new().route(&config.path, get(move || std::future::ready(scrape(&scraped))));
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::warn!(error = %e, "the metrics listener stopped");
-        }
-    });
+    // The main listener's defences: the Host/Origin guard, the header-read timeout, the connection cap.
+    let http = pipeline.config().http.clone();
+    let app = super::http::guarded(app, http.clone());
+    let grace = pipeline.config().transport.shutdown_grace;
+    tokio::spawn(async move { super::http::accept(listener, app, &http, grace, std::future::pending()).await });
     Ok(())
 }

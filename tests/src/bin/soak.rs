@@ -685,7 +685,7 @@ impl Keys {
     fn token(key: &EncodingKey, kid: &str, subject: &str) -> String {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = json!({"sub": subject, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 4 * 3600,
-            "scope": "inventory:read inventory:write"});
+            "scope": "inventory:read inventory:write mcp:metrics"});
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(kid.to_owned());
         jsonwebtoken::encode(&header, &claims, key).expect("an RSA key signs")

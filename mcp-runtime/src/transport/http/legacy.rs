@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Extension, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::streamable::{accept_message, feed, read_json_message, rpc_error, sse_response};
+use super::body::read_json_message;
+use super::streamable::{accept_message, feed, rpc_error, session_refused, sse_response, stream_place};
 use super::{Caller, HttpState};
 use crate::audit::AuditReason;
 use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing};
@@ -35,14 +36,14 @@ impl Drop for EndSessionOnDrop {
 }
 
 pub(super) async fn open(State(state): State<Arc<HttpState>>, Extension(caller): Extension<Caller>) -> Response {
-    let Some(session) = state.sessions.open(caller.owner()) else {
-        let mut response = rpc_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-            ErrorObject::new(ErrorCode(-32000), "too many open sessions: try again later"),
-        );
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return response;
+    // The stream is the session: it takes a place in both of the caller's shares, and spends its budget.
+    let ticket = match stream_place(&state, &caller).await {
+        Ok(ticket) => ticket,
+        Err(refused) => return refused,
+    };
+    let session = match state.sessions.open(caller.owner(), caller.key()) {
+        Ok(session) => session,
+        Err(full) => return session_refused(&state, full, None),
     };
     let log = session.open_stream(state.config.replay_events);
     log.push_named("endpoint", &format!("{MESSAGES_PATH}?sessionId={}", session.id));
@@ -54,7 +55,7 @@ pub(super) async fn open(State(state): State<Arc<HttpState>>, Extension(caller):
     });
     let guard = EndSessionOnDrop { state: Arc::clone(&state), id: session.id.clone() };
     let body = log.follow(None, state.config.keep_alive).map(move |chunk| {
-        let _session = &guard;
+        let _held = (&guard, &ticket);
         chunk
     });
     sse_response(Body::from_stream(body))

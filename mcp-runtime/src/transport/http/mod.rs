@@ -5,9 +5,13 @@
 //! stream (413), headers and bodies must arrive in time, connections are capped, and shutdown drains
 //! in-flight requests.
 
+mod body;
 mod headers;
 mod legacy;
+mod listen;
+
 mod session;
+mod shares;
 mod sse;
 mod streamable;
 
@@ -21,15 +25,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
-use tower::ServiceExt;
-
+pub use self::listen::serve_on;
+pub(crate) use self::listen::{accept, serve};
 use self::session::Sessions;
 use crate::audit::{AuditReason, QueueFull, Refusal};
 use crate::auth::{AuthError, Credentials, Gate, Principal, Rejection};
@@ -66,6 +64,7 @@ pub mod fuzzing {
 pub(crate) struct HttpState {
     pipeline: Pipeline,
     sessions: Sessions,
+    streams: Arc<shares::StreamShares>,
     config: HttpConfig,
     max_body: usize,
     trusted_proxies: Vec<(IpAddr, u8)>,
@@ -92,7 +91,8 @@ impl HttpState {
         }
         Self {
             protected,
-            sessions: Sessions::new(config.max_sessions, config.session_idle_timeout),
+            sessions: Sessions::new(config.max_sessions, config.max_sessions_per_caller, config.session_idle_timeout),
+            streams: shares::StreamShares::new(config.max_streams_per_caller),
             pipeline,
             config,
             max_body,
@@ -152,9 +152,8 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
     };
     let metrics = &state.pipeline.config().metrics;
     let routes = if metrics.prometheus && metrics.bind.is_none() {
-        // Behind the same authentication as the MCP endpoint: a scraper presents a key or token too.
-        let scraped = state.pipeline.clone();
-        routes.route(&metrics.path, get(move || std::future::ready(super::metrics::scrape(&scraped))))
+        // Behind the same authentication as the MCP endpoint, and a scope of its own (`metrics.scope`).
+        routes.route(&metrics.path, get(scrape))
     } else {
         routes
     };
@@ -171,6 +170,20 @@ fn router(state: Arc<HttpState>, flavor: Flavor) -> Router {
         .route("/readyz", get(|| async { axum::Json(serde_json::json!({"status": "ready"})) }))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), edge))
         .with_state(state)
+}
+
+/// The Prometheus path on the MCP listener: the caller needs `metrics.scope` (403 with the
+/// `insufficient_scope` challenge otherwise) when the server authenticates.
+async fn scrape(State(state): State<Arc<HttpState>>, axum::Extension(caller): axum::Extension<Caller>) -> Response {
+    let gate = state.pipeline.gate();
+    let scope = &state.pipeline.config().metrics.scope;
+    if gate.enabled() && !scope.is_empty() && !caller.principal.has_scope(scope) {
+        let error = ErrorObject::new(ErrorCode::FORBIDDEN, format!("scraping metrics needs the scope {scope}"));
+        let mut response = streamable::rpc_error(StatusCode::FORBIDDEN, None, error);
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, gate.insufficient_scope(std::slice::from_ref(scope)));
+        return response;
+    }
+    super::metrics::scrape(&state.pipeline)
 }
 
 /// Why the edge refused a request, when its status alone does not say (authentication's 503 is
@@ -357,6 +370,11 @@ impl Caller {
         (!p.is_anonymous()).then(|| format!("{}:{}", p.method.as_str(), p.id))
     }
 
+    /// Whose shares and budgets this request spends: the principal, or the address when anonymous.
+    fn key(&self) -> String {
+        self.principal.budget_key(self.source)
+    }
+
     /// Gives an admitted request its principal and source.
     fn stamp(&self, request: &mut McpRequest) {
         request.principal = Arc::clone(&self.principal);
@@ -519,90 +537,25 @@ fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
     allowed.iter().any(|a| a.eq_ignore_ascii_case(&origin) || a.eq_ignore_ascii_case(&bare))
 }
 
-/// Serves Streamable HTTP on `transport.bind` until `shutdown` completes, then drains.
-///
-/// # Errors
-/// A bind that is refused (non-loopback without authentication) or fails.
-pub(crate) async fn serve(
-    pipeline: Pipeline,
-    flavor: Flavor,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), super::ServeError> {
-    let bind = pipeline.config().transport.bind;
-    if !bind.ip().is_loopback() && !pipeline.gate().enabled() {
-        if !pipeline.config().security.insecure_no_auth {
-            return Err(StartError::UnsafeBind(bind).into());
-        }
-        tracing::warn!(%bind, "serving a non-loopback address WITHOUT authentication (--insecure-no-auth): anyone who reaches it can call every tool");
-    }
-    let listener = TcpListener::bind(bind).await?;
-    serve_on(listener, pipeline, flavor, shutdown).await
-}
-
-/// Serves on an already bound listener (tests bind port 0 and read the address).
-///
-/// # Errors
-/// I/O errors of the listener.
-pub async fn serve_on(
-    listener: TcpListener,
-    pipeline: Pipeline,
-    flavor: Flavor,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), super::ServeError> {
-    let local: SocketAddr = listener.local_addr()?;
-    let grace = pipeline.config().transport.shutdown_grace;
-    let state = Arc::new(HttpState::new(pipeline, flavor));
-    let config = state.config.clone();
-    let app = router(Arc::clone(&state), flavor);
-    let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
-    let graceful = GracefulShutdown::new();
-    match flavor {
-        Flavor::Streamable => {
-            tracing::info!(address = %local, path = %state.pipeline.config().transport.path, "serving MCP over Streamable HTTP");
-        }
-        Flavor::LegacySse => tracing::info!(address = %local, "serving MCP over legacy HTTP+SSE at /sse and /messages"),
-    }
-    tokio::pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&connections).acquire_owned() => permit.expect("never closed"),
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        // The peer address, for handlers and for throttling repeated authentication failures by source.
-        let service = TowerToHyperService::new(app.clone().map_request(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        }));
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(config.header_read_timeout)
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+/// The Host/Origin guard alone, for a listener that serves no MCP endpoint (the Prometheus listener of
+/// `metrics.bind`): the same 403 before anything else is done.
+pub(crate) fn guarded(routes: Router, config: HttpConfig) -> Router {
+    let config = Arc::new(config);
+    routes.layer(middleware::from_fn(move |request: Request, next: Next| {
+        let config = Arc::clone(&config);
+        async move {
+            if let Err(why) = check_host(request.headers(), &config.allowed_hosts) {
+                return forbidden(&why);
             }
-            drop(permit);
-        });
-    }
-    tracing::info!("shutting down: draining in-flight HTTP requests");
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!("shutdown grace elapsed with connections still open");
-    }
-    state.pipeline.flush().await; // every finished request's record is written before the process exits
-    Ok(())
+            if let Some(origin) = request.headers().get(header::ORIGIN) {
+                let origin = origin.to_str().unwrap_or("\u{fffd}");
+                if !origin_allowed(origin, &config.allowed_origins) {
+                    return forbidden(&format!("origin {origin:?} is not allowed"));
+                }
+            }
+            next.run(request).await
+        }
+    }))
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub(crate) struct HttpSession {
     pub(crate) id: String,
     /// Who opened it; another principal presenting the id is told it does not exist.
     pub(crate) owner: Option<String>,
+    /// Whose share of the sessions it takes (the principal, or the address when nobody is authenticated).
+    caller: String,
     pub(crate) protocol: Session,
     pub(crate) to_client: Arc<PendingRequests>,
     pub(crate) closed: CancellationToken,
@@ -85,30 +87,45 @@ pub(crate) enum Lookup {
     NotFound,
 }
 
+/// Why a session could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Full {
+    /// Every session is taken (`http.max_sessions`): 503.
+    Server,
+    /// The caller holds its whole share (`http.max_sessions_per_caller`): 429.
+    Caller,
+}
+
 /// All open sessions.
 #[derive(Debug)]
 pub(crate) struct Sessions {
     map: Mutex<HashMap<String, Arc<HttpSession>>>,
     max: usize,
+    per_caller: usize,
     idle: Duration,
 }
 
 impl Sessions {
-    pub(crate) fn new(max: usize, idle: Duration) -> Self {
-        Self { map: Mutex::default(), max, idle }
+    pub(crate) fn new(max: usize, per_caller: usize, idle: Duration) -> Self {
+        Self { map: Mutex::default(), max, per_caller, idle }
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<HttpSession>>> {
         self.map.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Opens a session for `owner`; `None` when the cap is reached even after expiring idle sessions.
-    pub(crate) fn open(&self, owner: Option<String>) -> Option<Arc<HttpSession>> {
+    /// Opens a session for `owner`, in `caller`'s share; refused when the server's cap or the caller's share
+    /// is reached even after expiring idle sessions.
+    pub(crate) fn open(&self, owner: Option<String>, caller: String) -> Result<Arc<HttpSession>, Full> {
         let mut map = self.map();
-        if map.len() >= self.max {
+        let held = |map: &HashMap<String, Arc<HttpSession>>| map.values().filter(|s| s.caller == caller).count();
+        if map.len() >= self.max || held(&map) >= self.per_caller {
             self.expire_locked(&mut map);
             if map.len() >= self.max {
-                return None;
+                return Err(Full::Server);
+            }
+            if held(&map) >= self.per_caller {
+                return Err(Full::Caller);
             }
         }
         let id = new_session_id();
@@ -116,6 +133,7 @@ impl Sessions {
             protocol: Session::with_id(&id),
             id,
             owner,
+            caller,
             to_client: Arc::default(),
             closed: CancellationToken::new(),
             last_seen: Mutex::new(Instant::now()),
@@ -124,7 +142,7 @@ impl Sessions {
             in_flight: Mutex::default(),
         });
         map.insert(session.id.clone(), Arc::clone(&session));
-        Some(session)
+        Ok(session)
     }
 
     /// The session with this id, if it exists, is alive, and belongs to `owner`.
@@ -191,21 +209,32 @@ mod tests {
 
     #[test]
     fn ids_are_random_and_the_cap_holds() {
-        let sessions = Sessions::new(2, Duration::from_secs(60));
-        let a = sessions.open(None).unwrap();
-        let b = sessions.open(None).unwrap();
+        let sessions = Sessions::new(2, 8, Duration::from_secs(60));
+        let a = sessions.open(None, "ip:1".into()).unwrap();
+        let b = sessions.open(None, "ip:2".into()).unwrap();
         assert_ne!(a.id, b.id);
         assert_eq!(a.id.len(), 48);
-        assert!(sessions.open(None).is_none(), "the cap holds");
+        assert_eq!(sessions.open(None, "ip:3".into()).unwrap_err(), Full::Server, "the cap holds");
         assert!(sessions.remove(&a.id));
-        assert!(sessions.open(None).is_some());
+        assert!(sessions.open(None, "ip:3".into()).is_ok());
         assert_eq!(sessions.len(), 2);
     }
 
     #[test]
+    fn one_caller_takes_only_its_share() {
+        let sessions = Sessions::new(10, 3, Duration::from_secs(60));
+        let greedy: Vec<_> =
+            (0..3).map(|_| sessions.open(Some("k:greedy".into()), "k:greedy".into()).unwrap()).collect();
+        assert_eq!(sessions.open(Some("k:greedy".into()), "k:greedy".into()).unwrap_err(), Full::Caller);
+        assert!(sessions.open(Some("k:other".into()), "k:other".into()).is_ok(), "another caller still gets one");
+        assert!(sessions.remove(&greedy[0].id));
+        assert!(sessions.open(Some("k:greedy".into()), "k:greedy".into()).is_ok(), "a closed session frees its place");
+    }
+
+    #[test]
     fn a_session_belongs_to_its_owner() {
-        let sessions = Sessions::new(8, Duration::from_secs(60));
-        let s = sessions.open(Some("alice".into())).unwrap();
+        let sessions = Sessions::new(8, 8, Duration::from_secs(60));
+        let s = sessions.open(Some("alice".into()), "k:alice".into()).unwrap();
         assert!(sessions.get(&s.id, Some("alice")).is_ok());
         assert_eq!(sessions.get(&s.id, Some("mallory")).unwrap_err(), Lookup::NotFound);
         assert_eq!(sessions.get(&s.id, None).unwrap_err(), Lookup::NotFound);
@@ -213,11 +242,11 @@ mod tests {
 
     #[test]
     fn idle_sessions_expire() {
-        let sessions = Sessions::new(1, Duration::from_millis(0));
-        let s = sessions.open(None).unwrap();
+        let sessions = Sessions::new(1, 1, Duration::from_millis(0));
+        let s = sessions.open(None, "ip:1".into()).unwrap();
         std::thread::sleep(Duration::from_millis(5));
         assert!(sessions.get(&s.id, None).is_err());
         assert!(s.closed.is_cancelled());
-        assert!(sessions.open(None).is_some(), "an expired session frees its place");
+        assert!(sessions.open(None, "ip:1".into()).is_ok(), "an expired session frees its place");
     }
 }

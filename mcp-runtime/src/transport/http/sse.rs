@@ -121,6 +121,11 @@ impl EventLog {
         self.changed.notify_waiters();
     }
 
+    /// Whether the event `seq` was ever appended (a `Last-Event-ID` naming a later one is made up).
+    pub(crate) fn has_sent(&self, seq: u64) -> bool {
+        seq < self.state().next_seq
+    }
+
     pub(crate) fn is_finished(&self) -> bool {
         self.state().finished
     }
@@ -138,7 +143,7 @@ impl EventLog {
         keep_alive: Duration,
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
         let epoch = if after.is_none() { 0 } else { self.state().epoch };
-        let cursor = after.map_or(0, |s| s + 1);
+        let cursor = after.map_or(0, |s| s.saturating_add(1));
         futures_util::stream::unfold((self, cursor, false), move |(log, cursor, done)| async move {
             if done {
                 return None;

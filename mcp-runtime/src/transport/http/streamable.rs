@@ -7,23 +7,19 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use futures_util::StreamExt;
-use http_body_util::BodyExt;
-use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use crate::audit::AuditReason;
 use tokio_util::sync::CancellationToken;
 
+use super::body::read_json_message;
 use super::headers::{self, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
-use super::session::HttpSession;
+use super::session::{Full, HttpSession};
+use super::shares::StreamTicket;
 use super::sse::{EventId, EventLog};
 use super::{Caller, HttpState};
-use crate::protocol::{
-    Answer, ErrorCode, ErrorObject, Frame, Message, Outgoing, ProtocolVersion, Request, RequestId, meta,
-};
+use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing, ProtocolVersion, Request, RequestId, meta};
 use crate::server::{Notifier, Session, TransportKind};
 
 /// Messages a request may queue before its task waits for the HTTP side.
@@ -54,94 +50,12 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
         .any(|v| v.split(',').map(|m| m.split(';').next().unwrap_or("").trim()).any(|m| m == media || m == "*/*"))
 }
 
-/// Reads the body up to `max` bytes within the body timeout, whether or not `Content-Length` is sent.
-///
-/// A body over the limit is refused with 413, but not at once: what the client is still sending is read
-/// and dropped (up to four times the limit, for at most two seconds) so the client reads a clean 413
-/// instead of a reset. Nothing past the limit is kept, so memory stays flat.
-async fn read_body(state: &HttpState, headers: &HeaderMap, mut body: Body) -> Result<Bytes, Response> {
-    const DRAIN_TIME: Duration = Duration::from_secs(2);
-    let max = state.max_body;
-    let too_large = || {
-        let error =
-            ErrorObject::invalid_request(format_args!("the body exceeds {max} bytes (transport.max_message_bytes)"));
-        let mut response = rpc_error(StatusCode::PAYLOAD_TOO_LARGE, None, error);
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-        response
-    };
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let mut over = declared.is_some_and(|n| n > max as u64);
-    let mut deadline = Instant::now() + if over { DRAIN_TIME } else { state.config.body_read_timeout };
-    let drain_budget = (max as u64).saturating_mul(4);
-    let mut kept = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)).min(max));
-    let mut seen = 0u64;
-    loop {
-        // A body already in hyper's buffer (most are) is read without arming the timer.
-        let ready = futures_util::FutureExt::now_or_never(body.frame());
-        let frame = match ready.map(Ok) {
-            Some(read) => read,
-            None => tokio::time::timeout_at(deadline, body.frame()).await,
-        };
-        let frame = match frame {
-            Err(_) if over => break,
-            Err(_) => {
-                let error = ErrorObject::invalid_request("the body took too long to arrive");
-                return Err(rpc_error(StatusCode::REQUEST_TIMEOUT, None, error));
-            }
-            Ok(None) => break,
-            Ok(Some(Err(_))) if over => break,
-            Ok(Some(Err(_))) => return Err(StatusCode::BAD_REQUEST.into_response()),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        let Ok(data) = frame.into_data() else { continue };
-        seen += data.len() as u64;
-        if !over && kept.len() + data.len() > max {
-            over = true;
-            kept = Vec::new();
-            deadline = Instant::now() + DRAIN_TIME;
-        }
-        if over {
-            if seen > drain_budget {
-                break;
-            }
-        } else {
-            kept.extend_from_slice(&data);
-        }
-    }
-    if over { Err(too_large()) } else { Ok(Bytes::from(kept)) }
-}
-
 /// The revision a request names in `_meta` (2026-07-28 requests), if any.
 fn stateless_version(request: &Request) -> Option<&str> {
     if request.method == "initialize" {
         return None;
     }
     request.params.get("_meta")?.get(meta::PROTOCOL_VERSION)?.as_str()
-}
-
-/// Checks the media type, reads the body within its limits, and decodes one JSON-RPC message.
-pub(super) async fn read_json_message(state: &HttpState, headers: &HeaderMap, body: Body) -> Result<Message, Response> {
-    let json_body = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
-    if !json_body {
-        let error = ErrorObject::invalid_request("Content-Type must be application/json");
-        return Err(rpc_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, None, error));
-    }
-    let bytes = read_body(state, headers, body).await?;
-    match crate::protocol::jsonrpc::decode(&bytes) {
-        Err(rejected) | Ok(Frame::Single(Err(rejected))) => {
-            Err(rpc_error(StatusCode::BAD_REQUEST, rejected.id, rejected.error))
-        }
-        Ok(Frame::Batch(_)) => {
-            let error =
-                ErrorObject::invalid_request("JSON-RPC batches are not accepted over HTTP: send one message per POST");
-            Err(rpc_error(StatusCode::BAD_REQUEST, None, error))
-        }
-        Ok(Frame::Single(Ok(message))) => Ok(message),
-    }
 }
 
 pub(super) async fn post(State(state): State<Arc<HttpState>>, request: axum::extract::Request) -> Response {
@@ -198,14 +112,9 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
                     ErrorObject::invalid_request("initialize opens a new session: send it without Mcp-Session-Id");
                 return rpc_error(StatusCode::BAD_REQUEST, id, error);
             }
-            let Some(session) = state.sessions.open(owner.clone()) else {
-                let mut response = rpc_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    id,
-                    ErrorObject::new(ErrorCode(-32000), "too many open sessions: try again later"),
-                );
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-                return response;
+            let session = match state.sessions.open(owner.clone(), caller.key()) {
+                Ok(session) => session,
+                Err(full) => return session_refused(state, full, id),
             };
             let mut response = respond(state, request, Some(Arc::clone(&session)), false, caller).await;
             if session.protocol.handshake().is_some() {
@@ -230,6 +139,45 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
             })
             .await
         }
+    }
+}
+
+/// A session that could not be opened: 503 when every session is taken, 429 when the caller holds its
+/// whole share (`http.max_sessions_per_caller`) while others may still open theirs.
+pub(super) fn session_refused(state: &HttpState, full: Full, id: Option<RequestId>) -> Response {
+    match full {
+        Full::Server => {
+            let error = ErrorObject::new(ErrorCode(-32000), "too many open sessions: try again later");
+            let mut response = rpc_error(StatusCode::SERVICE_UNAVAILABLE, id, error);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
+        Full::Caller => share_refused(
+            state,
+            id,
+            "sessions",
+            "this caller holds its whole share of sessions: close one (DELETE) or let one expire",
+        ),
+    }
+}
+
+/// 429 with `Retry-After`: the caller holds its whole share of `limit` (`sessions`, `streams`).
+fn share_refused(state: &HttpState, id: Option<RequestId>, limit: &str, what: &str) -> Response {
+    let mut error = ErrorObject::new(ErrorCode::RATE_LIMITED, what);
+    error.data = Some(serde_json::json!({ "retryAfterMs": 5000, "limit": limit }));
+    answer_response(state, Answer { id, body: Err(error) }, false)
+}
+
+/// A place for one standalone stream (a session's GET stream, the legacy `GET /sse`) in the caller's share,
+/// with its budget spent (`throttling.per_principal`, `throttling.global`); else the refusal to send.
+pub(super) async fn stream_place(state: &HttpState, caller: &Caller) -> Result<StreamTicket, Response> {
+    let Some(ticket) = state.streams.take(caller.key()) else {
+        let what = "this caller holds its whole share of open streams (http.max_streams_per_caller): close one first";
+        return Err(share_refused(state, None, "streams", what));
+    };
+    match state.pipeline.spend_open(&caller.principal, caller.source).await {
+        None => Ok(ticket),
+        Some(refused) => Err(answer_response(state, Answer { id: None, body: refused.body }, false)),
     }
 }
 
@@ -568,8 +516,20 @@ pub(super) async fn get(
     let capacity = state.config.replay_events;
     let resume = headers::text(&headers, LAST_EVENT_ID).ok().flatten().and_then(|v| EventId::parse(&v));
     let owner = caller.owner();
-    with_session(&state, session_id, owner.as_deref(), None, |session| async move {
-        let (log, after) = match resume.and_then(|r| session.stream(r.stream).map(|log| (log, r.seq))) {
+    let state = &state;
+    with_session(state, session_id, owner.as_deref(), None, |session| async move {
+        let resumed = resume.and_then(|r| session.stream(r.stream).map(|log| (log, r.seq)));
+        if let Some((log, seq)) = &resumed
+            && !log.has_sent(*seq)
+        {
+            let error = ErrorObject::invalid_request("Last-Event-ID names an event this stream has not sent");
+            return rpc_error(StatusCode::BAD_REQUEST, None, error);
+        }
+        let ticket = match stream_place(state, &caller).await {
+            Ok(ticket) => ticket,
+            Err(refused) => return refused,
+        };
+        let (log, after) = match resumed {
             Some((log, seq)) => (log, Some(seq)),
             None => {
                 let log = session.open_stream(capacity);
@@ -584,7 +544,12 @@ pub(super) async fn get(
                 (log, None)
             }
         };
-        sse_response(Body::from_stream(log.follow(after, keep_alive)))
+        // The stream holds its place in the caller's share until the body is dropped.
+        let body = log.follow(after, keep_alive).map(move |chunk| {
+            let _place = &ticket;
+            chunk
+        });
+        sse_response(Body::from_stream(body))
     })
     .await
 }
