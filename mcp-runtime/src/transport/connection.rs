@@ -9,13 +9,12 @@
 //!   `rate_limited`);
 //! - notifications and responses (to the server's own requests) are handled as soon as they are read.
 //!
-//! A batch takes one place for all of its requests, and follows the same rule.
+//! Each request of a batch takes a place of its own, by the same rule: a batch is no way around the bound.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_util::FutureExt;
 use futures_util::future::join_all;
 use serde::Deserialize;
 use serde_json::json;
@@ -37,7 +36,7 @@ type InFlight = Arc<Mutex<HashMap<RequestId, Flight>>>;
 /// A request in flight: running, or waiting for a place to run in.
 struct Flight {
     token: CancellationToken,
-    /// The waiting place it holds (shared by the requests of one batch) until it runs or is cancelled.
+    /// The waiting place it holds until it runs or is cancelled.
     place: Option<Arc<OwnedSemaphorePermit>>,
 }
 
@@ -139,9 +138,8 @@ impl Connection {
                 return self.reject(Rejected { id: None, error }).await;
             }
         }
-        // One place for the whole batch, taken when its first request is read (a batch of notifications
-        // and responses takes none): `None` once it is refused.
-        let mut slot = None;
+        // Each request takes a place of its own, running or waiting, exactly as it would alone; one that
+        // finds none is refused (−32012) inside the batch's answer.
         let mut runs = Vec::with_capacity(items.len());
         let mut answers = Vec::new();
         for item in items {
@@ -149,20 +147,19 @@ impl Connection {
                 Err(rejected) => answers.push(Answer { id: rejected.id, body: Err(rejected.error) }),
                 Ok(message) => {
                     let Some(request) = self.accept(message) else { continue };
-                    let taken = slot.get_or_insert_with(|| {
-                        self.slot().map(|slot| {
+                    match self.slot() {
+                        Some(slot) => {
                             let (place, ready) = self.ready(slot);
-                            (place.map(Arc::new), ready.map(Arc::new).boxed().shared())
-                        })
-                    });
-                    match taken {
-                        Some((place, ready)) => runs.push(self.prepare(request, place.clone(), ready.clone())),
+                            // Its place is free as soon as it has run: the batch's other requests may be
+                            // waiting for it, and the batch is answered only when all have run.
+                            let run = self.prepare(request, place.map(Arc::new), ready);
+                            runs.push(async move { run.await.0 });
+                        }
                         None => answers.push(self.busy(&request).await),
                     }
                 }
             }
         }
-        drop(slot); // the requests that wait hold the batch's place from here on
         if runs.is_empty() {
             if !answers.is_empty() {
                 let _ = self.out.send(Outgoing::Batch(answers)).await;
@@ -171,15 +168,10 @@ impl Connection {
         }
         let out = self.out.clone();
         self.tasks.spawn(async move {
-            let mut permits = Vec::with_capacity(runs.len());
-            for (answer, permit) in join_all(runs).await {
-                answers.extend(answer);
-                permits.push(permit);
-            }
+            answers.extend(join_all(runs).await.into_iter().flatten());
             if !answers.is_empty() {
                 let _ = out.send(Outgoing::Batch(answers)).await;
             }
-            drop(permits);
         });
     }
 
