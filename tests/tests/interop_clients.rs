@@ -47,8 +47,16 @@ fn python_scenario(mode: &str) -> Value {
     )
 }
 
-/// What every client must have seen: the three tools with their constraints, and each call's outcome.
-fn check_scenario(out: &Value) {
+/// What a client asks for when it negotiates by handshake: the TypeScript v1 SDK's and v2 client's latest
+/// revision, and the Python client's in `legacy` mode. The inventory supports it, so it is what they agree on.
+const HANDSHAKE: &str = "2025-11-25";
+/// What a client pinned to, or probing for, the stateless revision ends up with.
+const STATELESS: &str = "2026-07-28";
+
+/// What every client must have seen: the protocol version it reports having negotiated (`version`), the
+/// three tools with their constraints, and each call's outcome.
+fn check_scenario(out: &Value, version: &str) {
+    assert_eq!(out["protocolVersion"], version, "the version the client reports having negotiated: {out}");
     let tools = out["tools"].as_array().unwrap_or_else(|| panic!("no tools in {out}"));
     let mut names: Vec<_> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     names.sort_unstable();
@@ -85,47 +93,37 @@ fn check_scenario(out: &Value) {
 #[test]
 #[ignore = "needs the Node clients: run `cargo xtask test`"]
 fn typescript_sdk_client() {
-    let out = node_scenario("sdk");
-    check_scenario(&out);
+    check_scenario(&node_scenario("sdk"), HANDSHAKE);
 }
 
 #[test]
 #[ignore = "needs the Node clients: run `cargo xtask test`"]
 fn typescript_v2_client_handshake() {
-    let out = node_scenario("v2-legacy");
-    check_scenario(&out);
+    check_scenario(&node_scenario("v2-legacy"), HANDSHAKE);
 }
 
 #[test]
 #[ignore = "needs the Node clients: run `cargo xtask test`"]
 fn typescript_v2_client_2026_07_28() {
-    let out = node_scenario("v2-modern");
-    assert_eq!(out["protocolVersion"], "2026-07-28", "{out}");
-    check_scenario(&out);
+    check_scenario(&node_scenario("v2-modern"), STATELESS);
 }
 
 #[test]
 #[ignore = "needs the Python client: run `cargo xtask test`"]
 fn python_sdk_client_handshake() {
-    let out = python_scenario("legacy");
-    assert_eq!(out["protocolVersion"], "2025-11-25", "{out}");
-    check_scenario(&out);
+    check_scenario(&python_scenario("legacy"), HANDSHAKE);
 }
 
 #[test]
 #[ignore = "needs the Python client: run `cargo xtask test`"]
 fn python_sdk_client_2026_07_28() {
-    let out = python_scenario("2026-07-28");
-    assert_eq!(out["protocolVersion"], "2026-07-28", "{out}");
-    check_scenario(&out);
+    check_scenario(&python_scenario("2026-07-28"), STATELESS);
 }
 
 #[test]
 #[ignore = "needs the Python client: run `cargo xtask test`"]
 fn python_sdk_client_auto_picks_2026_07_28() {
-    let out = python_scenario("auto");
-    assert_eq!(out["protocolVersion"], "2026-07-28", "{out}");
-    check_scenario(&out);
+    check_scenario(&python_scenario("auto"), STATELESS);
 }
 
 fn inspector() -> Command {
@@ -192,13 +190,9 @@ fn inspector_cli_reports_a_tool_error_for_an_invalid_sku() {
 #[test]
 #[ignore = "needs the Node clients: run `cargo xtask test`"]
 fn typescript_clients_over_streamable_http() {
-    for (client, version) in
-        [("sdk", Value::Null), ("v2-legacy", json!("2025-11-25")), ("v2-modern", json!("2026-07-28"))]
-    {
+    for (client, version) in [("sdk", HANDSHAKE), ("v2-legacy", HANDSHAKE), ("v2-modern", STATELESS)] {
         let server = NetworkServer::inventory("http");
-        let out = node_scenario_at(client, "--http", &format!("{}/mcp", server.base));
-        assert_eq!(out["protocolVersion"], version, "{client}");
-        check_scenario(&out);
+        check_scenario(&node_scenario_at(client, "--http", &format!("{}/mcp", server.base)), version);
     }
 }
 
@@ -207,18 +201,15 @@ fn typescript_clients_over_streamable_http() {
 fn typescript_clients_over_legacy_sse() {
     for client in ["sdk", "v2-legacy"] {
         let server = NetworkServer::inventory("sse");
-        let out = node_scenario_at(client, "--sse", &format!("{}/sse", server.base));
-        check_scenario(&out);
+        check_scenario(&node_scenario_at(client, "--sse", &format!("{}/sse", server.base)), HANDSHAKE);
     }
 }
 
 #[test]
 #[ignore = "needs the Python client: run `cargo xtask test`"]
 fn python_client_over_streamable_http_in_both_eras() {
-    for (mode, version) in [("legacy", "2025-11-25"), ("2026-07-28", "2026-07-28")] {
+    for (mode, version) in [("legacy", HANDSHAKE), ("2026-07-28", STATELESS)] {
         let server = NetworkServer::inventory("http");
-        let out = python_scenario_at(mode, &format!("{}/mcp", server.base));
-        assert_eq!(out["protocolVersion"], version, "{mode}");
-        check_scenario(&out);
+        check_scenario(&python_scenario_at(mode, &format!("{}/mcp", server.base)), version);
     }
 }

@@ -62,6 +62,18 @@ const transport =
       ? new SSEClientTransport(new URL(command), { requestInit })
       : new StdioClientTransport({ command, args, env });
 
+// The v1 Client keeps the negotiated version private, but hands it to the transport's
+// setProtocolVersion once the handshake succeeded (HTTP transports send it on every request):
+// record it there, whatever the transport.
+let v1Negotiated = null;
+if (v1) {
+  const set = transport.setProtocolVersion?.bind(transport);
+  transport.setProtocolVersion = (version) => {
+    v1Negotiated = version;
+    set?.(version);
+  };
+}
+
 const info = { name: `interop-${clientName}`, version: '0.1.0' };
 const client = v1
   ? new Client(info, { capabilities: {} })
@@ -82,8 +94,7 @@ try {
   await client.connect(transport);
   const out = {
     client: clientName,
-    // The v1 Client keeps the negotiated version private.
-    protocolVersion: v1 ? null : (client.getNegotiatedProtocolVersion() ?? null),
+    protocolVersion: v1 ? v1Negotiated : (client.getNegotiatedProtocolVersion() ?? null),
     serverInfo: client.getServerVersion() ?? null,
     // Listing first also makes the client validate structuredContent against outputSchema.
     tools: (await client.listTools()).tools,
