@@ -123,6 +123,28 @@ pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
+/// `key = ["a", "b"]`.
+pub(crate) fn parse_str_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<syn::LitStr>> {
+    let value = meta.value()?;
+    let content;
+    syn::bracketed!(content in value);
+    let items = content.parse_terminated(|p| p.parse::<syn::LitStr>(), syn::Token![,])?;
+    Ok(items.into_iter().collect())
+}
+
+/// `scopes = [..]` of a tool, resource or prompt: each an OAuth scope token (RFC 6749 §3.3).
+pub(crate) fn check_scopes(cx: &Ctxt, scopes: &Option<(Span, Vec<syn::LitStr>)>) {
+    for scope in scopes.iter().flat_map(|(_, s)| s) {
+        let s = scope.value();
+        if s.is_empty() || !s.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
+            cx.error_spanned_by(
+                scope,
+                "an OAuth scope is one or more visible ASCII characters, without spaces, `\"` or `\\`",
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,10 @@
 //! Parses `#[mcp_prompt(...)]`, collecting every error.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
 use syn::{LitStr, Path};
 
-use crate::ctxt::{Ctxt, set_once, skip_value, unknown_key};
+use crate::ctxt::{Ctxt, parse_str_list, set_once, skip_value, unknown_key};
 
 /// The keys of `#[mcp_prompt(...)]`, as written.
 #[derive(Default)]
@@ -11,10 +12,11 @@ pub(crate) struct PromptAttrs {
     pub(crate) name: Option<LitStr>,
     pub(crate) title: Option<LitStr>,
     pub(crate) description: Option<LitStr>,
+    pub(crate) scopes: Option<(Span, Vec<LitStr>)>,
     pub(crate) krate: Option<Path>,
 }
 
-const PROMPT_KEYS: &[&str] = &["name", "title", "description", "crate"];
+const PROMPT_KEYS: &[&str] = &["name", "title", "description", "scopes", "crate"];
 
 pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> PromptAttrs {
     let mut attrs = PromptAttrs::default();
@@ -24,6 +26,10 @@ pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> PromptAttrs {
             "name" => set_once(cx, &mut attrs.name, &key, meta.value()?.parse()?),
             "title" => set_once(cx, &mut attrs.title, &key, meta.value()?.parse()?),
             "description" => set_once(cx, &mut attrs.description, &key, meta.value()?.parse()?),
+            "scopes" => {
+                let list = parse_str_list(&meta)?;
+                set_once(cx, &mut attrs.scopes, &key, (key.span(), list));
+            }
             "crate" => set_once(cx, &mut attrs.krate, &key, meta.value()?.parse()?),
             _ => {
                 unknown_key(cx, &key, "#[mcp_prompt]", PROMPT_KEYS);

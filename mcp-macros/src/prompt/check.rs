@@ -18,4 +18,5 @@ pub(crate) fn check(cx: &Ctxt, prompt: &PromptFn) {
     // Argument types (`String` / `Option<String>`) are checked by the compiler through
     // `FromPromptArgument`, so aliases and paths work and the message comes from one place.
     crate::inject::check_unique(cx, param::injections(&prompt.params));
+    crate::ctxt::check_scopes(cx, &prompt.attrs.scopes);
 }

@@ -65,6 +65,7 @@ pub(crate) fn expand(prompt: &PromptFn) -> TokenStream {
     let title = option_str(prompt.title().as_deref());
     let description = codegen::description(prompt.attrs.description.as_ref(), &prompt.docs);
     let location = codegen::location();
+    let scopes = prompt.attrs.scopes.iter().flat_map(|(_, s)| s.iter());
     let spec_doc =
         format!("The MCP prompt spec of [`{fn_ident}`](fn@{fn_ident}): pass `{fn_ident}::SPEC` to `Server::prompt`.");
 
@@ -96,6 +97,7 @@ pub(crate) fn expand(prompt: &PromptFn) -> TokenStream {
                     title: #title,
                     description: #description,
                     arguments: &[#(#arguments),*],
+                    scopes: &[#(#scopes),*],
                     completions: &[#(#completers),*],
                     state: &[#(#states),*],
                     handler: __mcp_get,

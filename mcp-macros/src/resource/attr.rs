@@ -1,9 +1,10 @@
 //! Parses `#[mcp_resource(...)]`, collecting every error.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
 use syn::{LitStr, Path};
 
-use crate::ctxt::{Ctxt, set_once, skip_value, unknown_key};
+use crate::ctxt::{Ctxt, parse_str_list, set_once, skip_value, unknown_key};
 
 /// The keys of `#[mcp_resource(...)]`, as written.
 #[derive(Default)]
@@ -14,10 +15,11 @@ pub(crate) struct ResourceAttrs {
     pub(crate) description: Option<LitStr>,
     pub(crate) mime_type: Option<LitStr>,
     pub(crate) ttl: Option<LitStr>,
+    pub(crate) scopes: Option<(Span, Vec<LitStr>)>,
     pub(crate) krate: Option<Path>,
 }
 
-const RESOURCE_KEYS: &[&str] = &["uri", "name", "title", "description", "mime_type", "ttl", "crate"];
+const RESOURCE_KEYS: &[&str] = &["uri", "name", "title", "description", "mime_type", "ttl", "scopes", "crate"];
 
 pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ResourceAttrs {
     let mut attrs = ResourceAttrs::default();
@@ -30,6 +32,10 @@ pub(crate) fn parse(cx: &Ctxt, args: TokenStream) -> ResourceAttrs {
             "description" => set_once(cx, &mut attrs.description, &key, meta.value()?.parse()?),
             "mime_type" => set_once(cx, &mut attrs.mime_type, &key, meta.value()?.parse()?),
             "ttl" => set_once(cx, &mut attrs.ttl, &key, meta.value()?.parse()?),
+            "scopes" => {
+                let list = parse_str_list(&meta)?;
+                set_once(cx, &mut attrs.scopes, &key, (key.span(), list));
+            }
             "crate" => set_once(cx, &mut attrs.krate, &key, meta.value()?.parse()?),
             _ => {
                 unknown_key(cx, &key, "#[mcp_resource]", RESOURCE_KEYS);

@@ -24,6 +24,7 @@ pub(crate) fn check(cx: &Ctxt, resource: &ResourceFn) -> Resolved {
         cx.error_at(resource.name_span, "a resource name cannot be empty");
     }
     crate::inject::check_unique(cx, param::injections(&resource.params));
+    crate::ctxt::check_scopes(cx, &resource.attrs.scopes);
     let mut resolved = Resolved::default();
     if let Some(mime) = &resource.attrs.mime_type {
         let value = mime.value();
@@ -86,8 +87,8 @@ pub(crate) fn check(cx: &Ctxt, resource: &ResourceFn) -> Resolved {
     resolved
 }
 
-/// The variables of a level-1 URI template, with the runtime's rules (`mcp_runtime::server::UriTemplate`):
-/// `{name}` of letters, digits and `_`, each once, with a literal between two variables.
+/// The variables of a URI template, with the runtime's rules (`mcp_runtime::server::UriTemplate`):
+/// `{name}` or `{+name}` of letters, digits and `_`, each once, with a literal between two variables.
 pub(crate) fn template_variables(uri: &str) -> Result<Vec<String>, String> {
     if uri.is_empty() {
         return Err("a resource URI cannot be empty".to_owned());
@@ -107,14 +108,14 @@ pub(crate) fn template_variables(uri: &str) -> Result<Vec<String>, String> {
             .find(['{', '}'])
             .filter(|&e| after.as_bytes()[e] == b'}')
             .ok_or_else(|| "`{` without a matching `}`".to_owned())?;
-        let name = &after[..end];
+        let name = after[..end].strip_prefix('+').unwrap_or(&after[..end]);
         let mut chars = name.chars();
         let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(format!(
-                "`{{{name}}}` is not a level-1 template variable: write `{{name}}` with letters, digits and `_` \
-                 (operators such as `{{+path}}` and modifiers such as `{{id*}}` are not supported)"
+                "`{{{name}}}` is not a template variable: write `{{name}}` (or `{{+name}}`, whose value may hold \
+                 `/`) with letters, digits and `_` (other operators and modifiers such as `{{id*}}` are not supported)"
             ));
         }
         if variables.iter().any(|v| v == name) {

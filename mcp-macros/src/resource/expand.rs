@@ -60,6 +60,7 @@ pub(crate) fn expand(resource: &ResourceFn, resolved: &Resolved) -> TokenStream 
     let mime_type = option_str(resource.attrs.mime_type.as_ref().map(syn::LitStr::value).as_deref());
     let ttl_ms = resolved.ttl_ms;
     let location = codegen::location();
+    let scopes = resource.attrs.scopes.iter().flat_map(|(_, s)| s.iter());
     let spec_doc = format!(
         "The MCP resource spec of [`{fn_ident}`](fn@{fn_ident}): pass `{fn_ident}::SPEC` to `Server::resource`."
     );
@@ -94,6 +95,7 @@ pub(crate) fn expand(resource: &ResourceFn, resolved: &Resolved) -> TokenStream 
                     description: #description,
                     mime_type: #mime_type,
                     ttl: _mcp::ttl_ms(#ttl_ms),
+                    scopes: &[#(#scopes),*],
                     completions: &[#(#completers),*],
                     state: &[#(#states),*],
                     handler: __mcp_read,

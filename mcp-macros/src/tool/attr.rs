@@ -5,7 +5,7 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Path};
 
-use crate::ctxt::{Ctxt, flag, set_once, skip_value, unknown_key};
+use crate::ctxt::{Ctxt, flag, parse_str_list, set_once, skip_value, unknown_key};
 
 /// The keys of `#[mcp_tool(...)]`, as written.
 #[derive(Default)]
@@ -90,15 +90,6 @@ pub(crate) fn parse_tool_attrs(cx: &Ctxt, args: TokenStream) -> ToolAttrs {
         cx.syn_error(e);
     }
     attrs
-}
-
-/// `key = ["a", "b"]`.
-fn parse_str_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr>> {
-    let value = meta.value()?;
-    let content;
-    syn::bracketed!(content in value);
-    let items = content.parse_terminated(|p| p.parse::<LitStr>(), syn::Token![,])?;
-    Ok(items.into_iter().collect())
 }
 
 /// The keys of `#[schema(...)]` on a parameter.

@@ -52,18 +52,7 @@ pub(crate) fn check(cx: &Ctxt, tool: &ToolFn) -> Resolved {
             Some(ms) => resolved.timeout_ms = Some(ms),
         }
     }
-    if let Some((_, scopes)) = &tool.attrs.scopes {
-        for scope in scopes {
-            let s = scope.value();
-            if s.is_empty() || !s.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
-            {
-                cx.error_spanned_by(
-                    scope,
-                    "an OAuth scope is one or more visible ASCII characters, without spaces, `\"` or `\\`",
-                );
-            }
-        }
-    }
+    crate::ctxt::check_scopes(cx, &tool.attrs.scopes);
     if let (Some(ro), Some(_)) = (tool.attrs.read_only, tool.attrs.destructive) {
         cx.error_at(ro, "a tool cannot be both `read_only` and `destructive`");
     }

@@ -1,28 +1,83 @@
-//! [`AuthorizeLayer`]: per-tool scopes, checked on every `tools/call`.
+//! [`AuthorizeLayer`]: scopes, checked on every request that names a tool, a resource or a prompt.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde_json::Value;
 use tower::Layer;
 
 use super::service::Authorize;
-use crate::server::App;
+use crate::server::{App, McpRequest};
 
-/// Refuses a `tools/call` whose principal lacks a scope the tool requires (`#[mcp_tool(scopes = [...])]`):
-/// −32011 naming every required and every missing scope (HTTP 403 `insufficient_scope`). Does nothing
-/// when the server authenticates nobody. Cheap to clone.
+/// Refuses a request whose principal lacks a scope that what it names requires: `tools/call`
+/// (`#[mcp_tool(scopes = [...])]`), `resources/read` and `resources/subscribe` (`#[mcp_resource(scopes =
+/// [...])]`, the resource or the template that serves the URI), `prompts/get` (`#[mcp_prompt(scopes =
+/// [...])]`) and `completion/complete` (the prompt or template it refers to). The answer is −32011 naming
+/// every required and every missing scope (HTTP 403 `insufficient_scope`). Does nothing when the server
+/// authenticates nobody. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AuthorizeLayer {
     pub(crate) scopes: Arc<HashMap<&'static str, &'static [&'static str]>>,
+    pub(crate) app: App,
     pub(crate) enforce: bool,
 }
 
+/// What a request names that carries scopes: its kind (`tool`, `resource`, `prompt`), its name or URI, and
+/// the scopes.
+pub(crate) struct Required<'a> {
+    pub(crate) kind: &'static str,
+    pub(crate) name: &'a str,
+    pub(crate) scopes: &'static [&'static str],
+}
+
 impl AuthorizeLayer {
-    /// The layer for a server's tools; `enforce` is false when nobody is authenticated.
+    /// The layer for a server's tools, resources and prompts; `enforce` is false when nobody is
+    /// authenticated.
     pub fn new(app: &App, enforce: bool) -> Self {
         let scopes =
             app.registry().iter().filter(|t| !t.spec.scopes.is_empty()).map(|t| (t.spec.name, t.spec.scopes)).collect();
-        Self { scopes: Arc::new(scopes), enforce }
+        Self { scopes: Arc::new(scopes), app: app.clone(), enforce }
+    }
+
+    /// The scopes what `request` names requires, if any. An unknown name requires none here: the handler
+    /// answers it as unknown.
+    pub(crate) fn required<'a>(&self, request: &'a McpRequest) -> Option<Required<'a>> {
+        let param = |key: &str| request.params.get(key).and_then(Value::as_str);
+        let required = match request.method.as_str() {
+            "tools/call" => {
+                let name = request.tool_name()?;
+                Required { kind: "tool", name, scopes: self.scopes.get(name)? }
+            }
+            "resources/read" | "resources/subscribe" => {
+                let uri = param("uri")?;
+                Required { kind: "resource", name: uri, scopes: self.app.resources().resolve(uri)?.spec.scopes }
+            }
+            "prompts/get" => {
+                let name = param("name")?;
+                Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes }
+            }
+            "completion/complete" => {
+                let reference = request.params.get("ref")?;
+                let text = |key: &str| reference.get(key).and_then(Value::as_str);
+                match text("type")? {
+                    "ref/prompt" => {
+                        let name = text("name")?;
+                        Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes }
+                    }
+                    "ref/resource" => {
+                        let uri = text("uri")?;
+                        Required {
+                            kind: "resource",
+                            name: uri,
+                            scopes: self.app.resources().template(uri)?.spec.scopes,
+                        }
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        (!required.scopes.is_empty()).then_some(required)
     }
 }
 

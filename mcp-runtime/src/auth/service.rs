@@ -7,11 +7,12 @@ use futures_util::future::{Either, Ready, ready};
 use serde_json::json;
 use tower::Service;
 
-use super::layer::AuthorizeLayer;
+use super::layer::{AuthorizeLayer, Required};
 use crate::protocol::{ErrorCode, ErrorObject};
 use crate::server::{McpRequest, McpResponse, Outcome};
 
-/// Checks the principal's scopes against the called tool's before anything else runs.
+/// Checks the principal's scopes against those of the tool, resource or prompt the request names, before
+/// anything else runs.
 #[derive(Debug, Clone)]
 pub struct Authorize<S> {
     pub(crate) inner: S,
@@ -33,30 +34,28 @@ where
     fn call(&mut self, request: McpRequest) -> Self::Future {
         let _span = self.layer.enforce.then(|| tracing::debug_span!("mcp.authorize").entered());
         if self.layer.enforce
-            && let Some(tool) = request.tool_name()
-            && let Some(required) = self.layer.scopes.get(tool)
+            && let Some(required) = self.layer.required(&request)
         {
-            let missing = request.principal.missing_scopes(required);
+            let missing = request.principal.missing_scopes(required.scopes);
             if !missing.is_empty() {
-                tracing::info!(principal = %request.principal.id, tool, missing = ?missing, "tool call refused: insufficient scope");
-                return Either::Left(ready(Ok(McpResponse::error(
-                    forbidden(tool, required, &missing),
-                    Outcome::Forbidden,
-                ))));
+                tracing::info!(principal = %request.principal.id, kind = required.kind, name = required.name, missing = ?missing, "request refused: insufficient scope");
+                let error = forbidden(&required, &missing);
+                return Either::Left(ready(Ok(McpResponse::error(error, Outcome::Forbidden))));
             }
         }
         Either::Right(self.inner.call(request))
     }
 }
 
-fn forbidden(tool: &str, required: &[&str], missing: &[&str]) -> ErrorObject {
+fn forbidden(required: &Required<'_>, missing: &[&str]) -> ErrorObject {
+    let Required { kind, name, scopes } = required;
     let mut error = ErrorObject::new(
         ErrorCode::FORBIDDEN,
-        format!("insufficient scope: tool `{tool}` requires {}; missing {}", required.join(", "), missing.join(", ")),
+        format!("insufficient scope: {kind} `{name}` requires {}; missing {}", scopes.join(", "), missing.join(", ")),
     );
     error.data = Some(json!({
         "error": "insufficient_scope",
-        "requiredScopes": required,
+        "requiredScopes": scopes,
         "missingScopes": missing,
     }));
     error

@@ -33,6 +33,9 @@ pub struct PromptSpec {
     pub description: Option<&'static str>,
     /// The arguments, in the function's order.
     pub arguments: &'static [PromptArgument],
+    /// OAuth scopes a caller needs to get it, see it in `prompts/list` and complete its arguments
+    /// (`#[mcp_prompt(scopes = [..])]`).
+    pub scopes: &'static [&'static str],
     /// Completion functions of arguments (`#[complete(path)]`).
     pub completions: &'static [Completer],
     /// Application state the handler takes as `State<T>`; checked when the server starts.
@@ -282,6 +285,7 @@ mod tests {
                 PromptArgument { name: "code", title: None, description: None, required: true },
                 PromptArgument { name: "language", title: None, description: None, required: false },
             ],
+            scopes: &[],
             completions: &[],
             state: &[],
             handler,

@@ -43,6 +43,9 @@ pub struct ResourceSpec {
     pub mime_type: Option<&'static str>,
     /// How long 2026-07-28 clients may cache what a read returns (`ttlMs`, private scope); zero by default.
     pub ttl: Duration,
+    /// OAuth scopes a caller needs to read it, to see it in `resources/list` (or `resources/templates/list`)
+    /// and to complete its variables (`#[mcp_resource(scopes = [..])]`).
+    pub scopes: &'static [&'static str],
     /// Completion functions of template variables (`#[complete(path)]`).
     pub completions: &'static [Completer],
     /// Application state the handler takes as `State<T>`; checked when the server starts.

@@ -34,7 +34,8 @@ impl Router {
         Self { app, filter_tools: false }
     }
 
-    /// `tools/list` shows each caller only the tools its scopes allow (`security.list_tools = "allowed"`).
+    /// Every list shows each caller only the tools, resources, templates and prompts its scopes allow
+    /// (`security.list_tools = "allowed"`).
     #[must_use]
     pub fn filter_tools(mut self, filter: bool) -> Self {
         self.filter_tools = filter;
@@ -74,18 +75,28 @@ impl App {
             (capabilities.tools.is_some(), capabilities.resources.is_some(), capabilities.prompts.is_some());
         match req.method.as_str() {
             "tools/call" if tools => self.call_tool(req).await,
-            "tools/list" if tools => answer(self.list_tools(&req, filter_tools)),
+            "tools/list" if tools => {
+                let scopes = || self.registry().iter().map(|t| t.spec.scopes);
+                answer(self.list_scoped(&req, "tools", self.registry().definitions(version), scopes, filter_tools))
+            }
             "resources/list" if resources => {
-                answer(self.list(&req, "resources", self.resources().resource_definitions(version)))
+                let scopes = || self.resources().resources().iter().map(|r| r.scopes);
+                let all = self.resources().resource_definitions(version);
+                answer(self.list_scoped(&req, "resources", all, scopes, filter_tools))
             }
             "resources/templates/list" if resources => {
-                answer(self.list(&req, "resourceTemplates", self.resources().template_definitions(version)))
+                let scopes = || self.resources().templates().iter().map(|t| t.spec.scopes);
+                let all = self.resources().template_definitions(version);
+                answer(self.list_scoped(&req, "resourceTemplates", all, scopes, filter_tools))
             }
             "resources/read" if resources => self.read_resource(req).await,
             // 2026-07-28 replaced these with `subscriptions/listen`; they live in a handshake session.
             "resources/subscribe" if resources && !stateless => answer(self.subscription(req, true)),
             "resources/unsubscribe" if resources && !stateless => answer(self.subscription(req, false)),
-            "prompts/list" if prompts => answer(self.list(&req, "prompts", self.prompts().definitions(version))),
+            "prompts/list" if prompts => {
+                let scopes = || self.prompts().iter().map(|p| p.scopes);
+                answer(self.list_scoped(&req, "prompts", self.prompts().definitions(version), scopes, filter_tools))
+            }
             "prompts/get" if prompts => self.get_prompt(req).await,
             "completion/complete" if capabilities.completions.is_some() => self.complete(req).await,
             "initialize" => answer(self.initialize(&req)),
@@ -148,21 +159,29 @@ impl App {
         self.finish(req.version, &empty(), Cache::No)
     }
 
-    /// `tools/list`: every tool, or (when filtering) those whose scopes the caller holds.
-    fn list_tools(&self, req: &McpRequest, filter: bool) -> Result<Box<RawValue>, ErrorObject> {
-        let all = self.registry().definitions(req.version);
+    /// A list method's page: every entry, or (when filtering) those whose scopes the caller holds.
+    /// `scopes` gives the entries' scopes, in the order of `all`. Tools are listed per caller whenever
+    /// filtering is on; resources, templates and prompts only when some of them has scopes, so a server
+    /// without any keeps their lists cacheable by anyone.
+    fn list_scoped<I: Iterator<Item = &'static [&'static str]>>(
+        &self,
+        req: &McpRequest,
+        key: &'static str,
+        all: &[Box<RawValue>],
+        scopes: impl Fn() -> I,
+        filter: bool,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         let hidden = |scopes: &[&str]| !req.principal.missing_scopes(scopes).is_empty();
-        if !filter {
-            return self.list(req, "tools", all);
+        if !filter || (key != "tools" && scopes().all(<[&str]>::is_empty)) {
+            return self.list(req, key, all);
         }
         // What a caller sees depends on its scopes: 2026-07-28 clients may cache it only privately.
         let private = Cache::Private(self.tools_config().list_ttl);
-        if !self.registry().iter().any(|t| hidden(t.spec.scopes)) {
-            return self.page(req, "tools", all, private);
+        if !scopes().any(hidden) {
+            return self.page(req, key, all, private);
         }
-        let allowed: Vec<&RawValue> =
-            self.registry().iter().zip(all).filter(|(t, _)| !hidden(t.spec.scopes)).map(|(_, d)| &**d).collect();
-        self.page(req, "tools", &allowed, private)
+        let allowed: Vec<&RawValue> = scopes().zip(all).filter(|(s, _)| !hidden(s)).map(|(_, d)| &**d).collect();
+        self.page(req, key, &allowed, private)
     }
 
     /// One page of a list method's result (`{<key>: [...], nextCursor?}`), cacheable by anyone.

@@ -10,6 +10,11 @@
 //! Consequences of the rule, on purpose: two variables must be separated by a literal (`{a}{b}` is
 //! ambiguous and refused), and a variable's value never contains the literal that follows it. Values are
 //! percent-decoded, as level-1 expansion percent-encodes them.
+//!
+//! A value reaches a handler that may well use it as a path or a key, so after decoding it must be safe
+//! to: a value with a `/` (`a/b`, or `a%2Fb`) matches only a reserved-expansion variable (`{+path}`,
+//! RFC 6570 level 2, which is how a template says "this spans segments"); no value may hold a `..` segment
+//! or a control character. A URI whose value breaks these rules matches nothing (resource not found).
 
 use std::fmt;
 
@@ -23,7 +28,8 @@ pub struct UriTemplate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Variable(String),
+    /// A variable's name, and whether it is a reserved expansion (`{+name}`: its value may hold `/`).
+    Variable(String, bool),
 }
 
 /// Why a string is not a level-1 URI template this runtime serves.
@@ -32,11 +38,12 @@ enum Part {
 pub struct TemplateError(String);
 
 impl UriTemplate {
-    /// Parses `{name}` expressions; names are `[A-Za-z_][A-Za-z0-9_]*` (they name function parameters).
+    /// Parses `{name}` and `{+name}` expressions; names are `[A-Za-z_][A-Za-z0-9_]*` (they name function
+    /// parameters).
     ///
     /// # Errors
-    /// Unbalanced braces, operators or modifiers of higher levels (`{+path}`, `{id*}`, `{a,b}`), invalid or
-    /// repeated names, and two variables with no literal between them.
+    /// Unbalanced braces, other operators and modifiers (`{#frag}`, `{id*}`, `{a,b}`), invalid or repeated
+    /// names, and two variables with no literal between them.
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
         let mut parts = Vec::new();
         let mut rest = source;
@@ -54,17 +61,19 @@ impl UriTemplate {
                         .find(['}', '{'])
                         .filter(|&e| after.as_bytes()[e] == b'}')
                         .ok_or_else(|| TemplateError(format!("`{{` without a matching `}}` in `{source}`")))?;
-                    let name = &after[..end];
+                    let expression = &after[..end];
+                    let (name, reserved) =
+                        expression.strip_prefix('+').map_or((expression, false), |name| (name, true));
                     check_name(name, source)?;
-                    if matches!(parts.last(), Some(Part::Variable(_))) {
+                    if matches!(parts.last(), Some(Part::Variable(..))) {
                         return Err(TemplateError(format!(
                             "variables need a literal between them (`{{{name}}}` follows another variable) in `{source}`"
                         )));
                     }
-                    if parts.iter().any(|p| matches!(p, Part::Variable(v) if v == name)) {
+                    if parts.iter().any(|p| matches!(p, Part::Variable(v, _) if v == name)) {
                         return Err(TemplateError(format!("variable `{name}` appears twice in `{source}`")));
                     }
-                    parts.push(Part::Variable(name.to_owned()));
+                    parts.push(Part::Variable(name.to_owned(), reserved));
                     rest = &after[end + 1..];
                 }
                 None => {
@@ -86,13 +95,13 @@ impl UriTemplate {
 
     /// Whether the template has variables (otherwise it names one resource).
     pub fn is_template(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::Variable(_)))
+        self.parts.iter().any(|p| matches!(p, Part::Variable(..)))
     }
 
     /// The variable names, in order.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Variable(v) => Some(v.as_str()),
+            Part::Variable(v, _) => Some(v.as_str()),
             Part::Literal(_) => None,
         })
     }
@@ -102,7 +111,8 @@ impl UriTemplate {
         self.parts.iter().map(|p| if let Part::Literal(l) = p { l.len() } else { 0 }).sum()
     }
 
-    /// The variables' values when `uri` matches, in template order; `None` otherwise.
+    /// The variables' values when `uri` matches, in template order; `None` otherwise, and when a decoded
+    /// value holds a `/` outside a `{+name}` variable, a `..` segment or a control character.
     pub fn matches(&self, uri: &str) -> Option<Vec<(String, String)>> {
         let mut values = Vec::new();
         let mut pos = 0;
@@ -114,7 +124,7 @@ impl UriTemplate {
                     }
                     pos += literal.len();
                 }
-                Part::Variable(name) => {
+                Part::Variable(name, reserved) => {
                     // At least one character, then up to the next literal (parsing guarantees one follows
                     // unless this variable comes last).
                     let first = uri[pos..].chars().next()?.len_utf8();
@@ -122,7 +132,11 @@ impl UriTemplate {
                         Some(Part::Literal(next)) => pos + first + uri[pos + first..].find(next.as_str())?,
                         _ => uri.len(),
                     };
-                    values.push((name.clone(), percent_decode(&uri[pos..end])?));
+                    let value = percent_decode(&uri[pos..end])?;
+                    if !safe_value(&value, *reserved) {
+                        return None;
+                    }
+                    values.push((name.clone(), value));
                     pos = end;
                 }
             }
@@ -137,10 +151,18 @@ impl fmt::Display for UriTemplate {
     }
 }
 
+/// Whether a decoded value may reach a handler: no control character, no `..` segment, and no `/` unless
+/// the variable is a reserved expansion.
+fn safe_value(value: &str, reserved: bool) -> bool {
+    !value.chars().any(char::is_control)
+        && (reserved || !value.contains('/'))
+        && !value.split(['/', '\\']).any(|segment| segment == "..")
+}
+
 fn check_name(name: &str, source: &str) -> Result<(), TemplateError> {
     if let Some(op) = name.chars().next().filter(|c| "+#./;?&=,!@|".contains(*c)) {
         return Err(TemplateError(format!(
-            "`{{{name}}}` in `{source}` uses the `{op}` operator: only level-1 templates (`{{name}}`) are served"
+            "`{{{name}}}` in `{source}` uses the `{op}` operator: only `{{name}}` and `{{+name}}` are served"
         )));
     }
     let mut chars = name.chars();
@@ -196,7 +218,7 @@ mod tests {
     fn variables_take_what_lies_between_literals() {
         assert_eq!(vars("test://template/{id}/data", "test://template/123/data"), pairs(&[("id", "123")]));
         assert_eq!(vars("db://{table}/{row}", "db://users/42"), pairs(&[("table", "users"), ("row", "42")]));
-        assert_eq!(vars("file:///{path}", "file:///a/b/c.txt"), pairs(&[("path", "a/b/c.txt")]));
+        assert_eq!(vars("file:///{+path}", "file:///a/b/c.txt"), pairs(&[("path", "a/b/c.txt")]));
         assert_eq!(vars("x://{a}", "x://é"), pairs(&[("a", "é")]));
     }
 
@@ -213,15 +235,35 @@ mod tests {
 
     #[test]
     fn values_are_percent_decoded() {
-        assert_eq!(vars("q://{term}", "q://caf%C3%A9%20au%2Flait"), pairs(&[("term", "café au/lait")]));
+        assert_eq!(vars("q://{+term}", "q://caf%C3%A9%20au%2Flait"), pairs(&[("term", "café au/lait")]));
+        assert_eq!(vars("q://{term}", "q://caf%C3%A9%20au"), pairs(&[("term", "café au")]));
         assert_eq!(vars("q://{term}", "q://100%"), pairs(&[("term", "100%")]), "a stray % is kept");
         assert_eq!(vars("q://{term}", "q://%FF"), None, "not UTF-8");
     }
 
     #[test]
-    fn only_level_one_templates_parse() {
+    fn values_that_escape_their_place_match_nothing() {
+        for uri in ["file:///a/b", "file:///a%2Fb", "file:///a%2fb", "file:///..", "file:///%2E%2E", "file:///a%0Ab"] {
+            assert_eq!(vars("file:///{name}", uri), None, "{uri}");
+        }
+        for uri in ["file:///a/../b", "file:///a/%2E%2E/b", "file:///..%2Fetc", "file:///a\\..\\b", "file:///a%00"] {
+            assert_eq!(vars("file:///{+path}", uri), None, "{uri}");
+        }
+        assert_eq!(
+            vars("file:///{+path}", "file:///a/..b/c.d"),
+            pairs(&[("path", "a/..b/c.d")]),
+            "only whole segments"
+        );
+        assert_eq!(vars("file:///{name}", "file:///a..b"), pairs(&[("name", "a..b")]));
+        assert_eq!(vars("t://{a}/x/{+b}", "t://1/x/2/3"), pairs(&[("a", "1"), ("b", "2/3")]));
+    }
+
+    #[test]
+    fn only_level_one_and_reserved_templates_parse() {
         for bad in [
-            "x://{+path}",
+            "x://{#frag}",
+            "x://{+}",
+            "x://{a}{+b}",
             "x://{id*}",
             "x://{a,b}",
             "x://{a}{b}",
@@ -234,6 +276,7 @@ mod tests {
         ] {
             assert!(UriTemplate::parse(bad).is_err(), "{bad:?} must be refused");
         }
+        assert_eq!(UriTemplate::parse("x://{+path}").unwrap().variables().collect::<Vec<_>>(), ["path"]);
         let t = UriTemplate::parse("a://{x}-{y}/z").unwrap();
         assert!(t.is_template());
         assert_eq!(t.variables().collect::<Vec<_>>(), ["x", "y"]);

@@ -181,6 +181,7 @@ mod tests {
             description: None,
             mime_type: Some("text/plain"),
             ttl: Duration::ZERO,
+            scopes: &[],
             completions: &[],
             state: &[],
             handler,
@@ -191,7 +192,7 @@ mod tests {
     #[test]
     fn direct_uris_win_then_the_most_specific_template() {
         let r = ResourceRegistry::new([
-            spec("files://{path}", "a"),
+            spec("files://{+path}", "a"),
             spec("files://{id}/meta", "b"),
             spec("files://readme/meta", "c"),
         ])
