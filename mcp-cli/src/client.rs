@@ -9,9 +9,9 @@
 //!   the answer as JSON or from an SSE stream (`data:` lines until the response with the request's id),
 //!   keeps the `Mcp-Session-Id` `initialize` gave, sends it with `MCP-Protocol-Version` afterwards and
 //!   DELETEs the session at the end; `--header K:V` adds headers (credentials) to every request. It
-//!   follows no redirect: the headers would go along to wherever it points (see [`crate::http`]).
+//!   follows no redirect: the headers would go along to wherever it points (the CLI's `http` module).
 //!
-//! Every answer is capped ([`crate::http::MAX_BODY`], 16 MiB): a JSON body, an SSE event, a line of a stdio
+//! Every answer is capped (16 MiB): a JSON body, an SSE event, a line of a stdio
 //! server's output; a server that sends more, or streams one answer forever, ends the command with an
 //! error naming the cap rather than growing the client without bound.
 //!

@@ -20,17 +20,22 @@
 //!
 //! The given credentials never leave the headers they were given in: no probe puts one in a URL (which
 //! lands in access logs, proxies and histories), no redirect is followed (a 3xx is what the probe sees),
-//! and no answer is read beyond [`http::MAX_BODY`] (see [`crate::http`]).
+//! and no answer is read beyond 16 MiB (the CLI's `http` module).
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, ORIGIN, WWW_AUTHENTICATE};
+use reqwest::header::{AUTHORIZATION, HOST, HeaderMap, HeaderValue, ORIGIN};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
+mod reply;
+mod session_ids;
+
+use self::reply::{Reply, send};
+use self::session_ids::weak_session_ids;
 use super::{Finding, Location};
-use crate::client::{PROTOCOL_VERSION, auth_param, error_detail, list_tools_at, parse_headers};
-use crate::http::{self, MAX_BODY, SseParser};
+use crate::client::{PROTOCOL_VERSION, list_tools_at, parse_headers};
+use crate::http;
 
 /// How long one probe request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,8 +43,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const BURST: usize = 50;
 /// Sessions the session-id probe opens.
 const SESSIONS: usize = 20;
-/// The least entropy a session id should carry, in bits.
-const MIN_SESSION_BITS: f64 = 96.0;
 /// The value the query-credential probe sends where a credential would go: never the real one.
 const DUMMY_CREDENTIAL: &str = "cargo-mcp-scan-dummy-credential";
 /// The host and origin of the DNS-rebinding probe.
@@ -95,58 +98,6 @@ pub async fn probe(url: &str, headers: &[String], probe_tool: Option<&str>) -> V
 /// Says on stderr why a probe did not run.
 fn note(url: &str, text: &str) {
     eprintln!("note: {url}: {text}");
-}
-
-/// What the server answered to one POST.
-#[derive(Debug, Default)]
-struct Reply {
-    status: u16,
-    session: Option<String>,
-    /// The `WWW-Authenticate` challenge.
-    challenge: Option<String>,
-    /// What to say of a redirect (not followed), naming where it points.
-    redirect: Option<String>,
-    body: String,
-}
-
-impl Reply {
-    /// The JSON-RPC messages of the body: one JSON value (an object or a batch), or SSE events.
-    fn messages(&self) -> Vec<Value> {
-        match serde_json::from_str::<Value>(&self.body) {
-            Ok(Value::Array(batch)) => batch,
-            Ok(one) => vec![one],
-            Err(_) => {
-                // The body was read under the cap, so the parser's own cap cannot refuse it.
-                let mut parser = SseParser::default();
-                let mut events = parser.feed(self.body.as_bytes()).unwrap_or_default();
-                events.extend(parser.finish());
-                events.iter().filter_map(|e| serde_json::from_str(e).ok()).collect()
-            }
-        }
-    }
-
-    /// A 2xx answer carrying a JSON-RPC result.
-    fn accepted(&self) -> bool {
-        (200..300).contains(&self.status) && self.messages().iter().any(|m| m.get("result").is_some())
-    }
-
-    /// HTTP 429, or the runtime's rate-limit error (−32012).
-    fn rate_limited(&self) -> bool {
-        self.status == 429 || self.messages().iter().any(|m| m.pointer("/error/code") == Some(&json!(-32012)))
-    }
-
-    /// How a refusal looks: the status, the challenge's `error` code and the error's message. Two refusals
-    /// that look alike were refused for the same reason.
-    fn refusal(&self) -> (u16, Option<String>, String) {
-        let code = self.challenge.as_deref().and_then(|c| auth_param(c, "error"));
-        (self.status, code, error_detail(&self.body))
-    }
-
-    /// A 2xx tool result that is not an error.
-    fn served_call(&self) -> bool {
-        (200..300).contains(&self.status)
-            && self.messages().iter().any(|m| m.get("result").is_some_and(|r| r.get("isError") != Some(&json!(true))))
-    }
 }
 
 /// The probes' shared state.
@@ -439,53 +390,6 @@ impl Prober {
     }
 }
 
-/// POSTs `body`; reads the answer until the body ends, or until an SSE event carried a response. A
-/// redirect is not followed; an answer beyond the cap is an error.
-async fn send(client: &reqwest::Client, url: &str, headers: &HeaderMap, body: String) -> Result<Reply, String> {
-    let mut response = client
-        .post(url)
-        .headers(headers.clone())
-        .header(CONTENT_TYPE, "application/json")
-        .header(ACCEPT, "application/json, text/event-stream")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach {}: {}", without_query(url), http::error_chain(&e.without_url())))?;
-    let header = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
-    let mut reply = Reply {
-        status: response.status().as_u16(),
-        session: header("mcp-session-id"),
-        challenge: header(WWW_AUTHENTICATE.as_str()),
-        redirect: http::redirect(&response),
-        body: String::new(),
-    };
-    let sse = header(CONTENT_TYPE.as_str()).is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
-    let mut bytes = Vec::new();
-    let mut parser = SseParser::default();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        if bytes.len() + chunk.len() > MAX_BODY {
-            let too_large = http::TooLarge { cap: MAX_BODY };
-            return Err(format!("the answer from {} is {too_large}", without_query(url)));
-        }
-        bytes.extend_from_slice(&chunk);
-        let answered = sse
-            && parser.feed(&chunk).unwrap_or_default().iter().any(|event| {
-                serde_json::from_str::<Value>(event)
-                    .is_ok_and(|m| m.get("result").is_some() || m.get("error").is_some())
-            });
-        if answered {
-            break;
-        }
-    }
-    reply.body = String::from_utf8_lossy(&bytes).into_owned();
-    Ok(reply)
-}
-
-/// `url` without its query string, for messages (a probe's query string is its own, but keep it short).
-fn without_query(url: &str) -> &str {
-    url.split_once('?').map_or(url, |(base, _)| base)
-}
-
 /// `headers` plus the session's id and protocol version.
 fn session_headers(headers: &HeaderMap, session: &Session) -> HeaderMap {
     let mut headers = headers.clone();
@@ -552,59 +456,6 @@ fn burst_tool(tools: &[Value], named: Option<&str>) -> Result<String, String> {
     }
 }
 
-/// Why these session ids are guessable, if they are.
-fn weak_session_ids(ids: &[String]) -> Option<String> {
-    let mut reasons = Vec::new();
-    let shortest = ids.iter().map(|id| id.chars().count()).min().unwrap_or(0);
-    if shortest < 16 {
-        reasons.push(format!("only {shortest} characters"));
-    }
-    let encoded = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_');
-    if !ids.iter().all(|id| id.chars().all(encoded)) {
-        reasons.push("not hex or base64".to_owned());
-    }
-    let mut sorted: Vec<&String> = ids.iter().collect();
-    sorted.sort();
-    sorted.dedup();
-    if sorted.len() < ids.len() {
-        reasons.push("the same id given twice".to_owned());
-    }
-    // The part that varies: without the prefix and suffix every id shares.
-    let chars: Vec<Vec<char>> = ids.iter().map(|id| id.chars().collect()).collect();
-    let common = |at: &dyn Fn(&[char], usize) -> Option<char>| {
-        (0..shortest).take_while(|&i| chars.iter().all(|c| at(c, i) == at(&chars[0], i))).count()
-    };
-    let prefix = common(&|c: &[char], i| c.get(i).copied());
-    let suffix = common(&|c: &[char], i| c.len().checked_sub(i + 1).map(|j| c[j])).min(shortest - prefix);
-    let varying: Vec<&[char]> = chars.iter().map(|c| &c[prefix..c.len() - suffix]).collect();
-    let mut alphabet: Vec<char> = varying.iter().flat_map(|v| v.iter().copied()).collect();
-    alphabet.sort_unstable();
-    alphabet.dedup();
-    let length = varying.iter().map(|v| v.len()).min().unwrap_or(0);
-    #[allow(clippy::cast_precision_loss)] // lengths and alphabets are small
-    let bits = length as f64 * (alphabet.len().max(1) as f64).log2();
-    if bits < MIN_SESSION_BITS {
-        reasons.push(format!(
-            "about {bits:.0} bits of entropy ({length} varying characters of {} seen), fewer than {MIN_SESSION_BITS}",
-            alphabet.len()
-        ));
-    }
-    let numbers: Option<Vec<u128>> = varying
-        .iter()
-        .map(|v| (v.len() <= 32).then(|| u128::from_str_radix(&v.iter().collect::<String>(), 16).ok()).flatten())
-        .collect();
-    if let Some(mut numbers) = numbers {
-        numbers.sort_unstable();
-        if numbers.last().zip(numbers.first()).is_some_and(|(max, min)| max - min < 1 << 32) {
-            reasons.push("they count up".to_owned());
-        }
-    }
-    if prefix + suffix > 0 && prefix + suffix >= shortest / 2 {
-        reasons.push(format!("{} of {shortest} characters are the same in every id", prefix + suffix));
-    }
-    (!reasons.is_empty()).then(|| reasons.join("; "))
-}
-
 /// The first leak marker in `body`, with the text around it.
 fn leak(body: &str) -> Option<String> {
     let (at, marker) = LEAK_MARKERS.iter().filter_map(|m| body.find(m).map(|at| (at, *m))).min_by_key(|(at, _)| *at)?;
@@ -622,44 +473,6 @@ fn leak(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ids(items: impl IntoIterator<Item = String>) -> Vec<String> {
-        items.into_iter().collect()
-    }
-
-    #[test]
-    fn random_hex_and_base64_session_ids_pass() {
-        // 20 ids of 48 hex characters drawn from a fixed sequence of a good generator (SplitMix64).
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
-        let hex = ids((0..20).map(|_| format!("{:016x}{:016x}{:016x}", next(), next(), next())));
-        assert_eq!(weak_session_ids(&hex), None, "{hex:?}");
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let b64 = ids((0..20).map(|_| (0..22).map(|_| char::from(alphabet[(next() % 64) as usize])).collect()));
-        assert_eq!(weak_session_ids(&b64), None, "{b64:?}");
-    }
-
-    #[test]
-    fn guessable_session_ids_are_named() {
-        let sequential = ids((1..=20).map(|n| format!("session-{n:012}")));
-        let why = weak_session_ids(&sequential).unwrap();
-        assert!(
-            why.contains("bits of entropy") && why.contains("count up") && why.contains("same in every id"),
-            "{why}"
-        );
-        let short = ids((0..20).map(|n| format!("{:08x}", 0x1234_5678_u32.wrapping_mul(n + 7))));
-        assert!(weak_session_ids(&short).unwrap().contains("only 8 characters"));
-        let repeated = ids((0..20).map(|_| "0123456789abcdef0123456789abcdef".to_owned()));
-        assert!(weak_session_ids(&repeated).unwrap().contains("twice"));
-        let odd = ids((0..20).map(|n| format!("{n:02}!{}", "ab".repeat(40))));
-        assert!(weak_session_ids(&odd).unwrap().contains("not hex or base64"));
-    }
 
     #[test]
     fn leaks_are_found_with_their_context() {
@@ -684,37 +497,6 @@ mod tests {
         let basic = format!("authorization: {DUMMY_CREDENTIAL}");
         assert_eq!(dummy(&["Authorization: Basic dXNlcg=="]), Some(basic));
         assert_eq!(dummy(&["X-Trace: 1"]), None);
-    }
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply { status, body: body.to_owned(), ..Reply::default() }
-    }
-
-    #[test]
-    fn replies_are_read_as_json_or_sse() {
-        let json = reply(200, r#"{"jsonrpc":"2.0","id":0,"result":{}}"#);
-        assert!(json.accepted() && !json.rate_limited());
-        let sse = reply(200, "id: 0\ndata:\n\ndata: {\"id\":1,\"result\":{\"isError\":true}}\n\n");
-        assert!(sse.accepted() && !sse.served_call());
-        let limited = reply(200, r#"{"id":1,"error":{"code":-32012,"message":"slow down"}}"#);
-        assert!(limited.rate_limited() && !limited.accepted());
-        assert!(!reply(401, r#"{"id":null,"result":{}}"#).accepted());
-        assert!(reply(429, "").rate_limited());
-    }
-
-    #[test]
-    fn refusals_compare_by_status_challenge_code_and_message() {
-        let refused = |status, challenge: Option<&str>, body| Reply {
-            challenge: challenge.map(str::to_owned),
-            ..reply(status, body)
-        };
-        let body = r#"{"error":{"code":-32010,"message":"invalid credentials: unknown key"}}"#;
-        let wrong = refused(401, Some(r#"Bearer realm="x", error="invalid_token""#), body);
-        let same = refused(401, Some(r#"Bearer error="invalid_token", realm="x""#), body);
-        assert_eq!(wrong.refusal(), same.refusal());
-        assert_ne!(wrong.refusal(), refused(401, Some(r#"Bearer realm="x""#), body).refusal(), "no error code");
-        assert_ne!(wrong.refusal(), refused(400, Some(r#"Bearer error="invalid_token""#), body).refusal());
-        assert_ne!(wrong.refusal(), refused(401, Some(r#"Bearer error="invalid_token""#), "other").refusal());
     }
 
     #[test]
