@@ -74,7 +74,12 @@ fn config(audit_file: &Path) -> Config {
             hash: mcp_runtime::auth::key_digest(KEY),
             scopes: vec!["contacts:write".into()],
         },
-        ApiKeyEntry { id: "reader".into(), hash: mcp_runtime::auth::key_digest(READER_KEY), scopes: vec![] },
+        // May scrape the metrics, nothing else.
+        ApiKeyEntry {
+            id: "reader".into(),
+            hash: mcp_runtime::auth::key_digest(READER_KEY),
+            scopes: vec!["mcp:metrics".into()],
+        },
     ]);
     config.audit.destination = format!("file:{}", audit_file.display());
     config.audit.redact_fields = vec!["email".into(), "PHONE".into()];
@@ -127,8 +132,11 @@ async fn call(c: &reqwest::Client, url: &str, key: Option<&str>, id: i64, tool: 
     r.send().await.unwrap().status().as_u16()
 }
 
+/// The request records of an audit file (the hash chain's checkpoint lines are not requests).
 fn records(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    let lines = std::fs::read_to_string(path).unwrap();
+    let all = lines.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
+    all.filter(|r| r.get("checkpoint").is_none()).collect()
 }
 
 /// Log lines written by the server under test (the runtime is single-threaded: every task logs here).
@@ -289,12 +297,18 @@ async fn a_stalled_sink_follows_each_full_policy() {
         let dir = temp(&format!("{policy:?}"));
         let fifo = dir.join("audit.fifo");
         assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-        // A reader that never reads: the writer fills the pipe, then stalls.
+        // A reader that does not read until told to: the writer fills the pipe, then stalls.
         let reader_path = fifo.clone();
-        let (opened, reader) = std::sync::mpsc::channel();
+        let (read_now, told) = std::sync::mpsc::channel::<()>();
+        let (opened, was_opened) = std::sync::mpsc::channel();
+        let (lines_read, read) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let file = std::fs::File::open(reader_path).unwrap();
-            opened.send(file).unwrap();
+            opened.send(()).unwrap();
+            if told.recv().is_ok() {
+                use std::io::BufRead as _;
+                let _ = lines_read.send(std::io::BufReader::new(file).lines().count());
+            }
         });
         let mut config = config(&fifo);
         config.audit.hash_chain = false;
@@ -302,21 +316,95 @@ async fn a_stalled_sink_follows_each_full_policy() {
         config.audit.on_full = policy;
         config.audit.block_timeout = Duration::from_millis(200);
         let s = serve(Server::new("stalled", "0").tool(broken::SPEC).config(config)).await;
-        let reader = reader.recv_timeout(Duration::from_secs(10)).unwrap();
+        was_opened.recv_timeout(Duration::from_secs(10)).unwrap();
         let c = reqwest::Client::new();
         let mut statuses = Vec::new();
         for id in 0..400 {
             statuses.push(call(&c, &s.url, Some(KEY), id, "broken", json!({})).await);
         }
         let refused = statuses.iter().filter(|s| **s == 503).count();
+        let answered = statuses.iter().filter(|s| **s == 200).count();
+        eprintln!("{policy:?}: {refused} of 400 refused with 503");
         match policy {
-            AuditOnFull::Drop => assert_eq!(refused, 0, "drop serves every request"),
+            AuditOnFull::Drop => assert_eq!((answered, refused), (400, 0), "drop serves every request"),
             _ => assert!(refused > 0, "{policy:?}: a full queue refuses requests before they run"),
         }
-        eprintln!("{policy:?}: {refused} of 400 refused with 503");
-        drop(reader);
+        // Every request is answered, so every drop is counted by now.
+        let scraped = c.get(s.url.replace("/mcp", "/metrics")).bearer_auth(READER_KEY).send().await.unwrap();
+        let metrics = scraped.text().await.unwrap();
+        let dropped: usize = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("mcp_server_audit_dropped_total "))
+            .unwrap_or_else(|| panic!("no mcp_server_audit_dropped_total in\n{metrics}"))
+            .parse()
+            .unwrap();
+        // The sink reads again; the server stops, writes what is queued and closes the pipe.
+        read_now.send(()).unwrap();
         s.stop().await;
+        let written = read.recv_timeout(mcp_tests::TIMEOUT).expect("the audit pipe was closed after the stop");
+        eprintln!("{policy:?}: {answered} answered, {written} records written, {dropped} dropped");
+        match policy {
+            AuditOnFull::Drop => {
+                assert!(dropped > 0, "the stalled sink made drop drop records");
+                assert_eq!(dropped, answered - written, "each answered request without a record is counted");
+            }
+            _ => {
+                assert_eq!(dropped, 0, "{policy:?} refuses rather than drops");
+                assert_eq!(written, answered, "{policy:?}: every answered request has its record");
+            }
+        }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// A `lookup_stock` call over a raw socket that is in flight until the test says: its headers ask
+/// `Expect: 100-continue` and half its body is sent. The server answers "100 Continue" only once the request
+/// passed the edge and its handler reads the body: the event that shows the request is inside the server.
+struct HeldRequest {
+    stream: std::net::TcpStream,
+    rest: String,
+}
+
+/// The id of the [`HeldRequest`]; the load's ids stay below it.
+const HELD_ID: i64 = 999_999;
+
+impl HeldRequest {
+    fn start(addr: &str) -> Self {
+        use std::io::{Read as _, Write as _};
+        let body = json!({"jsonrpc": "2.0", "id": HELD_ID, "method": "tools/call", "params": {
+            "name": "list_warehouses", "arguments": {}, "_meta": modern_meta()}})
+        .to_string();
+        let (first, rest) = body.split_at(body.len() / 2);
+        let head = format!(
+            "POST /mcp HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {OPS_KEY}\r\ncontent-type: application/json\r\n\
+             accept: application/json\r\nmcp-protocol-version: 2026-07-28\r\nmcp-method: tools/call\r\n\
+             mcp-name: list_warehouses\r\nexpect: 100-continue\r\ncontent-length: {}\r\n\r\n{first}",
+            body.len()
+        );
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(mcp_tests::TIMEOUT)).unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+            let n = stream.read(&mut buf).expect("the server answers 100 Continue once the handler reads the body");
+            assert!(n > 0, "the connection closed: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let seen = String::from_utf8_lossy(&seen);
+        assert!(seen.starts_with("HTTP/1.1 100"), "the request is inside the server: {seen}");
+        Self { stream, rest: rest.to_owned() }
+    }
+
+    /// Sends the rest of the body; whether the answer was a success.
+    fn finish(mut self) -> bool {
+        use std::io::{Read as _, Write as _};
+        self.stream.write_all(self.rest.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let _ = self.stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        eprintln!("the request held across SIGTERM was answered: {}", answer.lines().next().unwrap_or("nothing"));
+        answer.starts_with("HTTP/1.1 200")
     }
 }
 
@@ -325,11 +413,13 @@ fn sigterm_under_load_loses_no_record_of_an_answered_request() {
     let dir = temp("sigterm");
     let file = dir.join("audit.log");
     let destination = format!("file:{}", file.display());
-    let server =
+    let mut server =
         NetworkServer::start_with(&inventory_bin(), "http", &[("MCP_AUDIT__DESTINATION", destination.as_str())]);
     let url = format!("{}/mcp", server.base);
+    // In flight when SIGTERM arrives, whatever the load below happens to be doing then.
+    let held = HeldRequest::start(server.base.trim_start_matches("http://"));
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let answered: HashSet<i64> = runtime.block_on(async {
+    let mut answered: HashSet<i64> = runtime.block_on(async {
         let c = reqwest::Client::new();
         let so_far = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
@@ -365,9 +455,11 @@ fn sigterm_under_load_loses_no_record_of_an_answered_request() {
                 answered
             }));
         }
-        while so_far.load(Ordering::SeqCst) < 100 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let so_far = &so_far;
+        mcp_tests::eventually("100 answers under load", || async move {
+            (so_far.load(Ordering::SeqCst) >= 100).then_some(())
+        })
+        .await;
         let sent = Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
         assert!(sent.success());
         let mut answered = HashSet::new();
@@ -376,12 +468,13 @@ fn sigterm_under_load_loses_no_record_of_an_answered_request() {
         }
         answered
     });
-    // Wait for the process to start draining.
-    let _ = server.logged("draining");
-    drop(server); // waits for the exit (kill after SIGTERM is a no-op once it exited)
+    // The held request completes only once the server is draining: it was in flight when SIGTERM arrived.
+    assert!(server.logged("draining"), "the server logs that it drains");
+    assert!(held.finish(), "a request in flight when SIGTERM arrived is answered within the shutdown grace");
+    answered.insert(HELD_ID);
+    assert!(server.exited().success(), "a clean exit after the drain");
     let recorded: HashSet<i64> = records(&file).iter().filter_map(|r| r["request_id"].as_i64()).collect();
     eprintln!("{} answered before and during shutdown, {} recorded", answered.len(), recorded.len());
-    assert!(!answered.is_empty());
     let missing: Vec<_> = answered.difference(&recorded).collect();
     assert!(missing.is_empty(), "answered but unrecorded: {missing:?}");
     std::fs::remove_dir_all(&dir).unwrap();
