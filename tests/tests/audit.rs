@@ -278,15 +278,26 @@ async fn every_request_leaves_one_record_with_its_reason() {
         assert!(!text.contains(secret), "{secret} is in the audit file");
     }
 
-    // The chain verifies, and an edited line is named.
-    assert_eq!(mcp_runtime::audit::verify(&file).unwrap(), cases.len());
+    // The chain verifies under the server's key, and an edited line is named.
+    let key = mcp_runtime::audit::ChainKey::new(b"an-hmac-key-for-the-audit-test");
+    assert_eq!(mcp_runtime::audit::verify_with(&file, &key).unwrap().records, cases.len());
     let edited = text.replacen("\"reason\":\"forbidden\"", "\"reason\":\"ok\"", 1);
     let tampered = dir.join("tampered.log");
     std::fs::write(&tampered, edited).unwrap();
     let forbidden_line = text.lines().position(|l| l.contains("\"reason\":\"forbidden\"")).unwrap() + 1;
-    let error = mcp_runtime::audit::verify(&tampered).unwrap_err().to_string();
+    let error = mcp_runtime::audit::verify_with(&tampered, &key).unwrap_err().to_string();
     assert!(error.starts_with(&format!("line {forbidden_line}:")), "{error}");
-    let out = Command::new(inventory_bin()).arg("--verify-audit").arg(&tampered).output().unwrap();
+    // `--verify-audit` reads the key from the server's own configuration.
+    let verifier_config = dir.join("verify.toml");
+    let hmac = dir.join("hmac");
+    std::fs::write(&verifier_config, format!("[audit]\nredact_key = \"${{file:{}}}\"\n", hmac.display())).unwrap();
+    let out = Command::new(inventory_bin())
+        .arg("--config")
+        .arg(&verifier_config)
+        .arg("--verify-audit")
+        .arg(&tampered)
+        .output()
+        .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(&format!("line {forbidden_line}")));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -16,7 +16,8 @@ use super::manifest::Manifest;
 use super::{Finding, Location, Severity};
 
 /// Keys whose value is a secret by reference (`${env:NAME}`, `${file:PATH}`); a literal there is the secret.
-const SECRET_KEYS: [&str; 3] = ["security.jwt.secret", "security.oauth.client_secret", "audit.redact_key"];
+const SECRET_KEYS: [&str; 4] =
+    ["security.jwt.secret", "security.oauth.client_secret", "audit.redact_key", "audit.chain_key"];
 
 /// Words that make a key name a secret's (checked on the last segment, lower-cased).
 const SECRET_NAMES: [&str; 8] =
@@ -390,6 +391,13 @@ endpoint = "https://collector.example.com"
         assert_eq!(line(by_message("throttling.store.url")), Some(21));
         assert!(found.iter().all(|f| !f.message.contains("hunter2") && !f.message.contains("s3cret")));
         assert!(found.iter().all(|f| f.severity == Severity::Critical));
+    }
+
+    #[test]
+    fn a_literal_audit_chain_key_is_found() {
+        let found = scan("[audit]\nchain_key = \"an-inline-chain-key\"\n");
+        assert_eq!(rules(&found), ["MCP101"], "{found:#?}");
+        assert_eq!(line(&found[0]), Some(2));
     }
 
     #[test]

@@ -294,7 +294,11 @@ async fn soak(options: Options) -> Result<bool> {
     let audit = server.audit.finish();
     drop(redis);
 
+    // The chain is keyed with the server's `audit.redact_key`: the verifier reads the same configuration.
     let verify = Command::new(&options.server)
+        .arg("--config")
+        .arg(&config)
+        .env("AUDIT_HMAC_KEY", SOAK_HMAC_KEY)
         .arg("--verify-audit")
         .arg(&audit_file)
         .output()
@@ -444,6 +448,9 @@ impl Drop for Redis {
     }
 }
 
+/// The audit HMAC key the soak's server redacts and chains with (`AUDIT_HMAC_KEY`).
+const SOAK_HMAC_KEY: &str = "soak-hmac-key-not-a-secret";
+
 struct ServerProcess {
     child: Child,
     address: String,
@@ -455,7 +462,7 @@ impl ServerProcess {
         let mut child = Command::new(&options.server)
             .arg("--config")
             .arg(config)
-            .env("AUDIT_HMAC_KEY", "soak-hmac-key-not-a-secret")
+            .env("AUDIT_HMAC_KEY", SOAK_HMAC_KEY)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -556,6 +563,9 @@ impl AuditReader {
                     Ok(_) => {}
                 }
                 let _ = out.write_all(line.as_bytes());
+                if line.starts_with("{\"checkpoint\"") {
+                    continue; // the chain's signed checkpoint (at shutdown), not a request's record
+                }
                 seen.records += 1;
                 match serde_json::from_str::<Value>(&line) {
                     Ok(record) => {
