@@ -315,7 +315,8 @@ async fn metrics_on_a_listener_of_their_own_need_no_key() {
     // The metrics listener has the main one's Host/Origin guard (DNS rebinding).
     let rebound = c.get(format!("http://{address}/metrics")).header("host", "evil.example").send().await.unwrap();
     assert_eq!(rebound.status(), 403);
-    let cross = c.get(format!("http://{address}/metrics")).header("origin", "https://evil.example").send().await.unwrap();
+    let cross =
+        c.get(format!("http://{address}/metrics")).header("origin", "https://evil.example").send().await.unwrap();
     assert_eq!(cross.status(), 403);
     assert!(r.text().await.unwrap().contains("# TYPE mcp_server_operation_duration_seconds histogram"));
     let on_main = c.get(format!("{}/metrics", server.base)).bearer_auth(OPS_KEY).send().await.unwrap();
