@@ -137,9 +137,20 @@ mod tests {
         assert_eq!(template_variables("test://static-text"), Ok(vec![]));
         assert_eq!(template_variables("test://template/{id}/data"), Ok(vec!["id".to_owned()]));
         assert_eq!(template_variables("db://{table}/{row_id}"), Ok(vec!["table".to_owned(), "row_id".to_owned()]));
-        for bad in
-            ["", "x://{+path}", "x://{id*}", "x://{a,b}", "x://{a}{b}", "x://{a}/{a}", "x://{", "x://}", "x://{}"]
-        {
+        assert_eq!(template_variables("files:///{+path}"), Ok(vec!["path".to_owned()]), "a reserved expansion");
+        for bad in [
+            "",
+            "x://{+}",
+            "x://{#frag}",
+            "x://{id*}",
+            "x://{a,b}",
+            "x://{a}{b}",
+            "x://{a}{+b}",
+            "x://{a}/{a}",
+            "x://{",
+            "x://}",
+            "x://{}",
+        ] {
             assert!(template_variables(bad).is_err(), "{bad:?} must be refused");
         }
     }
