@@ -132,6 +132,12 @@ pub(crate) fn parse_str_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<syn:
     Ok(items.into_iter().collect())
 }
 
+/// A duration attribute (`timeout = "5s"`, `ttl = "10min"`) in milliseconds, read by the grammar the runtime's
+/// configuration reads (`mcp_grammar::parse_duration`); `None` when it is not one.
+pub(crate) fn duration_ms(text: &syn::LitStr) -> Option<u64> {
+    mcp_grammar::parse_duration(&text.value()).ok().and_then(|d| u64::try_from(d.as_millis()).ok())
+}
+
 /// `scopes = [..]` of a tool, resource or prompt: each an OAuth scope token (RFC 6749 §3.3).
 pub(crate) fn check_scopes(cx: &Ctxt, scopes: &Option<(Span, Vec<syn::LitStr>)>) {
     for scope in scopes.iter().flat_map(|(_, s)| s) {

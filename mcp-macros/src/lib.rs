@@ -10,7 +10,6 @@ use proc_macro::TokenStream;
 mod codegen;
 mod ctxt;
 mod doc;
-mod duration;
 mod inject;
 mod item;
 mod param;

@@ -2,7 +2,6 @@
 
 use super::ast::ResourceFn;
 use crate::ctxt::Ctxt;
-use crate::duration::parse_duration_ms;
 use crate::param::{self, Param};
 
 /// Values resolved from the attribute's text.
@@ -36,7 +35,7 @@ pub(crate) fn check(cx: &Ctxt, resource: &ResourceFn) -> Resolved {
         }
     }
     if let Some(ttl) = &resource.attrs.ttl {
-        match parse_duration_ms(&ttl.value()) {
+        match crate::ctxt::duration_ms(ttl) {
             Some(ms) => resolved.ttl_ms = ms,
             None => cx.error_spanned_by(ttl, "`ttl` is a duration like \"30s\", \"10min\" or \"0s\""),
         }

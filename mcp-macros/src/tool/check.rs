@@ -5,7 +5,6 @@ use syn::{Expr, ExprLit, ExprUnary, Lit, UnOp};
 use super::ast::{Param, ToolFn};
 use super::attr::RateLit;
 use crate::ctxt::Ctxt;
-use crate::duration::parse_duration_ms;
 
 /// Values resolved from the attribute's text.
 #[derive(Default)]
@@ -45,7 +44,7 @@ pub(crate) fn check(cx: &Ctxt, tool: &ToolFn) -> Resolved {
         }
     }
     if let Some(timeout) = &tool.attrs.timeout {
-        match parse_duration_ms(&timeout.value()) {
+        match crate::ctxt::duration_ms(timeout) {
             Some(0) | None => {
                 cx.error_spanned_by(timeout, "`timeout` must be a duration above zero like \"500ms\", \"5s\", \"2min\"")
             }
@@ -107,36 +106,20 @@ fn literal(expr: &Expr) -> Option<f64> {
 }
 
 fn check_rate(cx: &Ctxt, rate: &RateLit) -> Option<(u32, u64)> {
-    match rate {
-        RateLit::PerMinute(n) => match n.base10_parse::<u32>() {
-            Ok(count) if count > 0 => Some((count, 60_000)),
-            _ => {
-                cx.error_spanned_by(n, "`rate` must allow at least one call");
-                None
-            }
-        },
-        RateLit::Text(text) => {
-            let value = text.value();
-            let parsed = value.split_once('/').and_then(|(count, unit)| {
-                let count: u32 = count.trim().parse().ok().filter(|&c| c > 0)?;
-                let per = match unit.trim() {
-                    "s" | "sec" | "second" => 1_000,
-                    "m" | "min" | "minute" => 60_000,
-                    "h" | "hour" => 3_600_000,
-                    "d" | "day" => 86_400_000,
-                    _ => return None,
-                };
-                Some((count, per))
-            });
-            if parsed.is_none() {
-                cx.error_at(
-                    text.span(),
-                    format_args!(
-                        "`rate = {value:?}` is not a rate: write \"30/min\", \"5/s\", \"100/h\" or \"1000/day\""
-                    ),
-                );
-            }
-            parsed
+    // `rate = 30` is the grammar's bare number of calls per minute, as `rate = "30"` is.
+    let parsed = match rate {
+        RateLit::PerMinute(n) => n.base10_digits().parse::<mcp_grammar::Rate>(),
+        RateLit::Text(text) => text.value().parse(),
+    };
+    match (parsed, rate) {
+        (Ok(rate), _) => Some((rate.count, u64::try_from(rate.per.as_millis()).ok()?)),
+        (Err(_), RateLit::PerMinute(n)) => {
+            cx.error_spanned_by(n, "`rate` must allow at least one call");
+            None
+        }
+        (Err(e), RateLit::Text(text)) => {
+            cx.error_at(text.span(), format_args!("`rate = {:?}` {}: {}", e.text(), e.problem(), e.expected()));
+            None
         }
     }
 }
@@ -164,6 +147,7 @@ mod tests {
         assert_eq!(parse("0/min"), (None, true));
         assert_eq!(parse("30/fortnight"), (None, true));
         assert_eq!(parse("-1"), (None, true));
+        assert_eq!(parse("5"), (Some((5, 60_000)), false), "a bare number is per minute, as `rate = 5` is");
     }
 
     #[test]
