@@ -34,6 +34,7 @@ pub mod config;
 pub mod pipeline;
 pub mod prelude;
 pub mod protocol;
+pub mod request;
 pub mod server;
 pub mod telemetry;
 pub mod throttle;

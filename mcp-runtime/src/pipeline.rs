@@ -21,10 +21,12 @@ use std::sync::Arc;
 
 use tower::{Layer, Service, ServiceExt};
 
-use crate::audit::{AuditLayer, AuditReason, Auditor, Refusal};
+use crate::audit::{AuditLayer, Auditor, Refusal};
 use crate::auth::{AuthorizeLayer, Gate};
 use crate::config::{Config, ToolListing};
-use crate::server::{App, McpRequest, McpResponse, McpService, Router, Server, StartError};
+use crate::request::Outcome;
+use crate::request::{McpRequest, McpResponse, McpService};
+use crate::server::{App, Router, Server, StartError};
 use crate::telemetry::{Metrics, TraceLayer};
 use crate::throttle::ThrottleLayer;
 use crate::validate::ValidateLayer;
@@ -128,7 +130,7 @@ impl Pipeline {
     /// # Errors
     /// [`QueueFull`](crate::audit::QueueFull) when `audit.on_full` refuses to wait for the full queue any
     /// longer: the transport answers with the audit refusal (−32014, HTTP 503) instead of its own.
-    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) -> Result<(), crate::audit::QueueFull> {
+    pub async fn refused(&self, refusal: Refusal<'_>, reason: Outcome) -> Result<(), crate::audit::QueueFull> {
         self.metrics.refused(reason);
         self.auditor.refused(refusal, reason).await
     }
@@ -138,7 +140,7 @@ impl Pipeline {
     /// `retryAfterMs`, or −32013).
     pub(crate) async fn spend_open(
         &self,
-        principal: &crate::server::Principal,
+        principal: &crate::request::Principal,
         source: Option<std::net::IpAddr>,
     ) -> Option<McpResponse> {
         match &self.throttle {

@@ -11,7 +11,7 @@ use mcp_runtime::Pipeline;
 use mcp_runtime::config::Config;
 use mcp_runtime::prelude::*;
 use mcp_runtime::protocol::{Request, RequestId};
-use mcp_runtime::server::{Notifier, Session, TransportKind};
+use mcp_runtime::request::{Notifier, Session, TransportKind};
 use mcp_tests::{NetworkServer, OPS_KEY, VIEWER_KEY, inventory_bin, modern_meta};
 use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
@@ -39,14 +39,22 @@ async fn traced(ctx: Context) -> String {
 }
 
 /// A 2026-07-28 call of `traced`, admitted in-process.
-fn call_traced(id: i64, meta: Value) -> mcp_runtime::server::McpRequest {
+fn call_traced(id: i64, meta: Value) -> mcp_runtime::request::McpRequest {
     let params = json!({"name": "traced", "arguments": {}, "_meta": meta});
     let request = Request {
         id: RequestId::Number(id.into()),
         method: "tools/call".into(),
         params: params.as_object().unwrap().clone(),
     };
-    Session::new().admit(request, Notifier::discard(), CancellationToken::new(), TransportKind::InProcess).unwrap()
+    let session = Session::new();
+    mcp_runtime::transport::admit(
+        &session,
+        request,
+        Notifier::discard(),
+        CancellationToken::new(),
+        TransportKind::InProcess,
+    )
+    .unwrap()
 }
 
 async fn call_with_traceparent(trust_incoming: bool) -> (Vec<SpanData>, Value) {

@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use chain::ChainKey;
 pub use layer::AuditLayer;
-pub use record::{AuditClient, AuditDecision, AuditReason, AuditRecord, Refusal};
+pub use record::{AuditClient, AuditRecord, Refusal};
 pub use service::Audit;
 pub use verify::{Verified, VerifyError, verify, verify_with};
 
@@ -40,7 +40,7 @@ pub(crate) use sink::Unfinished;
 use sink::{Item, Writer};
 
 use crate::config::{AuditConfig, AuditOnFull, TransportKindConfig};
-use crate::server::Outcome;
+use crate::request::Outcome;
 
 /// The queue and the policy for when it is full. Shared by the audit layer and the transports.
 pub struct Auditor {
@@ -165,7 +165,7 @@ impl Auditor {
     ///
     /// # Errors
     /// [`QueueFull`], as [`Auditor::record`].
-    pub async fn refused(&self, refusal: Refusal<'_>, reason: AuditReason) -> Result<(), QueueFull> {
+    pub async fn refused(&self, refusal: Refusal<'_>, reason: Outcome) -> Result<(), QueueFull> {
         if self.tx.is_none() {
             return Ok(());
         }
@@ -227,22 +227,5 @@ impl Auditor {
         if tx.send(Item::Flush(done)).await.is_ok() {
             let _ = written.await;
         }
-    }
-}
-
-/// The reason a corridor outcome is recorded with.
-pub(crate) fn reason(outcome: Outcome) -> AuditReason {
-    match outcome {
-        Outcome::Ok => AuditReason::Ok,
-        Outcome::ToolError => AuditReason::ToolError,
-        Outcome::InvalidArguments => AuditReason::InvalidArguments,
-        Outcome::UnknownTool => AuditReason::UnknownTool,
-        Outcome::Timeout => AuditReason::Timeout,
-        Outcome::Panic => AuditReason::Panic,
-        Outcome::InputRequired => AuditReason::InputRequired,
-        Outcome::Unauthenticated => AuditReason::Unauthenticated,
-        Outcome::Forbidden => AuditReason::Forbidden,
-        Outcome::RateLimited => AuditReason::RateLimited,
-        Outcome::ProtocolError => AuditReason::InvalidRequest,
     }
 }

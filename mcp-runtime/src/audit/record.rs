@@ -7,60 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::protocol::RequestId;
-use crate::server::{Principal, TransportKind};
-
-/// Whether the request was let through to its handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuditDecision {
-    /// It ran (whatever its result).
-    Allow,
-    /// A guard refused it before it ran.
-    Deny,
-}
-
-/// Why a request ended as it did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum AuditReason {
-    /// Answered normally.
-    Ok,
-    /// No credentials, or refused ones.
-    Unauthenticated,
-    /// A missing scope, or a `Host`/`Origin` the server does not serve.
-    Forbidden,
-    /// Arguments that break the tool's schema.
-    InvalidArguments,
-    /// A tool that does not exist.
-    UnknownTool,
-    /// A rate limit, a concurrency cap, or a full audit queue.
-    RateLimited,
-    /// The tool returned an error.
-    ToolError,
-    /// The tool ran past its timeout.
-    Timeout,
-    /// The tool panicked.
-    Panic,
-    /// The client cancelled it (or hung up under 2026-07-28).
-    Cancelled,
-    /// Under 2026-07-28, the tool asked the client for input.
-    InputRequired,
-    /// Not a request the server can serve: malformed, an unknown method, an unsupported revision.
-    InvalidRequest,
-}
-
-impl AuditReason {
-    /// `allow` when the handler ran, `deny` when a guard stopped the request first.
-    pub fn decision(self) -> AuditDecision {
-        match self {
-            Self::Ok | Self::ToolError | Self::Timeout | Self::Panic | Self::Cancelled | Self::InputRequired => {
-                AuditDecision::Allow
-            }
-            _ => AuditDecision::Deny,
-        }
-    }
-}
+use crate::request::{Decision, Outcome, Principal, TransportKind};
 
 /// The client as the record names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,9 +44,9 @@ pub struct AuditRecord {
     /// The tool, for `tools/call`.
     pub tool: Option<String>,
     /// `allow` or `deny`.
-    pub decision: AuditDecision,
+    pub decision: Decision,
     /// Why it ended.
-    pub reason: AuditReason,
+    pub reason: Outcome,
     /// From arrival to answer.
     pub latency_us: u64,
     /// The arguments, redacted (`audit.arguments`).
@@ -118,7 +65,7 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// The record of a request refused before it entered the corridor (by a transport).
-    pub fn refused(refusal: Refusal<'_>, reason: AuditReason) -> Self {
+    pub fn refused(refusal: Refusal<'_>, reason: Outcome) -> Self {
         Self {
             ts: rfc3339(SystemTime::now() - refusal.started.elapsed()),
             request_id: refusal.request_id.and_then(|id| serde_json::to_value(id).ok()),

@@ -13,11 +13,10 @@ use tower::Service;
 use super::layer::AuditLayer;
 use opentelemetry::trace::{SpanId, TraceId};
 
-use super::record::AuditReason;
-use super::{Marks, Slot, Unfinished, reason};
-use crate::auth::Principal;
+use super::{Marks, Slot, Unfinished};
 use crate::protocol::{ErrorCode, ErrorObject, ProtocolVersion, RequestId};
-use crate::server::{ClientInfo, McpRequest, McpResponse, Outcome, TransportKind};
+use crate::request::Principal;
+use crate::request::{ClientInfo, McpRequest, McpResponse, Outcome, TransportKind};
 
 /// Takes a place in the audit queue, runs the request, and writes its record (or `cancelled`).
 #[derive(Clone)]
@@ -63,7 +62,7 @@ where
             let mut recording = Recording { slot: Some(slot), pending: Some(pending) };
             let response = inner.call(request).await?;
             let result = (layer.auditor.results && response.body.is_ok()).then(|| result_of(&response)).flatten();
-            recording.finish(reason(response.outcome), result);
+            recording.finish(response.outcome, result);
             Ok(response)
         })
     }
@@ -110,7 +109,7 @@ impl Pending {
         }
     }
 
-    fn finish(self, reason: AuditReason, result: Option<Value>) -> Unfinished {
+    fn finish(self, reason: Outcome, result: Option<Value>) -> Unfinished {
         Unfinished {
             at: self.at,
             request_id: self.request_id,
@@ -138,7 +137,7 @@ struct Recording {
 }
 
 impl Recording {
-    fn finish(&mut self, reason: AuditReason, result: Option<Value>) {
+    fn finish(&mut self, reason: Outcome, result: Option<Value>) {
         if let (Some(slot), Some(pending)) = (self.slot.take(), self.pending.take()) {
             slot.send_unfinished(pending.finish(reason, result));
         }
@@ -147,7 +146,7 @@ impl Recording {
 
 impl Drop for Recording {
     fn drop(&mut self) {
-        self.finish(AuditReason::Cancelled, None);
+        self.finish(Outcome::Cancelled, None);
     }
 }
 

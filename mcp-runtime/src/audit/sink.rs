@@ -16,12 +16,13 @@ use opentelemetry::trace::{SpanId, TraceId};
 
 use super::chain::{Chain, ChainKey};
 use super::file::FileSink;
-use super::record::{AuditClient, AuditReason, AuditRecord, rfc3339};
+use super::record::{AuditClient, AuditRecord, rfc3339};
 use super::redact::{Marks, Redactor};
-use crate::auth::Principal;
 use crate::config::AuditConfig;
 use crate::protocol::{ProtocolVersion, RequestId};
-use crate::server::{ClientInfo, TransportKind};
+use crate::request::Outcome;
+use crate::request::Principal;
+use crate::request::{ClientInfo, TransportKind};
 
 /// What the queue carries.
 pub(crate) enum Item {
@@ -65,7 +66,7 @@ pub(crate) struct Unfinished {
     pub(crate) method: String,
     pub(crate) tool: Option<String>,
     pub(crate) client: Arc<ClientInfo>,
-    pub(crate) reason: AuditReason,
+    pub(crate) reason: Outcome,
     pub(crate) latency_us: u64,
     pub(crate) arguments: Option<serde_json::Value>,
     pub(crate) result: Option<serde_json::Value>,
@@ -279,7 +280,7 @@ impl Encoder {
             method: "tools/call".to_owned(),
             tool: Some(tool.to_owned()),
             client: Arc::default(),
-            reason: AuditReason::Ok,
+            reason: Outcome::Ok,
             latency_us: 42,
             arguments: Some(arguments),
             result: None,

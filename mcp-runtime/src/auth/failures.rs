@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::server::client_network;
+use crate::request::client_network;
 
 /// Sources tracked at most.
 const MAX_SOURCES: usize = 100_000;

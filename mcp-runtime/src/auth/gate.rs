@@ -16,7 +16,7 @@ use super::oauth::{OAuthAuthenticator, ResourceMetadata};
 use super::{AuthError, Authenticator, Credentials, Principal};
 use crate::config::{AuthStrategy, SecurityConfig};
 use crate::protocol::{ErrorCode, ErrorObject};
-use crate::server::anonymous;
+use crate::request::anonymous;
 
 /// Why a request was not let through.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,8 @@ use serde_json::Value;
 use tower::Layer;
 
 use super::service::Authorize;
-use crate::server::{App, McpRequest};
+use crate::request::McpRequest;
+use crate::server::App;
 
 /// Refuses a request whose principal lacks a scope that what it names requires: `tools/call`
 /// (`#[mcp_tool(scopes = [...])]`), `resources/read` and `resources/subscribe` (`#[mcp_resource(scopes =

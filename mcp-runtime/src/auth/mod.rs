@@ -36,9 +36,9 @@ pub use gate::{Gate, Rejection};
 pub use layer::AuthorizeLayer;
 pub use service::Authorize;
 
-pub use crate::server::{AuthMethod, Principal};
+pub use crate::request::{AuthMethod, Principal};
 
-use crate::server::TransportKind;
+use crate::request::TransportKind;
 
 /// A boxed future, as [`Authenticator::authenticate`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -9,7 +9,7 @@ use tower::Service;
 
 use super::layer::{AuthorizeLayer, Required};
 use crate::protocol::{ErrorCode, ErrorObject};
-use crate::server::{McpRequest, McpResponse, Outcome};
+use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// Checks the principal's scopes against those of the tool, resource or prompt the request names, before
 /// anything else runs.

@@ -2,6 +2,7 @@
 
 pub mod jsonrpc;
 pub mod meta;
+pub mod method;
 mod types;
 mod version;
 

@@ -10,7 +10,6 @@ use tower::{Layer, Service};
 use super::inject::StateRequirement;
 use super::prompt::PromptSpec;
 use super::registry::{PromptRegistry, Registry, RegistryError, ResourceRegistry};
-use super::request::{McpRequest, McpResponse, McpService};
 use super::resource::ResourceSpec;
 use super::state::StateMap;
 use super::tool::ToolSpec;
@@ -19,6 +18,7 @@ use crate::config::{Config, ToolsConfig};
 use crate::protocol::{
     Implementation, PromptsCapability, ResourcesCapability, ServerCapabilities, ToolsCapability, meta,
 };
+use crate::request::{McpRequest, McpResponse, McpService};
 
 type LayerFn = Box<dyn FnOnce(McpService) -> McpService + Send>;
 

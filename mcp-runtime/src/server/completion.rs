@@ -14,9 +14,9 @@ use super::context::Context;
 use super::execute::{failed, guarded};
 use super::format::Cache;
 use super::inject::{FromInvocation, InvocationError, InvocationParts};
-use super::request::{McpRequest, McpResponse, Outcome};
 use super::router::answer;
 use crate::protocol::ErrorObject;
+use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// At most this many values go in one answer, as the specification requires; `total` and `hasMore` say
 /// how many more there were.
@@ -155,10 +155,10 @@ impl App {
     pub(crate) async fn complete(&self, req: McpRequest) -> McpResponse {
         let version = req.version;
         let completion = match self.complete_target(&req) {
-            Err(e) => return McpResponse::error(e, Outcome::ProtocolError),
+            Err(e) => return McpResponse::error(e, Outcome::InvalidRequest),
             Ok(None) => Completion::default(),
             Ok(Some(Target { name, completer, value, arguments })) => {
-                let parts = InvocationParts::new(req.into_context(name), self.state().clone());
+                let parts = InvocationParts::new(Context::for_request(req, name), self.state().clone());
                 let context = CompletionContext { arguments, parts };
                 match guarded("completion", name, self.handler_timeout(), (completer.complete)(value, context)).await {
                     Ok(completion) => completion,

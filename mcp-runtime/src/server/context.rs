@@ -1,108 +1,16 @@
 //! [`Context`]: what a tool knows about the request it serves, and how it talks back while it runs.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
+use serde::Deserialize;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::input::InputExchange;
-use super::peer::{PeerError, PendingRequests};
-use super::principal::Principal;
-use crate::protocol::{
-    Implementation, LogLevel, Outgoing, OutgoingNotification, OutgoingRequest, ProgressToken, ProtocolVersion,
-    RequestId,
-};
-
-/// The peer on the other side of a request: its name and its declared capabilities.
-///
-/// Handshake-era clients declare these once in `initialize`; 2026-07-28 clients send them with every request.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    /// `clientInfo`, when the client sent it.
-    pub implementation: Option<Implementation>,
-    /// `capabilities` (`sampling`, `elicitation`, `roots`, …).
-    pub capabilities: Map<String, Value>,
-}
-
-/// Sends notifications and requests to the client on the stream the request came in on.
-#[derive(Debug, Clone)]
-pub struct Notifier {
-    tx: Option<mpsc::Sender<Outgoing>>,
-    requests: Option<Arc<PendingRequests>>,
-}
-
-impl Notifier {
-    /// A notifier writing notifications into a transport's outbound channel.
-    pub fn new(tx: mpsc::Sender<Outgoing>) -> Self {
-        Self { tx: Some(tx), requests: None }
-    }
-
-    /// A notifier that can also send requests to the client; their responses are matched in `pending`.
-    pub fn with_requests(tx: mpsc::Sender<Outgoing>, pending: Arc<PendingRequests>) -> Self {
-        Self { tx: Some(tx), requests: Some(pending) }
-    }
-
-    /// A notifier that drops everything (for requests no peer listens to).
-    pub fn discard() -> Self {
-        Self { tx: None, requests: None }
-    }
-
-    /// Sends a request to the client and waits for its response.
-    ///
-    /// # Errors
-    /// See [`PeerError`].
-    pub async fn request(&self, method: &'static str, params: Value, timeout: Duration) -> Result<Value, PeerError> {
-        let (Some(tx), Some(pending)) = (&self.tx, &self.requests) else {
-            return Err(PeerError::Unavailable("this transport has no channel to the client"));
-        };
-        let (id, response) = pending.register();
-        if tx.send(Outgoing::Request(OutgoingRequest::new(id.clone(), method, params))).await.is_err() {
-            pending.forget(&id);
-            return Err(PeerError::Closed);
-        }
-        match tokio::time::timeout(timeout, response).await {
-            Ok(Ok(Ok(result))) => Ok(result),
-            Ok(Ok(Err(error))) => Err(PeerError::Rejected(error)),
-            Ok(Err(_)) => Err(PeerError::Closed),
-            Err(_) => {
-                pending.forget(&id);
-                Err(PeerError::Timeout(timeout))
-            }
-        }
-    }
-
-    /// Sends a notification; waits while the transport's queue is full. A gone peer is not an error:
-    /// the notification is dropped.
-    pub async fn notify(&self, notification: OutgoingNotification) {
-        if let Some(tx) = &self.tx {
-            // The receiver is gone only when the connection closed; nothing is owed to it then.
-            let _ = tx.send(Outgoing::Notification(notification)).await;
-        }
-    }
-}
-
-/// Which log messages a request may send to its client.
-#[derive(Debug, Clone)]
-pub(crate) enum LogGate {
-    /// Handshake era: the session's level, changed by `logging/setLevel` (`u8::MAX`: off).
-    Session(Arc<AtomicU8>),
-    /// 2026-07-28: the level in the request's `_meta`, or none (then nothing may be sent).
-    Fixed(Option<LogLevel>),
-}
-
-impl LogGate {
-    fn allows(&self, level: LogLevel) -> bool {
-        let threshold = match self {
-            Self::Session(v) => LogLevel::from_u8(v.load(Ordering::Relaxed)),
-            Self::Fixed(v) => *v,
-        };
-        threshold.is_some_and(|t| level >= t)
-    }
-}
+use crate::protocol::{LogLevel, OutgoingNotification, ProgressToken, ProtocolVersion, RequestId, meta};
+use crate::request::{ClientInfo, LogGate, McpRequest, Notifier, PeerError, Principal};
 
 /// The request a tool is serving: ids, the client, progress, cancellation and logging to the client.
 ///
@@ -154,6 +62,26 @@ pub(crate) struct ContextParts {
 }
 
 impl Context {
+    /// The context of the handler that serves `req`; `target` names the tool, resource or prompt. The one
+    /// place a request becomes a handler's context.
+    pub(crate) fn for_request(mut req: McpRequest, target: &'static str) -> Self {
+        let progress_token = req.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
+        let inputs = (req.version.is_stateless() && req.method == crate::protocol::method::TOOLS_CALL)
+            .then(|| Arc::new(InputExchange::new(req.params.remove("inputResponses"))));
+        Self::new(ContextParts {
+            request_id: req.id,
+            tool: target,
+            version: req.version,
+            client: req.client,
+            notifier: req.notifier,
+            progress_token,
+            cancel: req.cancel,
+            log: req.log,
+            inputs,
+            principal: req.principal,
+        })
+    }
+
     pub(crate) fn new(p: ContextParts) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -299,9 +227,7 @@ impl Context {
     /// reach the client when it resumes with `Last-Event-ID` (SEP-1699 polling, for long calls behind
     /// proxies that cut idle connections). Other transports ignore it.
     pub async fn close_stream(&self, retry: Duration) {
-        if let Some(tx) = &self.inner.notifier.tx {
-            let _ = tx.send(Outgoing::CloseStream { retry }).await;
-        }
+        self.inner.notifier.close_stream(retry).await;
     }
 
     /// How long a request to the client may wait for its answer.

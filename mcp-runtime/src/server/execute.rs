@@ -10,10 +10,11 @@ use futures_util::FutureExt;
 use serde_json::Value;
 
 use super::builder::App;
+use super::context::Context;
 use super::inject::{InvocationError, InvocationParts};
-use super::request::{McpRequest, McpResponse, Outcome};
 use super::tool::ToolInvocation;
 use crate::protocol::{CallToolResult, ErrorObject};
+use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// The −32602 answer for a `tools/call` naming no known tool.
 pub fn unknown_tool(name: &str) -> McpResponse {
@@ -103,7 +104,7 @@ impl App {
     pub(crate) async fn call_tool(&self, mut req: McpRequest) -> McpResponse {
         let Some(Value::String(name)) = req.params.remove("name") else {
             let error = ErrorObject::invalid_params("tools/call needs a tool `name`");
-            return McpResponse::error(error, Outcome::ProtocolError);
+            return McpResponse::error(error, Outcome::InvalidRequest);
         };
         let arguments = match req.params.remove("arguments") {
             None | Some(Value::Null) => serde_json::Map::new(),
@@ -111,13 +112,13 @@ impl App {
             Some(_) => {
                 return McpResponse::error(
                     ErrorObject::invalid_params("tools/call `arguments` must be an object"),
-                    Outcome::ProtocolError,
+                    Outcome::InvalidRequest,
                 );
             }
         };
         let Some(tool) = self.registry().get(&name) else { return unknown_tool(&name) };
         let version = req.version;
-        let context = req.into_context(tool.spec.name);
+        let context = Context::for_request(req, tool.spec.name);
         let inputs = context.input_exchange();
         let parts = InvocationParts::new(context, self.state().clone());
         let invocation = ToolInvocation { tool: tool.spec.name, arguments, parts };

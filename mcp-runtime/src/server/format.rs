@@ -11,9 +11,9 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::builder::App;
-use super::request::{McpResponse, Outcome};
 use crate::protocol::jsonrpc::to_raw;
 use crate::protocol::{CallToolResult, ErrorObject, ProtocolVersion};
+use crate::request::{McpResponse, Outcome};
 
 /// Whether a result may be cached by 2026-07-28 clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

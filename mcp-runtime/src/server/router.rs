@@ -13,12 +13,12 @@ use serde_json::value::RawValue;
 use tower::Service;
 
 use super::builder::App;
-use super::context::ClientInfo;
 use super::format::{Cache, empty};
 use super::pagination::page;
-use super::request::{McpRequest, McpResponse, Outcome};
-use super::session::Handshake;
 use crate::protocol::{ErrorObject, InitializeParams, InitializeResult, LogLevel, ProtocolVersion, ServerCapabilities};
+use crate::request::ClientInfo;
+use crate::request::Handshake;
+use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// Answers `initialize`, `ping`, `logging/setLevel`, `server/discover`, the tool, resource and prompt
 /// methods, and `completion/complete`.
@@ -61,7 +61,7 @@ impl Service<McpRequest> for Router {
 
 /// A result body (or error) as the corridor's response.
 pub(crate) fn answer(body: Result<Box<RawValue>, ErrorObject>) -> McpResponse {
-    let outcome = if body.is_ok() { Outcome::Ok } else { Outcome::ProtocolError };
+    let outcome = if body.is_ok() { Outcome::Ok } else { Outcome::InvalidRequest };
     McpResponse { body, outcome }
 }
 
@@ -104,7 +104,7 @@ impl App {
             // Removed in 2026-07-28: liveness is the transport's business, the log level comes per request.
             "ping" if !stateless => answer(self.finish(version, &empty(), Cache::No)),
             "logging/setLevel" if !stateless => answer(self.set_level(&req)),
-            method => McpResponse::error(ErrorObject::method_not_found(method), Outcome::ProtocolError),
+            method => McpResponse::error(ErrorObject::method_not_found(method), Outcome::InvalidRequest),
         }
     }
 

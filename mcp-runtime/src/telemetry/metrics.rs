@@ -26,8 +26,7 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
 
-use crate::audit::AuditReason;
-use crate::server::Outcome;
+use crate::request::Outcome;
 
 /// Upper bounds of the latency buckets, in seconds (the MCP conventions' list, with four finer bounds below it).
 const BOUNDS: [f64; 18] =
@@ -73,23 +72,21 @@ const METHODS: [&str; 14] = [
     "other",
 ];
 
-const OUTCOMES: [Outcome; 11] = [
-    Outcome::Ok,
-    Outcome::ToolError,
-    Outcome::InvalidArguments,
-    Outcome::UnknownTool,
-    Outcome::Timeout,
-    Outcome::Panic,
-    Outcome::InputRequired,
-    Outcome::ProtocolError,
-    Outcome::Unauthenticated,
-    Outcome::Forbidden,
-    Outcome::RateLimited,
-];
+/// Every outcome has its column (series never used stay empty and are not printed).
+const OUTCOMES: [Outcome; Outcome::ALL.len()] = Outcome::ALL;
 
 const AUTH_REASONS: [&str; 2] = ["unauthenticated", "forbidden"];
 const LIMITS: [&str; 5] = ["global", "principal", "tool", "concurrency", "store_unavailable"];
 const REFUSALS: [&str; 4] = ["unauthenticated", "forbidden", "rate_limited", "invalid_request"];
+
+/// The `error_type` label of an outcome: its name, except that a request the server could not serve keeps
+/// the label dashboards have known since the first release (`protocol_error`).
+pub(crate) fn error_type(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::InvalidRequest => "protocol_error",
+        other => other.as_str(),
+    }
+}
 
 /// A labelled counter family, as both exporters name it.
 struct Family {
@@ -274,11 +271,11 @@ impl Metrics {
     }
 
     /// Records a request refused before the corridor.
-    pub(crate) fn refused(&self, reason: AuditReason) {
+    pub(crate) fn refused(&self, reason: Outcome) {
         let i = match reason {
-            AuditReason::Unauthenticated => 0,
-            AuditReason::Forbidden => 1,
-            AuditReason::RateLimited => 2,
+            Outcome::Unauthenticated => 0,
+            Outcome::Forbidden => 1,
+            Outcome::RateLimited => 2,
             _ => 3,
         };
         self.refused[i].fetch_add(1, Ordering::Relaxed);
@@ -294,7 +291,7 @@ impl Metrics {
         } else {
             ("tools/call", self.tool_names.get(row - METHODS.len()).map(|t| &**t))
         };
-        let error = (!matches!(outcome, Outcome::Ok | Outcome::InputRequired)).then(|| outcome.as_str());
+        let error = (!matches!(outcome, Outcome::Ok | Outcome::InputRequired)).then(|| error_type(outcome));
         (method, tool, error)
     }
 
@@ -426,10 +423,10 @@ mod tests {
         metrics.observe(metrics.row("tools/call", Some("lookup_stock")), Outcome::Ok, Duration::from_millis(3));
         metrics.observe(metrics.row("tools/call", Some("lookup_stock")), Outcome::Timeout, Duration::from_secs(2));
         metrics.observe(metrics.row("tools/call", Some("nope\"x")), Outcome::UnknownTool, Duration::from_micros(5));
-        metrics.observe(metrics.row("frobnicate", None), Outcome::ProtocolError, Duration::from_micros(5));
+        metrics.observe(metrics.row("frobnicate", None), Outcome::InvalidRequest, Duration::from_micros(5));
         metrics.observe(metrics.row("tools/call", Some("adjust_stock")), Outcome::Forbidden, Duration::from_micros(5));
         metrics.rejected("principal");
-        metrics.refused(AuditReason::Unauthenticated);
+        metrics.refused(Outcome::Unauthenticated);
         metrics.probe(Arc::new(|| 7), None);
         let text = metrics.render();
         let ok = r#"mcp_method_name="tools/call",gen_ai_tool_name="lookup_stock""#;

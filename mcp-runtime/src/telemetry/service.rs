@@ -12,7 +12,7 @@ use tracing::field::Empty;
 
 use super::layer::TraceLayer;
 use crate::protocol::ErrorCode;
-use crate::server::{McpRequest, McpResponse, Outcome};
+use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// Runs each request inside its span, and marks the span with the outcome.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ where
                 let response = future.await?;
                 if !matches!(response.outcome, Outcome::Ok | Outcome::InputRequired) {
                     recorded.record("otel.status_code", "ERROR");
-                    recorded.record("error.type", response.outcome.as_str());
+                    recorded.record("error.type", super::metrics::error_type(response.outcome));
                 }
                 if let Some((metrics, row, started)) = observed {
                     metrics.observe(row, response.outcome, started.elapsed());

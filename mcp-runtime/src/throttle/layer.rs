@@ -78,7 +78,7 @@ impl ThrottleLayer {
 
     /// Spends `caller`'s own budget and the global one for something that opens without entering the
     /// corridor (a standalone SSE stream): `None` when allowed, else the refusal to send.
-    pub(crate) async fn spend_caller(&self, caller: &str) -> Option<crate::server::McpResponse> {
+    pub(crate) async fn spend_caller(&self, caller: &str) -> Option<crate::request::McpResponse> {
         let limits = self.shared.plan.limits(caller, None);
         if limits.is_empty() {
             return None;

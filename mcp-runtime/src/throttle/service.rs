@@ -13,7 +13,7 @@ use tracing::Instrument;
 use super::layer::Shared;
 use super::{Decision, Scope};
 use crate::protocol::{ErrorCode, ErrorObject};
-use crate::server::{McpRequest, McpResponse, Outcome};
+use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// Spends the call's budgets, or refuses it with the time to wait.
 #[derive(Clone)]

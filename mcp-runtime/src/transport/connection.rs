@@ -22,14 +22,15 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::audit::{AuditReason, QueueFull, Refusal};
+use crate::audit::{QueueFull, Refusal};
 use crate::auth::Credentials;
 use crate::pipeline::Pipeline;
 use crate::protocol::jsonrpc::decode;
 use crate::protocol::{
     Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId,
 };
-use crate::server::{Notifier, PendingRequests, Session, TransportKind};
+use crate::request::Outcome;
+use crate::request::{Notifier, PendingRequests, Session, TransportKind};
 
 type InFlight = Arc<Mutex<HashMap<RequestId, Flight>>>;
 
@@ -225,8 +226,7 @@ impl Connection {
             method: Some(&request.method),
             request_id: Some(&request.id),
         };
-        let error =
-            self.pipeline.refused(refusal, AuditReason::RateLimited).await.map_or_else(audit_refusal, |()| error);
+        let error = self.pipeline.refused(refusal, Outcome::RateLimited).await.map_or_else(audit_refusal, |()| error);
         Answer { id: Some(request.id.clone()), body: Err(error) }
     }
 
@@ -297,7 +297,7 @@ impl Connection {
             Err(ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight")))
         } else {
             let notifier = Notifier::with_requests(self.out.clone(), Arc::clone(&self.to_client));
-            self.session.admit(request, notifier, token.clone(), self.transport)
+            super::admit(&self.session, request, notifier, token.clone(), self.transport)
         };
         let pipeline = self.pipeline.clone();
         let in_flight = Arc::clone(&self.in_flight);
@@ -317,7 +317,7 @@ impl Connection {
             let mut entered = false;
             let answer = match admitted {
                 Err(error) => {
-                    let refused = pipeline.refused(refusal(), AuditReason::InvalidRequest).await;
+                    let refused = pipeline.refused(refusal(), Outcome::InvalidRequest).await;
                     Some(Err(refused.map_or_else(audit_refusal, |()| error)))
                 }
                 Ok(mut request) => {
@@ -342,7 +342,7 @@ impl Connection {
                         answered = run => match answered {
                             Ok(body) => Some(body),
                             Err(error) => {
-                                let refused = pipeline.refused(refusal(), AuditReason::Unauthenticated).await;
+                                let refused = pipeline.refused(refusal(), Outcome::Unauthenticated).await;
                                 Some(Err(refused.map_or_else(audit_refusal, |()| error)))
                             }
                         },
@@ -353,7 +353,7 @@ impl Connection {
                 // Cancelled while it waited for its place, or before the corridor: recorded here. A full
                 // queue that refuses the record leaves nothing to answer in its stead (a cancelled request
                 // is not answered), so it is counted and logged as dropped.
-                if pipeline.auditor().refused(refusal(), AuditReason::Cancelled).await.is_err() {
+                if pipeline.auditor().refused(refusal(), Outcome::Cancelled).await.is_err() {
                     pipeline.auditor().count_drop();
                 }
             }
@@ -373,7 +373,7 @@ impl Connection {
             method: None,
             request_id: rejected.id.as_ref(),
         };
-        let refused = self.pipeline.refused(refusal, AuditReason::InvalidRequest).await;
+        let refused = self.pipeline.refused(refusal, Outcome::InvalidRequest).await;
         let answer = Answer { id: rejected.id, body: Err(refused.map_or_else(audit_refusal, |()| rejected.error)) };
         let _ = self.out.send(Outgoing::Answer(answer)).await;
     }

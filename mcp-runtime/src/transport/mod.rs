@@ -3,6 +3,7 @@
 //! stdio, Streamable HTTP (`http`) and the legacy HTTP+SSE transport (`sse`), picked by
 //! `transport.kind` at run time.
 
+mod admit;
 mod connection;
 pub mod http;
 mod metrics;
@@ -11,6 +12,8 @@ mod stdio;
 
 use std::io;
 
+pub use admit::admit;
+pub(crate) use admit::unsupported_version;
 pub use stdio::{CLIENT_CREDENTIAL_VARS, serve_io};
 
 use crate::config::TransportKindConfig;

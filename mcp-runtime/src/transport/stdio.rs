@@ -11,7 +11,7 @@ use super::connection::Connection;
 use crate::auth::Credentials;
 use crate::pipeline::Pipeline;
 use crate::protocol::{ErrorObject, Outgoing};
-use crate::server::TransportKind;
+use crate::request::TransportKind;
 
 /// Outbound messages queued before writers wait.
 const OUTBOUND_QUEUE: usize = 1024;

@@ -8,7 +8,8 @@ use tower::Service;
 
 use super::{Validators, violations};
 use crate::protocol::CallToolResult;
-use crate::server::{App, McpRequest, McpResponse, Outcome, unknown_tool};
+use crate::request::{McpRequest, McpResponse, Outcome};
+use crate::server::{App, unknown_tool};
 
 /// Validates `tools/call` arguments before calling the inner service; other methods pass through.
 #[derive(Debug, Clone)]

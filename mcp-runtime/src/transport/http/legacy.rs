@@ -16,9 +16,9 @@ use tokio::sync::mpsc;
 use super::body::read_json_message;
 use super::streamable::{accept_message, feed, rpc_error, session_refused, sse_response, stream_place};
 use super::{Caller, HttpState};
-use crate::audit::AuditReason;
 use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing};
-use crate::server::{Notifier, TransportKind};
+use crate::request::Outcome;
+use crate::request::{Notifier, TransportKind};
 
 pub(super) const SSE_PATH: &str = "/sse";
 pub(super) const MESSAGES_PATH: &str = "/messages";
@@ -96,20 +96,19 @@ pub(super) async fn message(
         let error =
             ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight"));
         let response = rpc_error(StatusCode::BAD_REQUEST, Some(id.clone()), error);
-        return super::refused(&state, &caller, started, Some((&method, &id)), AuditReason::InvalidRequest, response)
-            .await;
+        return super::refused(&state, &caller, started, Some((&method, &id)), Outcome::InvalidRequest, response).await;
     };
     let (tx, mut rx) = mpsc::channel(64);
     let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client));
-    let admitted = session.protocol.admit(request, notifier, token.clone(), TransportKind::Sse).map(|mut request| {
-        caller.stamp(&mut request);
-        request
-    });
+    let admitted = crate::transport::admit(&session.protocol, request, notifier, token.clone(), TransportKind::Sse)
+        .map(|mut request| {
+            caller.stamp(&mut request);
+            request
+        });
     if admitted.is_err() {
         // Answered on the stream, so the POST's 202 says nothing: record the refusal here.
         let accepted = StatusCode::ACCEPTED.into_response();
-        let _ =
-            super::refused(&state, &caller, started, Some((&method, &id)), AuditReason::InvalidRequest, accepted).await;
+        let _ = super::refused(&state, &caller, started, Some((&method, &id)), Outcome::InvalidRequest, accepted).await;
     }
     let pipeline = state.pipeline.clone();
     let pump_log = Arc::clone(&log);

@@ -31,12 +31,14 @@ use self::forwarded::client_address;
 pub use self::listen::serve_on;
 pub(crate) use self::listen::{accept, serve};
 use self::session::Sessions;
-use crate::audit::{AuditReason, QueueFull, Refusal};
-use crate::auth::{AuthError, Credentials, Gate, Principal, Rejection};
+use crate::audit::{QueueFull, Refusal};
+use crate::auth::{AuthError, Credentials, Gate, Rejection};
 use crate::config::HttpConfig;
 use crate::pipeline::Pipeline;
 use crate::protocol::{ErrorCode, ErrorObject, RequestId};
-use crate::server::{McpRequest, Server, StartError, TransportKind};
+use crate::request::{McpRequest, TransportKind};
+use crate::request::{Outcome, Principal};
+use crate::server::{Server, StartError};
 
 /// The transport's pure pieces, for the coverage-guided fuzz targets in `fuzz/` (and nothing else): not a
 /// public API, no stability promise, hidden from the docs.
@@ -69,7 +71,7 @@ pub(crate) struct HttpState {
     streams: Arc<shares::StreamShares>,
     config: HttpConfig,
     max_body: usize,
-    trusted_proxies: Vec<(IpAddr, u8)>,
+    trusted_proxies: Vec<ipnet::IpNet>,
     /// `Http` or `Sse`, for audit records.
     transport: TransportKind,
     /// The paths whose requests are authenticated: the endpoint's, and the Prometheus path when this router
@@ -191,7 +193,7 @@ async fn scrape(State(state): State<Arc<HttpState>>, axum::Extension(caller): ax
 /// Why the edge refused a request, when its status alone does not say (authentication's 503 is
 /// `unauthenticated`, not an overload).
 #[derive(Debug, Clone, Copy)]
-struct EdgeReason(AuditReason);
+struct EdgeReason(Outcome);
 
 /// Marks a response whose request already has its audit record (the corridor, or a handler, wrote it).
 #[derive(Debug, Clone, Copy)]
@@ -204,7 +206,7 @@ pub(super) async fn refused(
     caller: &Caller,
     started: std::time::Instant,
     call: Option<(&str, &crate::protocol::RequestId)>,
-    reason: AuditReason,
+    reason: Outcome,
     mut response: Response,
 ) -> Response {
     let refusal = Refusal {
@@ -258,12 +260,12 @@ async fn edge(State(state): State<Arc<HttpState>>, request: Request, next: Next)
     let reason = if let Some(EdgeReason(reason)) = response.extensions().get::<EdgeReason>() {
         *reason
     } else if response.headers().contains_key(header::WWW_AUTHENTICATE) || status == StatusCode::UNAUTHORIZED {
-        AuditReason::Unauthenticated
+        Outcome::Unauthenticated
     } else {
         match status {
-            StatusCode::FORBIDDEN => AuditReason::Forbidden,
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => AuditReason::RateLimited,
-            _ => AuditReason::InvalidRequest,
+            StatusCode::FORBIDDEN => Outcome::Forbidden,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Outcome::RateLimited,
+            _ => Outcome::InvalidRequest,
         }
     };
     let refusal =
@@ -349,7 +351,7 @@ async fn authenticate(
             Err(rejection) => return Err(reject(gate, &rejection)),
         }
     } else {
-        crate::server::anonymous()
+        crate::request::anonymous()
     };
     let trace = crate::telemetry::w3c_headers(|k| headers.get(k).and_then(|v| v.to_str().ok()).map(str::to_owned));
     Ok(Caller { principal, source, trace })
@@ -403,8 +405,8 @@ fn reject(gate: &Gate, rejection: &Rejection) -> Response {
         }
     }
     let reason = match rejection {
-        Rejection::Throttled(_) => AuditReason::RateLimited,
-        Rejection::Unauthenticated(_) => AuditReason::Unauthenticated,
+        Rejection::Throttled(_) => Outcome::RateLimited,
+        Rejection::Unauthenticated(_) => Outcome::Unauthenticated,
     };
     response.extensions_mut().insert(EdgeReason(reason));
     response

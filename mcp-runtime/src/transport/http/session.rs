@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sse::EventLog;
 use crate::protocol::RequestId;
-use crate::server::{PendingRequests, Session};
+use crate::request::{PendingRequests, Session};
 
 /// SSE streams one session keeps for resumption; the oldest finished ones go first.
 const STREAMS_PER_SESSION: usize = 64;

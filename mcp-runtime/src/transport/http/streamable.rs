@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::audit::AuditReason;
+use crate::request::Outcome;
 use tokio_util::sync::CancellationToken;
 
 use super::body::read_json_message;
@@ -20,7 +20,7 @@ use super::shares::StreamTicket;
 use super::sse::{EventId, EventLog};
 use super::{Caller, HttpState};
 use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing, ProtocolVersion, Request, RequestId, meta};
-use crate::server::{Notifier, Session, TransportKind};
+use crate::request::{Notifier, Session, TransportKind};
 
 /// Messages a request may queue before its task waits for the HTTP side.
 const REQUEST_QUEUE: usize = 64;
@@ -99,7 +99,7 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
     match headers::text(headers, PROTOCOL_VERSION) {
         Ok(None) => {}
         Ok(Some(v)) if v.parse::<ProtocolVersion>().is_ok_and(|v| !v.is_stateless()) => {}
-        Ok(Some(v)) => return rpc_error(StatusCode::BAD_REQUEST, id, crate::server::unsupported_version(&v)),
+        Ok(Some(v)) => return rpc_error(StatusCode::BAD_REQUEST, id, crate::transport::unsupported_version(&v)),
         Err(e) => return rpc_error(StatusCode::BAD_REQUEST, id, e),
     }
     // A session belongs to the principal that opened it: another principal presenting its id gets 404.
@@ -243,7 +243,7 @@ async fn respond(
     // A request refused here is answered and recorded at once.
     let refuse = |status: StatusCode, error: ErrorObject| {
         let response = rpc_error(status, Some(id.clone()), error);
-        super::refused(state, &caller, started, Some((&method, &id)), AuditReason::InvalidRequest, response)
+        super::refused(state, &caller, started, Some((&method, &id)), Outcome::InvalidRequest, response)
     };
     let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
     let (token, notifier, protocol) = match &session {
@@ -259,7 +259,7 @@ async fn respond(
         None => (CancellationToken::new(), Notifier::new(tx), Session::new()),
     };
     let stateless = session.is_none();
-    let admitted = protocol.admit(request, notifier, token.clone(), TransportKind::Http);
+    let admitted = crate::transport::admit(&protocol, request, notifier, token.clone(), TransportKind::Http);
     let mut request = match admitted {
         Ok(request) => request,
         Err(error) => {
@@ -287,7 +287,7 @@ type Call = std::pin::Pin<Box<dyn Future<Output = Option<Answer>> + Send>>;
 #[allow(clippy::too_many_arguments)] // one call site; the pieces are the request's plumbing
 async fn run(
     state: &HttpState,
-    request: crate::server::McpRequest,
+    request: crate::request::McpRequest,
     session: Option<Arc<HttpSession>>,
     sse: bool,
     token: CancellationToken,

@@ -1,20 +1,33 @@
-//! The transport-neutral request and response every layer of the corridor works on.
+//! The corridor's vocabulary, on the ground floor: the transport-neutral request and response every layer
+//! works on ([`McpRequest`], [`McpResponse`], [`McpService`]), how a request ended ([`Outcome`]), who is
+//! calling ([`Principal`]), the client on the other side ([`ClientInfo`], [`Notifier`]) and the
+//! handshake-era [`Session`] a request may belong to. It imports nothing of the crate but `protocol`.
+
+mod client;
+mod network;
+mod outcome;
+mod peer;
+mod principal;
+mod session;
 
 use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 use tower::util::BoxCloneSyncService;
 
-use super::context::{ClientInfo, Context, ContextParts, LogGate, Notifier};
-use super::input::InputExchange;
-use super::principal::Principal;
-use super::session::Session;
-use crate::protocol::{ErrorObject, ProgressToken, ProtocolVersion, RequestId, meta};
+pub(crate) use self::client::LogGate;
+pub use self::client::{ClientInfo, Notifier};
+pub(crate) use self::network::client_network;
+pub use self::outcome::{Decision, Outcome};
+pub use self::peer::{PeerError, PendingRequests};
+pub(crate) use self::principal::anonymous;
+pub use self::principal::{AuthMethod, Principal};
+pub use self::session::{Handshake, MAX_SUBSCRIPTIONS, Session};
+use crate::protocol::{ErrorObject, ProtocolVersion, RequestId, method};
 
 /// Which transport a request arrived on (for logs and records; no layer branches on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,7 +57,7 @@ impl TransportKind {
 
 /// One admitted request: method, parameters, `_meta`, the negotiated revision and the client.
 ///
-/// Built by the transport (see [`Session::admit`]); every layer of the corridor sees this same type.
+/// Built by the transport (see `transport::admit`); every layer of the corridor sees this same type.
 pub struct McpRequest {
     /// The JSON-RPC id; the answer carries it.
     pub id: RequestId,
@@ -88,74 +101,7 @@ impl fmt::Debug for McpRequest {
 impl McpRequest {
     /// For `tools/call`: the tool's name, when present and a string.
     pub fn tool_name(&self) -> Option<&str> {
-        if self.method == "tools/call" { self.params.get("name").and_then(Value::as_str) } else { None }
-    }
-
-    /// The [`Context`] of the handler that serves this request; `target` names the tool, resource or
-    /// prompt. The one place a request becomes a handler's context.
-    pub(crate) fn into_context(mut self, target: &'static str) -> Context {
-        let progress_token = self.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
-        let inputs = (self.version.is_stateless() && self.method == "tools/call")
-            .then(|| Arc::new(InputExchange::new(self.params.remove("inputResponses"))));
-        Context::new(ContextParts {
-            request_id: self.id,
-            tool: target,
-            version: self.version,
-            client: self.client,
-            notifier: self.notifier,
-            progress_token,
-            cancel: self.cancel,
-            log: self.log,
-            inputs,
-            principal: self.principal,
-        })
-    }
-}
-
-/// How a request ended, for logs, metrics and (later) audit records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// Answered normally.
-    Ok,
-    /// The tool returned an error (`isError: true`).
-    ToolError,
-    /// The arguments failed the tool's input schema (`isError: true`).
-    InvalidArguments,
-    /// `tools/call` named a tool that does not exist.
-    UnknownTool,
-    /// The tool ran past its timeout (`isError: true`).
-    Timeout,
-    /// The tool panicked (−32603); the server kept serving.
-    Panic,
-    /// Under 2026-07-28, the tool asked the client for input: answered `input_required`.
-    InputRequired,
-    /// Any other JSON-RPC error (bad params, unknown method, …).
-    ProtocolError,
-    /// No credentials, or credentials refused.
-    Unauthenticated,
-    /// The caller lacks a scope the tool requires.
-    Forbidden,
-    /// A rate limit or concurrency cap refused the call (or the limiter could not decide).
-    RateLimited,
-}
-
-impl Outcome {
-    /// The snake_case name used in logs.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::ToolError => "tool_error",
-            Self::InvalidArguments => "invalid_arguments",
-            Self::UnknownTool => "unknown_tool",
-            Self::Timeout => "timeout",
-            Self::Panic => "panic",
-            Self::InputRequired => "input_required",
-            Self::ProtocolError => "protocol_error",
-            Self::Unauthenticated => "unauthenticated",
-            Self::Forbidden => "forbidden",
-            Self::RateLimited => "rate_limited",
-        }
+        if self.method == method::TOOLS_CALL { self.params.get("name").and_then(Value::as_str) } else { None }
     }
 }
 

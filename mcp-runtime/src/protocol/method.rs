@@ -1,0 +1,46 @@
+//! Method names, as the wire spells them: one constant each, so a typo is a compile error.
+
+/// Opens a handshake-era session (revisions up to 2025-11-25).
+pub const INITIALIZE: &str = "initialize";
+/// Liveness check (removed in 2026-07-28).
+pub const PING: &str = "ping";
+/// 2026-07-28: what the server speaks and offers, without a session.
+pub const SERVER_DISCOVER: &str = "server/discover";
+/// Sets the session's log level (removed in 2026-07-28: the level comes per request).
+pub const LOGGING_SET_LEVEL: &str = "logging/setLevel";
+/// Lists the tools.
+pub const TOOLS_LIST: &str = "tools/list";
+/// Calls a tool.
+pub const TOOLS_CALL: &str = "tools/call";
+/// Lists the resources.
+pub const RESOURCES_LIST: &str = "resources/list";
+/// Lists the resource templates.
+pub const RESOURCES_TEMPLATES_LIST: &str = "resources/templates/list";
+/// Reads a resource.
+pub const RESOURCES_READ: &str = "resources/read";
+/// Subscribes to a resource's updates (handshake era).
+pub const RESOURCES_SUBSCRIBE: &str = "resources/subscribe";
+/// Ends a subscription (handshake era).
+pub const RESOURCES_UNSUBSCRIBE: &str = "resources/unsubscribe";
+/// Lists the prompts.
+pub const PROMPTS_LIST: &str = "prompts/list";
+/// Renders a prompt.
+pub const PROMPTS_GET: &str = "prompts/get";
+/// Completes an argument of a prompt or resource template.
+pub const COMPLETION_COMPLETE: &str = "completion/complete";
+
+/// Client → server: the handshake is complete.
+pub const NOTIFICATION_INITIALIZED: &str = "notifications/initialized";
+/// Either way: a request is cancelled.
+pub const NOTIFICATION_CANCELLED: &str = "notifications/cancelled";
+/// Server → client: progress of a request.
+pub const NOTIFICATION_PROGRESS: &str = "notifications/progress";
+/// Server → client: a log message.
+pub const NOTIFICATION_MESSAGE: &str = "notifications/message";
+
+/// Server → client: asks the client's model for a completion.
+pub const SAMPLING_CREATE_MESSAGE: &str = "sampling/createMessage";
+/// Server → client: asks the user for input.
+pub const ELICITATION_CREATE: &str = "elicitation/create";
+/// Server → client: asks for the client's roots.
+pub const ROOTS_LIST: &str = "roots/list";

@@ -1,0 +1,193 @@
+//! Admission: how a decoded request enters the corridor, the same on every transport.
+//!
+//! A connection serves both eras at once, as the 2026-07-28 revision allows: a request carrying
+//! `io.modelcontextprotocol/protocolVersion` in `_meta` is served statelessly under that revision; any
+//! other request belongs to the connection's handshake session, opened by `initialize`.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::{ErrorCode, ErrorObject, Implementation, LogLevel, ProtocolVersion, Request, meta, method};
+use crate::request::{ClientInfo, LogGate, McpRequest, Notifier, Session, TransportKind, anonymous};
+
+/// Admits a decoded request: picks its revision (per-request `_meta` or `session`'s handshake),
+/// checks the per-request fields 2026-07-28 requires, and builds the corridor's request.
+///
+/// # Errors
+/// The JSON-RPC error to answer with: −32022 for an unsupported revision (with the supported ones in
+/// `data`), −32602 for missing or malformed per-request fields or a request before `initialize`.
+pub fn admit(
+    session: &Session,
+    request: Request,
+    notifier: Notifier,
+    cancel: CancellationToken,
+    transport: TransportKind,
+) -> Result<McpRequest, ErrorObject> {
+    let Request { id, method, mut params } = request;
+    let meta = match params.remove("_meta") {
+        None => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(ErrorObject::invalid_params("_meta must be an object")),
+    };
+    let (version, client, session, log) = if method != method::INITIALIZE && meta.contains_key(meta::PROTOCOL_VERSION) {
+        let stateless = Stateless::read(&meta)?;
+        (stateless.version, Arc::new(stateless.client), None, LogGate::Fixed(stateless.log_level))
+    } else if let Some(h) = session.handshake() {
+        (h.version, Arc::clone(&h.client), Some(session.clone()), session.log_gate())
+    } else if method == method::INITIALIZE || method == method::PING {
+        (ProtocolVersion::LATEST_HANDSHAKE, Arc::default(), Some(session.clone()), session.log_gate())
+    } else {
+        return Err(ErrorObject::invalid_params(format_args!(
+            "no protocol version for `{method}`: send `initialize` first (revisions up to 2025-11-25), \
+             or carry `{}` and `{}` in `_meta` (2026-07-28)",
+            meta::PROTOCOL_VERSION,
+            meta::CLIENT_CAPABILITIES
+        )));
+    };
+    let principal = anonymous();
+    Ok(McpRequest {
+        id,
+        method,
+        params,
+        meta,
+        version,
+        client,
+        session,
+        notifier,
+        cancel,
+        transport,
+        principal,
+        source: None,
+        log,
+    })
+}
+
+/// The per-request fields of a 2026-07-28 request.
+struct Stateless {
+    version: ProtocolVersion,
+    client: ClientInfo,
+    log_level: Option<LogLevel>,
+}
+
+impl Stateless {
+    fn read(meta: &Map<String, Value>) -> Result<Self, ErrorObject> {
+        let requested = match meta.get(meta::PROTOCOL_VERSION) {
+            Some(Value::String(v)) => v.as_str(),
+            _ => {
+                return Err(ErrorObject::invalid_params(format_args!(
+                    "`_meta.{}` must be a string",
+                    meta::PROTOCOL_VERSION
+                )));
+            }
+        };
+        let version = match requested.parse::<ProtocolVersion>() {
+            Ok(v) if v.is_stateless() => v,
+            _ => return Err(unsupported_version(requested)),
+        };
+        let capabilities = match meta.get(meta::CLIENT_CAPABILITIES) {
+            Some(Value::Object(c)) => c.clone(),
+            Some(_) => {
+                return Err(ErrorObject::invalid_params(format_args!(
+                    "`_meta.{}` must be an object",
+                    meta::CLIENT_CAPABILITIES
+                )));
+            }
+            None => {
+                return Err(ErrorObject::invalid_params(format_args!(
+                    "`_meta.{}` is required under {version}",
+                    meta::CLIENT_CAPABILITIES
+                )));
+            }
+        };
+        let implementation = match meta.get(meta::CLIENT_INFO) {
+            None => None,
+            Some(v) => Some(Implementation::deserialize(v).map_err(|e| {
+                ErrorObject::invalid_params(format_args!("`_meta.{}` is malformed: {e}", meta::CLIENT_INFO))
+            })?),
+        };
+        let log_level = match meta.get(meta::LOG_LEVEL) {
+            None => None,
+            Some(v) => Some(LogLevel::deserialize(v).map_err(|_| {
+                ErrorObject::invalid_params(format_args!(
+                    "`_meta.{}` must be one of debug, info, notice, warning, error, critical, alert, emergency",
+                    meta::LOG_LEVEL
+                ))
+            })?),
+        };
+        Ok(Self { version, client: ClientInfo { implementation, capabilities }, log_level })
+    }
+}
+
+/// −32022 with the revisions this server speaks, so the client can retry with one of them.
+pub(crate) fn unsupported_version(requested: &str) -> ErrorObject {
+    ErrorObject::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, format!("unsupported protocol version {requested:?}"))
+        .with_data(json!({ "supported": ProtocolVersion::supported_strings(), "requested": requested }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::protocol::{ErrorCode, RequestId};
+    use crate::request::Handshake;
+
+    fn request(method: &str, params: Value) -> Request {
+        let Value::Object(params) = params else { panic!() };
+        Request { id: RequestId::number(1), method: method.into(), params }
+    }
+
+    fn admit(s: &Session, method: &str, params: Value) -> Result<McpRequest, ErrorObject> {
+        super::admit(
+            s,
+            request(method, params),
+            Notifier::discard(),
+            CancellationToken::new(),
+            TransportKind::InProcess,
+        )
+    }
+
+    fn modern_meta() -> Value {
+        json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}})
+    }
+
+    #[test]
+    fn stateless_requests_need_no_handshake() {
+        let s = Session::new();
+        let r = admit(&s, "tools/list", json!({"_meta": modern_meta()})).unwrap();
+        assert_eq!(r.version, ProtocolVersion::V2026_07_28);
+        assert!(r.session.is_none());
+        assert!(!r.params.contains_key("_meta"));
+    }
+
+    #[test]
+    fn stateless_requests_name_what_is_wrong() {
+        let s = Session::new();
+        let e = admit(&s, "tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
+        assert!(e.message.contains("clientCapabilities"));
+        let mut meta = modern_meta();
+        meta["io.modelcontextprotocol/protocolVersion"] = json!("2025-11-25");
+        let e = admit(&s, "tools/list", json!({"_meta": meta})).unwrap_err();
+        assert_eq!(e.code, ErrorCode::UNSUPPORTED_PROTOCOL_VERSION);
+        assert_eq!(e.data.as_ref().unwrap()["requested"], "2025-11-25");
+        assert_eq!(e.data.as_ref().unwrap()["supported"][0], "2026-07-28");
+        let mut meta = modern_meta();
+        meta["io.modelcontextprotocol/logLevel"] = json!("loud");
+        assert_eq!(admit(&s, "tools/list", json!({"_meta": meta})).unwrap_err().code, ErrorCode::INVALID_PARAMS);
+    }
+
+    #[test]
+    fn handshake_requests_wait_for_initialize_except_ping() {
+        let s = Session::new();
+        assert_eq!(admit(&s, "tools/list", json!({})).unwrap_err().code, ErrorCode::INVALID_PARAMS);
+        assert!(admit(&s, "ping", json!({})).is_ok());
+        s.open(Handshake { version: ProtocolVersion::V2025_06_18, client: Arc::default() }).unwrap();
+        assert_eq!(admit(&s, "tools/list", json!({})).unwrap().version, ProtocolVersion::V2025_06_18);
+        assert!(s.open(Handshake { version: ProtocolVersion::V2025_06_18, client: Arc::default() }).is_err());
+    }
+}
