@@ -16,7 +16,7 @@ use std::io::{self, BufRead};
 use std::path::Path;
 
 use super::record::rfc3339;
-use super::redact::{hex, hmac};
+use super::redact::hmac;
 use crate::config::AuditConfig;
 
 /// The hash a chain starts from.
@@ -71,8 +71,8 @@ impl ChainKey {
     fn mac(&self, parts: &[&[u8]]) -> String {
         let message = parts.concat();
         match &self.0 {
-            Some(key) => hex(&hmac(key, &message)),
-            None => hex(&crate::auth::sha256(&message)),
+            Some(key) => hex::encode(hmac(key, &message)),
+            None => hex::encode(crate::auth::sha256(&message)),
         }
     }
 

@@ -45,7 +45,8 @@ impl Redactor {
     /// holding the record guess a redacted PIN or phone number offline.
     pub(crate) fn arguments(&self, arguments: Option<&Value>, marks: Marks) -> (Option<Value>, Option<String>) {
         let Some(arguments) = arguments else { return (None, None) };
-        let digest = self.key.as_ref().map(|key| hex(&hmac(key, &serde_json::to_vec(arguments).unwrap_or_default())));
+        let digest =
+            self.key.as_ref().map(|key| hex::encode(hmac(key, &serde_json::to_vec(arguments).unwrap_or_default())));
         let shown = match self.mode {
             AuditArguments::Redacted => Some(self.redact(arguments, marks)),
             AuditArguments::HashOnly | AuditArguments::None => None,
@@ -94,7 +95,7 @@ impl Redactor {
     fn mask(&self, value: &Value) -> Option<Value> {
         let key = self.key.as_ref()?;
         let mac = hmac(key, &serde_json::to_vec(value).unwrap_or_default());
-        Some(Value::String(format!("hmac-sha256:{}", hex(&mac))))
+        Some(Value::String(format!("hmac-sha256:{}", hex::encode(mac))))
     }
 }
 
@@ -103,16 +104,6 @@ pub(crate) fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(message);
     mac.finalize().into_bytes().into()
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -171,7 +162,7 @@ mod tests {
         let keyed = keyed.expect("a digest under a key");
         assert_eq!(keyed.len(), 64);
         assert_ne!(Some(keyed.clone()), other, "the digest depends on the key");
-        let unkeyed = hex(&crate::auth::sha256(&serde_json::to_vec(&args).unwrap()));
+        let unkeyed = hex::encode(crate::auth::sha256(&serde_json::to_vec(&args).unwrap()));
         assert_ne!(keyed, unkeyed, "not the plain SHA-256 anyone can recompute");
         assert_eq!(redactor(None).arguments(Some(&args), Marks::default()).1, None, "no key, no digest");
     }

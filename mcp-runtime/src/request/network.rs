@@ -1,6 +1,8 @@
 //! The network a client's address stands for, wherever callers are told apart by address.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
+
+use ipnet::Ipv6Net;
 
 /// The network `ip` stands for when clients are told apart by address (anonymous budgets, the
 /// failed-authentication throttle): an IPv4 address is itself (IPv4-mapped IPv6 too), an IPv6 address
@@ -11,7 +13,7 @@ pub(crate) fn client_network(ip: IpAddr) -> IpAddr {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+            None => IpAddr::V6(Ipv6Net::new_assert(v6, 64).network()),
         },
     }
 }

@@ -62,54 +62,9 @@ impl fmt::Debug for ToolSpec {
     }
 }
 
-/// A steady rate: `count` calls per `per`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    /// Calls allowed per period.
-    pub count: u32,
-    /// The period.
-    pub per: Duration,
-}
-
-impl fmt::Display for Rate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let unit = match self.per.as_secs() {
-            1 => "s",
-            60 => "min",
-            3600 => "h",
-            86_400 => "day",
-            _ => return write!(f, "{}/{}ms", self.count, self.per.as_millis()),
-        };
-        write!(f, "{}/{unit}", self.count)
-    }
-}
-
-impl Rate {
-    /// The time one call's share of the budget takes to come back (the GCRA emission interval).
-    pub fn interval(&self) -> Duration {
-        self.per / self.count.max(1)
-    }
-}
-
-/// Parses `"30/min"`, `"5/s"`, `"100/h"`, `"1000/day"` (the units `#[mcp_tool(rate = ...)]` accepts), or a
-/// bare number of calls per minute.
-impl std::str::FromStr for Rate {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{text}` is not a rate: write \"30/min\", \"5/s\", \"100/h\" or \"1000/day\"");
-        let (count, unit) = text.split_once('/').unwrap_or((text, "min"));
-        let count: u32 = count.trim().parse().ok().filter(|c| *c > 0).ok_or_else(bad)?;
-        let per = match unit.trim() {
-            "s" | "sec" | "second" => Duration::from_secs(1),
-            "m" | "min" | "minute" => Duration::from_secs(60),
-            "h" | "hour" => Duration::from_secs(3600),
-            "d" | "day" => Duration::from_secs(86_400),
-            _ => return Err(bad()),
-        };
-        Ok(Self { count, per })
-    }
-}
+/// A steady rate, `"30/min"`: parsed by `mcp-grammar`, the grammar `#[mcp_tool(rate = ...)]` and
+/// `[throttling]` share.
+pub use mcp_grammar::Rate;
 
 /// The future a generated handler returns.
 pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, InvocationError>> + Send + 'static>>;

@@ -328,7 +328,8 @@ pub enum OtlpProtocol {
     Grpc,
 }
 
-/// Durations as `"500ms"`, `"5s"`, `"2min"`, `"1h"` (or an integer number of seconds).
+/// Durations as `"500ms"`, `"5s"`, `"2min"`, `"1h"` (or an integer number of seconds, in TOML or as text): read by
+/// `mcp-grammar`, as `#[mcp_tool(timeout = ...)]` and `#[mcp_resource(ttl = ...)]` are.
 pub(crate) mod duration {
     use super::{Deserialize, Deserializer, Duration, Serializer};
 
@@ -345,24 +346,8 @@ pub(crate) mod duration {
         }
         match Raw::deserialize(d)? {
             Raw::Seconds(s) => Ok(Duration::from_secs(s)),
-            Raw::Text(t) => parse_duration(&t).map_err(serde::de::Error::custom),
+            Raw::Text(t) => mcp_grammar::parse_duration(&t).map_err(serde::de::Error::custom),
         }
-    }
-
-    /// Parses `"250ms"`, `"5s"`, `"2min"`, `"1h"`.
-    pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-        let text = text.trim();
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-        let (digits, unit) = text.split_at(split);
-        let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a duration like 500ms, 5s, 2min or 1h"))?;
-        let ms = match unit.trim() {
-            "ms" => Some(n),
-            "s" | "" => n.checked_mul(1000),
-            "m" | "min" => n.checked_mul(60_000),
-            "h" => n.checked_mul(3_600_000),
-            _ => return Err(format!("`{text}` has an unknown unit: use ms, s, min or h")),
-        };
-        ms.map(Duration::from_millis).ok_or_else(|| format!("`{text}` is too long a duration"))
     }
 
     pub(crate) fn format_duration(d: Duration) -> String {
@@ -373,17 +358,25 @@ pub(crate) mod duration {
 
 #[cfg(test)]
 mod tests {
-    use super::duration::parse_duration;
     use super::*;
 
     #[test]
     fn durations_parse_in_every_unit() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_duration("5 fortnights").is_err());
-        assert!(parse_duration("").is_err());
+        #[derive(Debug, Deserialize)]
+        struct Holder {
+            #[serde(with = "duration")]
+            d: Duration,
+        }
+        let d = |value: &str| toml::from_str::<Holder>(&format!("d = {value}")).map(|h| h.d).map_err(|e| e.to_string());
+        assert_eq!(d("\"250ms\""), Ok(Duration::from_millis(250)));
+        assert_eq!(d("\"5s\""), Ok(Duration::from_secs(5)));
+        assert_eq!(d("\"2min\""), Ok(Duration::from_secs(120)));
+        assert_eq!(d("\"1h\""), Ok(Duration::from_secs(3600)));
+        assert_eq!(d("5"), Ok(Duration::from_secs(5)), "a TOML integer is seconds");
+        assert_eq!(d("\"5\""), Ok(Duration::from_secs(5)), "and so is a bare number as text, in the macros too");
+        assert!(d("\"5 fortnights\"").is_err_and(|e| e.contains("is not a duration")));
+        assert!(d("\"\"").is_err());
+        assert_eq!(duration::format_duration(Duration::from_millis(1500)), "1500ms");
     }
 
     #[test]

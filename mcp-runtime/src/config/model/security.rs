@@ -1,7 +1,9 @@
 //! `[security]`: who may call the server (API keys, JWT, OAuth), and what each caller may see.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::duration;
@@ -141,36 +143,30 @@ impl SecurityConfig {
 
 /// `sha256:<64 hex digits>` → the digest.
 pub(crate) fn parse_digest(text: &str) -> Result<[u8; 32], String> {
-    let hex = text
+    let digits = text
         .strip_prefix("sha256:")
         .ok_or_else(|| "the hash must look like sha256:<64 hex digits> (print one with --hash-key)".to_owned())?;
-    if hex.len() != 64 {
-        return Err(format!("a SHA-256 digest has 64 hex digits, this one has {}", hex.len()));
+    if digits.len() != 64 {
+        return Err(format!("a SHA-256 digest has 64 hex digits, this one has {}", digits.len()));
     }
     let mut digest = [0u8; 32];
-    for (i, byte) in digest.iter_mut().enumerate() {
-        *byte =
-            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| "the digest is not hexadecimal".to_owned())?;
-    }
+    hex::decode_to_slice(digits, &mut digest).map_err(|_| "the digest is not hexadecimal".to_owned())?;
     Ok(digest)
 }
 
-/// `10.0.0.0/8`, `2001:db8::/32` or a single address → (network, prefix length).
-pub(crate) fn parse_cidr(text: &str) -> Result<(std::net::IpAddr, u8), String> {
+/// `10.0.0.0/8`, `2001:db8::/32` or a single address (a network of one) → the network.
+pub(crate) fn parse_cidr(text: &str) -> Result<IpNet, String> {
     let (addr, len) = text.split_once('/').map_or((text, None), |(a, l)| (a, Some(l)));
-    let addr: std::net::IpAddr =
-        addr.trim().parse().map_err(|_| format!("`{text}` is not an address or CIDR block"))?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let len = match len {
-        None => max,
+    let addr: IpAddr = addr.trim().parse().map_err(|_| format!("`{text}` is not an address or CIDR block"))?;
+    match len {
+        None => Ok(IpNet::from(addr)),
         Some(l) => l
             .trim()
             .parse::<u8>()
             .ok()
-            .filter(|l| *l <= max)
-            .ok_or_else(|| format!("`{text}` has a bad prefix length"))?,
-    };
-    Ok((addr, len))
+            .and_then(|l| IpNet::new(addr, l).ok())
+            .ok_or_else(|| format!("`{text}` has a bad prefix length")),
+    }
 }
 
 pub(crate) fn check_proxies(proxies: &[String]) -> Result<(), String> {

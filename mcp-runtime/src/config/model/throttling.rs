@@ -51,7 +51,7 @@ impl ThrottlingConfig {
             [("global", &self.global), ("per_principal", &self.per_principal), ("default_tool", &self.default_tool)];
         for (key, rate) in rates {
             if let Some(rate) = rate {
-                rate.parse::<crate::server::Rate>().map_err(|e| format!("throttling.{key}: {e}"))?;
+                rate.parse::<mcp_grammar::Rate>().map_err(|e| format!("throttling.{key}: {e}"))?;
             }
         }
         for (tool, limit) in &self.tools {
@@ -60,7 +60,7 @@ impl ThrottlingConfig {
                 ToolThrottle::Detailed { rate, burst, max_concurrent } => (rate.as_ref(), *burst, *max_concurrent),
             };
             if let Some(rate) = rate {
-                rate.parse::<crate::server::Rate>().map_err(|e| format!("throttling.tools.{tool}: {e}"))?;
+                rate.parse::<mcp_grammar::Rate>().map_err(|e| format!("throttling.tools.{tool}: {e}"))?;
             }
             if burst == Some(0) || max_concurrent == Some(0) {
                 return Err(format!("throttling.tools.{tool}: burst and max_concurrent must be above zero"));

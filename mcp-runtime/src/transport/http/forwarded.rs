@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use axum::http::HeaderMap;
+use ipnet::IpNet;
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the hop of `X-Forwarded-For`
 /// the trusted proxies vouch for.
@@ -14,8 +15,8 @@ use axum::http::HeaderMap;
 /// no one, the client is the peer: nothing left of it can be believed, because a trusted proxy vouches only
 /// for the hop it appended, and the hops a client sends are appended to. When every hop is a trusted proxy,
 /// the farthest is the client.
-pub(super) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[(IpAddr, u8)]) -> IpAddr {
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|(net, len)| in_network(ip, *net, *len));
+pub(super) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| in_network(ip, net));
     if !is_trusted(peer) {
         return peer;
     }
@@ -50,22 +51,13 @@ fn hop(text: &str) -> Option<IpAddr> {
     port(p).then(|| v4.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)).flatten()
 }
 
-fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
-    let (ip, net, bits) = match (ip, net) {
-        (IpAddr::V4(ip), IpAddr::V4(net)) => (u128::from(ip.to_bits()), u128::from(net.to_bits()), 32),
-        (IpAddr::V6(ip), IpAddr::V6(net)) => (ip.to_bits(), net.to_bits(), 128),
-        (IpAddr::V6(ip), IpAddr::V4(net)) => match ip.to_ipv4_mapped() {
-            Some(ip) => (u128::from(ip.to_bits()), u128::from(net.to_bits()), 32),
-            None => return false,
-        },
-        (IpAddr::V4(_), IpAddr::V6(_)) => return false,
-    };
-    let len = u32::from(len).min(bits);
-    if len == 0 {
-        return true;
+/// Whether `ip` is in `net`; an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`, what a dual-stack socket
+/// reports) is in the IPv4 networks its IPv4 address is in.
+fn in_network(ip: IpAddr, net: &IpNet) -> bool {
+    match (ip, net) {
+        (IpAddr::V6(v6), IpNet::V4(v4net)) => v6.to_ipv4_mapped().is_some_and(|v4| v4net.contains(&v4)),
+        _ => net.contains(&ip),
     }
-    let shift = bits - len;
-    (ip >> shift) == (net >> shift)
 }
 
 #[cfg(test)]
@@ -87,8 +79,12 @@ mod tests {
             "an untrusted peer is believed only itself"
         );
         assert_eq!(client_address(ip("::1"), &HeaderMap::new(), &trusted), ip("::1"));
-        assert!(in_network(ip("::ffff:10.9.9.9"), ip("10.0.0.0"), 8));
-        assert!(!in_network(ip("11.0.0.1"), ip("10.0.0.0"), 8));
+        let net = |s: &str| crate::config::parse_cidr(s).unwrap();
+        assert!(in_network(ip("::ffff:10.9.9.9"), &net("10.0.0.0/8")));
+        assert!(!in_network(ip("11.0.0.1"), &net("10.0.0.0/8")));
+        assert!(in_network(ip("10.200.0.1"), &net("10.1.2.3/8")), "host bits in the block are ignored");
+        assert!(!in_network(ip("10.9.9.9"), &net("::ffff:10.0.0.0/104")), "an IPv4 address is not in IPv6 blocks");
+        assert!(in_network(ip("2001:db8::1"), &net("::/0")) && !in_network(ip("192.0.2.1"), &net("::/0")));
     }
 
     #[test]
