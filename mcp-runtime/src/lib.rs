@@ -29,12 +29,14 @@
 //! `server/discover`). See `docs/ARCHITECTURE.md` in the repository for the corridor and the crates.
 
 pub mod audit;
+mod builder;
 pub mod auth;
 pub mod config;
 pub mod pipeline;
 pub mod prelude;
 pub mod protocol;
 pub mod request;
+mod run;
 pub mod server;
 pub mod telemetry;
 pub mod throttle;
@@ -110,4 +112,5 @@ pub use schemars;
 pub use serde_json;
 
 pub use crate::pipeline::Pipeline;
-pub use crate::server::{Context, Json, ResourceError, Server, State, ToolError};
+pub use crate::builder::Server;
+pub use crate::server::{Context, Json, ResourceError, StartError, State, ToolError};

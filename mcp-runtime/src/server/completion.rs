@@ -7,16 +7,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use super::builder::App;
 use super::context::Context;
-use super::execute::{failed, guarded};
-use super::format::Cache;
 use super::inject::{FromInvocation, InvocationError, InvocationParts};
-use super::router::answer;
-use crate::protocol::ErrorObject;
-use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// At most this many values go in one answer, as the specification requires; `total` and `hasMore` say
 /// how many more there were.
@@ -46,8 +39,8 @@ pub type CompletionFuture = Pin<Box<dyn Future<Output = Completion> + Send + 'st
 /// What a completion function knows besides the partial value: the other arguments the client already
 /// filled in, the request's [`Context`] and the server's state.
 pub struct CompletionContext {
-    arguments: HashMap<String, String>,
-    parts: InvocationParts,
+    pub(crate) arguments: HashMap<String, String>,
+    pub(crate) parts: InvocationParts,
 }
 
 impl fmt::Debug for CompletionContext {
@@ -121,8 +114,14 @@ impl IntoCompletion for Vec<&'static str> {
 }
 
 #[derive(Serialize)]
-struct Answer {
+pub(crate) struct Answer {
     completion: Values,
+}
+
+impl From<Completion> for Answer {
+    fn from(completion: Completion) -> Self {
+        Self { completion: completion.into() }
+    }
 }
 
 #[derive(Serialize)]
@@ -140,100 +139,6 @@ impl From<Completion> for Values {
         values.truncate(MAX_COMPLETION_VALUES);
         Self { has_more: c.has_more || found > values.len(), total: c.total.unwrap_or(found).max(found), values }
     }
-}
-
-/// The string field `key` of `object`, or −32602 naming `what`.
-fn string<'a>(object: Option<&'a Value>, key: &str, what: &str) -> Result<&'a str, ErrorObject> {
-    object
-        .and_then(|o| o.get(key))
-        .and_then(Value::as_str)
-        .ok_or_else(|| ErrorObject::invalid_params(format_args!("completion/complete needs `{what}` as a string")))
-}
-
-impl App {
-    /// Runs a `completion/complete` request to its answer.
-    pub(crate) async fn complete(&self, req: McpRequest) -> McpResponse {
-        let version = req.version;
-        let completion = match self.complete_target(&req) {
-            Err(e) => return McpResponse::error(e, Outcome::InvalidRequest),
-            Ok(None) => Completion::default(),
-            Ok(Some(Target { name, completer, value, arguments })) => {
-                let parts = InvocationParts::new(Context::for_request(req, name), self.state().clone());
-                let context = CompletionContext { arguments, parts };
-                match guarded("completion", name, self.handler_timeout(), (completer.complete)(value, context)).await {
-                    Ok(completion) => completion,
-                    Err(failure) => {
-                        return McpResponse::error(
-                            failed("completion of", name, failure),
-                            Outcome::of_failure(failure),
-                        );
-                    }
-                }
-            }
-        };
-        answer(self.finish(version, &Answer { completion: completion.into() }, Cache::No))
-    }
-
-    /// What to complete; `None` for an argument that exists but has no completer (answered with no
-    /// suggestions, as the specification allows).
-    fn complete_target(&self, req: &McpRequest) -> Result<Option<Target>, ErrorObject> {
-        let reference = req.params.get("ref");
-        let argument = req.params.get("argument");
-        let name = string(argument, "name", "argument.name")?;
-        let value = string(argument, "value", "argument.value")?;
-        let (target, known, completers): (&'static str, Vec<&str>, &'static [Completer]) =
-            match string(reference, "type", "ref.type")? {
-                "ref/prompt" => {
-                    let prompt = string(reference, "name", "ref.name")?;
-                    let spec = self
-                        .prompts()
-                        .get(prompt)
-                        .ok_or_else(|| ErrorObject::invalid_params(format_args!("unknown prompt: {prompt}")))?;
-                    (spec.name, spec.arguments.iter().map(|a| a.name).collect(), spec.completions)
-                }
-                "ref/resource" => {
-                    let uri = string(reference, "uri", "ref.uri")?;
-                    let entry = self.resources().template(uri).ok_or_else(|| {
-                        ErrorObject::invalid_params(format_args!("no resource template `{uri}` on this server"))
-                    })?;
-                    (entry.spec.name, entry.template.variables().collect(), entry.spec.completions)
-                }
-                other => {
-                    return Err(ErrorObject::invalid_params(format_args!(
-                        "unknown ref.type `{other}`: expected ref/prompt or ref/resource"
-                    )));
-                }
-            };
-        if !known.contains(&name) {
-            return Err(ErrorObject::invalid_params(format_args!("`{target}` has no argument `{name}`")));
-        }
-        let Some(completer) = completers.iter().find(|c| c.argument == name).copied() else { return Ok(None) };
-        let arguments = match req.params.get("context").and_then(|c| c.get("arguments")) {
-            None | Some(Value::Null) => HashMap::new(),
-            Some(Value::Object(map)) => strings(map)?,
-            Some(_) => {
-                return Err(ErrorObject::invalid_params("completion/complete `context.arguments` must be an object"));
-            }
-        };
-        Ok(Some(Target { name: target, completer, value: value.to_owned(), arguments }))
-    }
-}
-
-/// A completion request resolved: whose argument, its completer, the partial value, the other arguments.
-struct Target {
-    name: &'static str,
-    completer: Completer,
-    value: String,
-    arguments: HashMap<String, String>,
-}
-
-fn strings(map: &Map<String, Value>) -> Result<HashMap<String, String>, ErrorObject> {
-    map.iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => Ok((k.clone(), s.clone())),
-            _ => Err(ErrorObject::invalid_params(format_args!("context argument `{k}` must be a string"))),
-        })
-        .collect()
 }
 
 #[cfg(test)]

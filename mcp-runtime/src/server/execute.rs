@@ -4,17 +4,12 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
-use tracing::Instrument;
 
 use futures_util::FutureExt;
-use serde_json::Value;
 
-use super::builder::App;
-use super::context::Context;
-use super::inject::{InvocationError, InvocationParts};
-use super::tool::ToolInvocation;
-use crate::protocol::{CallToolResult, ErrorObject};
-use crate::request::{McpRequest, McpResponse, Outcome};
+use super::inject::InvocationError;
+use crate::protocol::ErrorObject;
+use crate::request::{McpResponse, Outcome};
 
 /// The −32602 answer for a `tools/call` naming no known tool.
 pub fn unknown_tool(name: &str) -> McpResponse {
@@ -78,80 +73,19 @@ pub(crate) fn not_invoked(kind: &'static str, name: &str, error: InvocationError
     }
 }
 
-impl Outcome {
-    pub(crate) fn of_invocation(error: &InvocationError) -> Self {
-        match error {
-            InvocationError::InvalidArguments(_) => Self::InvalidArguments,
-            InvocationError::MissingState(_) => Self::Panic,
-        }
-    }
-
-    pub(crate) fn of_failure(failure: Failure) -> Self {
-        match failure {
-            Failure::Panicked => Self::Panic,
-            Failure::TimedOut => Self::Timeout,
-        }
+/// How a request ended whose handler could not be invoked.
+pub(crate) fn outcome_of_invocation(error: &InvocationError) -> Outcome {
+    match error {
+        InvocationError::InvalidArguments(_) => Outcome::InvalidArguments,
+        InvocationError::MissingState(_) => Outcome::Panic,
     }
 }
 
-impl App {
-    /// The timeout of resource reads, prompts and completions: `tools.default_timeout`.
-    pub(crate) fn handler_timeout(&self) -> Duration {
-        self.tools_config().default_timeout
-    }
-
-    /// Runs a `tools/call` request to its answer.
-    pub(crate) async fn call_tool(&self, mut req: McpRequest) -> McpResponse {
-        let Some(Value::String(name)) = req.params.remove("name") else {
-            let error = ErrorObject::invalid_params("tools/call needs a tool `name`");
-            return McpResponse::error(error, Outcome::InvalidRequest);
-        };
-        let arguments = match req.params.remove("arguments") {
-            None | Some(Value::Null) => serde_json::Map::new(),
-            Some(Value::Object(args)) => args,
-            Some(_) => {
-                return McpResponse::error(
-                    ErrorObject::invalid_params("tools/call `arguments` must be an object"),
-                    Outcome::InvalidRequest,
-                );
-            }
-        };
-        let Some(tool) = self.registry().get(&name) else { return unknown_tool(&name) };
-        let version = req.version;
-        let context = Context::for_request(req, tool.spec.name);
-        let inputs = context.input_exchange();
-        let parts = InvocationParts::new(context, self.state().clone());
-        let invocation = ToolInvocation { tool: tool.spec.name, arguments, parts };
-        // The tool's own spans, and the tasks it starts with Context::spawn, are children of this one.
-        let span = tracing::info_span!("mcp.tool", gen_ai.tool.name = tool.spec.name);
-        let run = guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation)).instrument(span);
-        let ran = match inputs {
-            None => run.await,
-            // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).
-            Some(inputs) => tokio::select! {
-                ran = run => ran,
-                needed = inputs.input_required() => return self.input_required(needed),
-            },
-        };
-        let (result, outcome) = match ran {
-            Ok(Ok(result)) => {
-                let outcome = if result.is_error { Outcome::ToolError } else { Outcome::Ok };
-                (result, outcome)
-            }
-            Ok(Err(InvocationError::InvalidArguments(reason))) => (
-                CallToolResult::error(format!("invalid arguments for tool `{name}`: {reason}")),
-                Outcome::InvalidArguments,
-            ),
-            Ok(Err(e @ InvocationError::MissingState(_))) => {
-                return McpResponse::error(not_invoked("tool", &name, e), Outcome::Panic);
-            }
-            Err(Failure::Panicked) => {
-                return McpResponse::error(failed("tool", &name, Failure::Panicked), Outcome::Panic);
-            }
-            Err(Failure::TimedOut) => {
-                (CallToolResult::error(format!("tool `{name}` timed out after {:?}", tool.timeout)), Outcome::Timeout)
-            }
-        };
-        self.tool_response(version, result, tool.wrap_output, outcome)
+/// How a request ended whose handler gave no output.
+pub(crate) fn outcome_of_failure(failure: Failure) -> Outcome {
+    match failure {
+        Failure::Panicked => Outcome::Panic,
+        Failure::TimedOut => Outcome::Timeout,
     }
 }
+

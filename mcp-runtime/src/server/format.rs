@@ -10,7 +10,6 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::builder::App;
 use crate::protocol::jsonrpc::to_raw;
 use crate::protocol::{CallToolResult, ErrorObject, ProtocolVersion};
 use crate::request::{McpResponse, Outcome};
@@ -24,6 +23,14 @@ pub(crate) enum Cache {
     Public,
     /// May depend on the caller (`resources/read`): cacheable for this long within one authorization context.
     Private(Duration),
+}
+
+/// What formatting needs of the server: its identity (`{"io.modelcontextprotocol/serverInfo": {...}}`) for
+/// 2026-07-28 `_meta`, and how long public results may be cached (`tools.list_ttl`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Format<'a> {
+    pub(crate) server_info: &'a Value,
+    pub(crate) list_ttl: Duration,
 }
 
 #[derive(Serialize)]
@@ -40,10 +47,10 @@ struct Envelope<'a, T> {
     meta: Option<&'a Value>,
 }
 
-impl App {
+impl Format<'_> {
     /// Serializes `body` as the result of a request made under `version`.
     pub(crate) fn finish<T: Serialize>(
-        &self,
+        self,
         version: ProtocolVersion,
         body: &T,
         cache: Cache,
@@ -54,17 +61,17 @@ impl App {
         let millis = |ttl: Duration| u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         let (ttl_ms, cache_scope) = match cache {
             Cache::No => (None, None),
-            Cache::Public => (Some(millis(self.tools_config().list_ttl)), Some("public")),
+            Cache::Public => (Some(millis(self.list_ttl)), Some("public")),
             Cache::Private(ttl) => (Some(millis(ttl)), Some("private")),
         };
-        to_raw(&Envelope { body, result_type: "complete", ttl_ms, cache_scope, meta: Some(self.server_info_meta()) })
+        to_raw(&Envelope { body, result_type: "complete", ttl_ms, cache_scope, meta: Some(self.server_info) })
     }
 
     /// Formats a `tools/call` result for `version`: wraps non-object structured output when the tool's
     /// schema says so, drops structured output for revisions that predate it, and merges the server's
     /// identity into `_meta` under 2026-07-28.
-    pub fn tool_response(
-        &self,
+    pub(crate) fn tool_response(
+        self,
         version: ProtocolVersion,
         mut result: CallToolResult,
         wrap_output: bool,
@@ -77,7 +84,7 @@ impl App {
         }
         let body = if version.is_stateless() {
             let mut meta = result.meta.take().unwrap_or_default();
-            if let Value::Object(info) = self.server_info_meta() {
+            if let Value::Object(info) = self.server_info {
                 meta.extend(info.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             result.meta = Some(meta);
@@ -87,12 +94,10 @@ impl App {
         };
         McpResponse { body, outcome }
     }
-}
 
-impl App {
     /// The 2026-07-28 answer to a tool that asked the client for input: the requests, keyed; the client
     /// calls again with `inputResponses` under the same keys.
-    pub(crate) fn input_required(&self, requests: Map<String, Value>) -> McpResponse {
+    pub(crate) fn input_required(self, requests: Map<String, Value>) -> McpResponse {
         #[derive(Serialize)]
         struct InputRequired<'a> {
             #[serde(rename = "resultType")]
@@ -105,7 +110,7 @@ impl App {
         let body = to_raw(&InputRequired {
             result_type: "input_required",
             input_requests: requests,
-            meta: self.server_info_meta(),
+            meta: self.server_info,
         });
         McpResponse { body, outcome: Outcome::InputRequired }
     }
@@ -114,4 +119,10 @@ impl App {
 /// An empty result (`{}` plus the 2026-07-28 envelope).
 pub(crate) fn empty() -> Map<String, Value> {
     Map::new()
+}
+
+/// A result body (or error) as the corridor's response.
+pub(crate) fn answer(body: Result<Box<RawValue>, ErrorObject>) -> McpResponse {
+    let outcome = if body.is_ok() { Outcome::Ok } else { Outcome::InvalidRequest };
+    McpResponse { body, outcome }
 }

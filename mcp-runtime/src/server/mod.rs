@@ -1,10 +1,12 @@
-//! The server: tools, resources and prompts and their registries, the router, `Context`, sessions, and the
-//! `Server` builder.
+//! What a server serves: tools, resources and prompts (their specs and registries), the [`App`] that holds
+//! them as data, the handlers per family and the [`Router`] that dispatches to them, and [`Context`]. It
+//! knows no layer and no transport: it imports only `request`, `protocol` and `config`.
 
-mod builder;
+pub(crate) mod app;
 mod completion;
 mod context;
 mod execute;
+mod handlers;
 mod format;
 mod inject;
 mod input;
@@ -14,11 +16,12 @@ mod registry;
 mod resource;
 mod result;
 mod router;
-mod state;
+mod start;
+pub(crate) mod state;
 mod tool;
 mod uri_template;
 
-pub use builder::{App, Server, StartError};
+pub use app::App;
 pub use completion::{
     CompleteFn, Completer, Completion, CompletionContext, CompletionFuture, IntoCompletion, MAX_COMPLETION_VALUES,
 };
@@ -33,6 +36,7 @@ pub use resource::{
 };
 pub use result::{IntoToolResult, Json, ToolError};
 pub use router::Router;
+pub use start::StartError;
 pub use state::State;
 pub use tool::{Rate, ToolFuture, ToolInvocation, ToolSpec};
 pub use uri_template::{TemplateError, UriTemplate};

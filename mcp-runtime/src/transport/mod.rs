@@ -18,7 +18,8 @@ pub use stdio::{CLIENT_CREDENTIAL_VARS, serve_io};
 
 use crate::config::TransportKindConfig;
 use crate::pipeline::Pipeline;
-use crate::server::{Server, StartError};
+use crate::Server;
+use crate::server::StartError;
 
 /// Why serving stopped with an error.
 #[derive(Debug, thiserror::Error)]

@@ -53,7 +53,7 @@ impl<S> Validate<S> {
         }
         let report = violations(validator, arguments)?;
         let result = CallToolResult::error(format!("invalid arguments for tool `{name}`:{report}"));
-        Some(self.app.tool_response(req.version, result, false, Outcome::InvalidArguments))
+        Some(self.app.format().tool_response(req.version, result, false, Outcome::InvalidArguments))
     }
 }
 

@@ -38,7 +38,8 @@ use crate::pipeline::Pipeline;
 use crate::protocol::{ErrorCode, ErrorObject, RequestId};
 use crate::request::{McpRequest, TransportKind};
 use crate::request::{Outcome, Principal};
-use crate::server::{Server, StartError};
+use crate::Server;
+use crate::server::StartError;
 
 /// The transport's pure pieces, for the coverage-guided fuzz targets in `fuzz/` (and nothing else): not a
 /// public API, no stability promise, hidden from the docs.

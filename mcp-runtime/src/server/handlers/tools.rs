@@ -1,0 +1,67 @@
+//! `tools/call`: the named tool's handler run under its timeout, its result formatted for the revision.
+
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::protocol::{CallToolResult, ErrorObject};
+use crate::request::{McpRequest, McpResponse, Outcome};
+use crate::server::App;
+use crate::server::context::Context;
+use crate::server::execute::{Failure, failed, guarded, not_invoked, unknown_tool};
+use crate::server::inject::{InvocationError, InvocationParts};
+use crate::server::tool::ToolInvocation;
+
+/// Runs a `tools/call` request to its answer.
+pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
+    let Some(Value::String(name)) = req.params.remove("name") else {
+        let error = ErrorObject::invalid_params("tools/call needs a tool `name`");
+        return McpResponse::error(error, Outcome::InvalidRequest);
+    };
+    let arguments = match req.params.remove("arguments") {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(args)) => args,
+        Some(_) => {
+            return McpResponse::error(
+                ErrorObject::invalid_params("tools/call `arguments` must be an object"),
+                Outcome::InvalidRequest,
+            );
+        }
+    };
+    let Some(tool) = app.registry().get(&name) else { return unknown_tool(&name) };
+    let version = req.version;
+    let context = Context::for_request(req, tool.spec.name);
+    let inputs = context.input_exchange();
+    let parts = InvocationParts::new(context, app.state().clone());
+    let invocation = ToolInvocation { tool: tool.spec.name, arguments, parts };
+    // The tool's own spans, and the tasks it starts with Context::spawn, are children of this one.
+    let span = tracing::info_span!("mcp.tool", gen_ai.tool.name = tool.spec.name);
+    let run = guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation)).instrument(span);
+    let ran = match inputs {
+        None => run.await,
+        // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).
+        Some(inputs) => tokio::select! {
+            ran = run => ran,
+            needed = inputs.input_required() => return app.format().input_required(needed),
+        },
+    };
+    let (result, outcome) = match ran {
+        Ok(Ok(result)) => {
+            let outcome = if result.is_error { Outcome::ToolError } else { Outcome::Ok };
+            (result, outcome)
+        }
+        Ok(Err(InvocationError::InvalidArguments(reason))) => (
+            CallToolResult::error(format!("invalid arguments for tool `{name}`: {reason}")),
+            Outcome::InvalidArguments,
+        ),
+        Ok(Err(e @ InvocationError::MissingState(_))) => {
+            return McpResponse::error(not_invoked("tool", &name, e), Outcome::Panic);
+        }
+        Err(Failure::Panicked) => {
+            return McpResponse::error(failed("tool", &name, Failure::Panicked), Outcome::Panic);
+        }
+        Err(Failure::TimedOut) => {
+            (CallToolResult::error(format!("tool `{name}` timed out after {:?}", tool.timeout)), Outcome::Timeout)
+        }
+    };
+    app.format().tool_response(version, result, tool.wrap_output, outcome)
+}
