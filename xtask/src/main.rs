@@ -18,6 +18,7 @@ use anyhow::{Context, Result, bail};
 mod bench;
 mod compile_bench;
 mod fuzz;
+mod imports;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +26,7 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("conformance") => conformance(),
         Some("deny") => deny(),
+        Some("imports") => imports::run(&root()),
         Some("soak") => soak(&args[1..]),
         Some("fuzz") => fuzz::run(&root(), &cargo(), &args[1..]),
         Some("bench") => bench::run(&root(), &cargo(), &args[1..]),
@@ -37,6 +39,7 @@ fn main() -> Result<()> {
                  test [-- <cargo test args>]   install the real MCP clients, run every test, then the conformance suite\n  \
                  conformance                   run the official MCP conformance suite against examples/conformance\n  \
                  deny                          cargo deny: licenses, bans, duplicate versions, sources (deny.toml)\n  \
+                 imports                       check that mcp-runtime's modules import only downward\n  \
                  fuzz [--smoke] [--seconds N] [TARGET...]   coverage-guided fuzzing (AFL++), see fuzz/\n  \
                  soak [--minutes N] [--concurrency N] [--debug]   load the inventory server while Redis, the JWKS \
                  endpoint and the audit sink fail, then SIGTERM it (release build; 10 min by default)\n  \
@@ -64,8 +67,9 @@ struct Peers {
 
 fn test(extra: &[String]) -> Result<()> {
     let started = Instant::now();
-    let peers = install_peers()?;
     let root = root();
+    imports::run(&root)?;
+    let peers = install_peers()?;
     // One build of everything the tests spawn, then the tests themselves (same profile, same artifacts).
     run(Command::new(cargo()).args(["build", "--workspace", "--bins"]).current_dir(&root))?;
     let extra = extra.iter().skip_while(|a| *a == "--");
