@@ -14,6 +14,7 @@ use super::layer::AuditLayer;
 use opentelemetry::trace::{SpanId, TraceId};
 
 use super::{Marks, Slot, Unfinished};
+use crate::protocol::method;
 use crate::protocol::{ErrorCode, ErrorObject, ProtocolVersion, RequestId};
 use crate::request::Principal;
 use crate::request::{ClientInfo, McpRequest, McpResponse, Outcome, TransportKind};
@@ -88,7 +89,7 @@ struct Pending {
 impl Pending {
     fn begin(request: &McpRequest, marks: Marks) -> Self {
         let arguments = match request.method.as_str() {
-            "tools/call" | "prompts/get" => request.params.get("arguments").cloned(),
+            method::TOOLS_CALL | method::PROMPTS_GET => request.params.get("arguments").cloned(),
             _ => None,
         };
         Self {

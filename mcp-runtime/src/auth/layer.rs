@@ -7,6 +7,7 @@ use serde_json::Value;
 use tower::Layer;
 
 use super::service::Authorize;
+use crate::protocol::method;
 use crate::request::McpRequest;
 use crate::server::App;
 
@@ -45,19 +46,19 @@ impl AuthorizeLayer {
     pub(crate) fn required<'a>(&self, request: &'a McpRequest) -> Option<Required<'a>> {
         let param = |key: &str| request.params.get(key).and_then(Value::as_str);
         let required = match request.method.as_str() {
-            "tools/call" => {
+            method::TOOLS_CALL => {
                 let name = request.tool_name()?;
                 Required { kind: "tool", name, scopes: self.scopes.get(name)? }
             }
-            "resources/read" | "resources/subscribe" => {
+            method::RESOURCES_READ | method::RESOURCES_SUBSCRIBE => {
                 let uri = param("uri")?;
                 Required { kind: "resource", name: uri, scopes: self.app.resources().resolve(uri)?.spec.scopes }
             }
-            "prompts/get" => {
+            method::PROMPTS_GET => {
                 let name = param("name")?;
                 Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes }
             }
-            "completion/complete" => {
+            method::COMPLETION_COMPLETE => {
                 let reference = request.params.get("ref")?;
                 let text = |key: &str| reference.get(key).and_then(Value::as_str);
                 match text("type")? {

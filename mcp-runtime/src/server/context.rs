@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::input::InputExchange;
+use crate::protocol::method;
 use crate::protocol::{LogLevel, OutgoingNotification, ProgressToken, ProtocolVersion, RequestId, meta};
 use crate::request::{ClientInfo, LogGate, McpRequest, Notifier, PeerError, Principal};
 
@@ -162,7 +163,7 @@ impl Context {
         if let Some(message) = message {
             params["message"] = json!(message);
         }
-        self.inner.notifier.notify(OutgoingNotification::new("notifications/progress", params)).await;
+        self.inner.notifier.notify(OutgoingNotification::new(method::NOTIFICATION_PROGRESS, params)).await;
     }
 
     /// Sends a log message to the client (`notifications/message`) when its level allows it: the level
@@ -173,7 +174,7 @@ impl Context {
             return;
         }
         let params = json!({ "level": level, "logger": self.inner.tool, "data": data.into() });
-        self.inner.notifier.notify(OutgoingNotification::new("notifications/message", params)).await;
+        self.inner.notifier.notify(OutgoingNotification::new(method::NOTIFICATION_MESSAGE, params)).await;
     }
 
     /// Shorthand for [`Context::log`] at info level.
@@ -202,7 +203,7 @@ impl Context {
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `sampling`; see [`PeerError`].
     pub async fn create_message(&self, params: Value) -> Result<Value, PeerError> {
-        self.peer_request("sampling", "sampling/createMessage", params).await
+        self.peer_request("sampling", method::SAMPLING_CREATE_MESSAGE, params).await
     }
 
     /// Asks the user for input through the client (`elicitation/create`); `params` as the specification
@@ -211,7 +212,7 @@ impl Context {
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `elicitation`; see [`PeerError`].
     pub async fn elicit(&self, params: Value) -> Result<Value, PeerError> {
-        self.peer_request("elicitation", "elicitation/create", params).await
+        self.peer_request("elicitation", method::ELICITATION_CREATE, params).await
     }
 
     /// Asks the client for its roots (`roots/list`).
@@ -219,7 +220,7 @@ impl Context {
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `roots`; see [`PeerError`].
     pub async fn list_roots(&self) -> Result<Value, PeerError> {
-        self.peer_request("roots", "roots/list", json!({})).await
+        self.peer_request("roots", method::ROOTS_LIST, json!({})).await
     }
 
     /// Over Streamable HTTP, ends the SSE stream this request's messages travel on, telling the client to

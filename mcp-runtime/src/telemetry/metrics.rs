@@ -26,6 +26,7 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
 
+use crate::protocol::method;
 use crate::request::Outcome;
 
 /// Upper bounds of the latency buckets, in seconds (the MCP conventions' list, with four finer bounds below it).
@@ -56,19 +57,19 @@ const BOUNDS_US: [u64; 18] = [
 
 /// Methods with series of their own; anything else is counted as `other`.
 const METHODS: [&str; 14] = [
-    "initialize",
-    "ping",
-    "server/discover",
-    "logging/setLevel",
-    "tools/list",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-    "resources/subscribe",
-    "resources/unsubscribe",
-    "prompts/list",
-    "prompts/get",
-    "completion/complete",
+    method::INITIALIZE,
+    method::PING,
+    method::SERVER_DISCOVER,
+    method::LOGGING_SET_LEVEL,
+    method::TOOLS_LIST,
+    method::RESOURCES_LIST,
+    method::RESOURCES_TEMPLATES_LIST,
+    method::RESOURCES_READ,
+    method::RESOURCES_SUBSCRIBE,
+    method::RESOURCES_UNSUBSCRIBE,
+    method::PROMPTS_LIST,
+    method::PROMPTS_GET,
+    method::COMPLETION_COMPLETE,
     "other",
 ];
 
@@ -239,7 +240,7 @@ impl Metrics {
 
     /// The series row of a request: found before it runs, so nothing of the request is kept for later.
     pub(crate) fn row(&self, method: &str, tool: Option<&str>) -> usize {
-        if method == "tools/call" {
+        if method == method::TOOLS_CALL {
             METHODS.len() + tool.and_then(|t| self.tools.get(t)).copied().unwrap_or(self.tool_names.len())
         } else {
             METHODS.iter().position(|m| *m == method).unwrap_or(METHODS.len() - 1)
@@ -289,7 +290,7 @@ impl Metrics {
         let (method, tool) = if row < METHODS.len() {
             (METHODS[row], None)
         } else {
-            ("tools/call", self.tool_names.get(row - METHODS.len()).map(|t| &**t))
+            (method::TOOLS_CALL, self.tool_names.get(row - METHODS.len()).map(|t| &**t))
         };
         let error = (!matches!(outcome, Outcome::Ok | Outcome::InputRequired)).then(|| error_type(outcome));
         (method, tool, error)

@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::config::{ThrottlingConfig, ToolScope, ToolThrottle};
+use crate::protocol::method;
 use crate::server::{Rate, ToolSpec};
 
 /// A GCRA quota: one call's share comes back every `interval`, and `burst` calls may be made at once.
@@ -131,7 +132,7 @@ impl Plan {
     /// Whether calls of `method` spend quota: those of `throttling.methods`, and always `initialize`, which
     /// opens a session (the caller's and the global budget; a flood of handshakes is a flood of sessions).
     pub fn throttles(&self, method: &str) -> bool {
-        method == "initialize" || self.methods.contains(method)
+        method == method::INITIALIZE || self.methods.contains(method)
     }
 
     /// Whether there is any limit at all.

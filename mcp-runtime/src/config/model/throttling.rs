@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::duration;
+use crate::protocol::method;
 
 /// `[throttling]`: GCRA rate limits, checked after authentication, authorization and validation, so a refused
 /// call spends no quota.
@@ -38,7 +39,7 @@ impl Default for ThrottlingConfig {
             default_tool: None,
             tools: std::collections::BTreeMap::new(),
             tool_scope: ToolScope::Principal,
-            methods: vec!["tools/call".to_owned()],
+            methods: vec![method::TOOLS_CALL.to_owned()],
             store: StoreConfig::Memory,
             retain_interval: Duration::from_secs(60),
         }
@@ -67,7 +68,7 @@ impl ThrottlingConfig {
             }
         }
         for method in &self.methods {
-            if !matches!(method.as_str(), "tools/call" | "resources/read" | "prompts/get") {
+            if !matches!(method.as_str(), method::TOOLS_CALL | method::RESOURCES_READ | method::PROMPTS_GET) {
                 return Err(format!(
                     "throttling.methods: `{method}` cannot be throttled: use tools/call, resources/read or prompts/get"
                 ));

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::protocol::method;
 use crate::protocol::{ErrorObject, InitializeParams, InitializeResult, LogLevel, ProtocolVersion, ServerCapabilities};
 use crate::request::{ClientInfo, Handshake, McpRequest};
 use crate::server::App;
@@ -13,7 +14,7 @@ use crate::server::format::{Cache, empty};
 
 pub(crate) fn initialize(app: &App, req: &McpRequest) -> Result<Box<RawValue>, ErrorObject> {
     let Some(session) = &req.session else {
-        return Err(ErrorObject::method_not_found("initialize"));
+        return Err(ErrorObject::method_not_found(method::INITIALIZE));
     };
     let params = InitializeParams::deserialize(Value::Object(req.params.clone()))
         .map_err(|e| ErrorObject::invalid_params(format_args!("initialize: {e}")))?;

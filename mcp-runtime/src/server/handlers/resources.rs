@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::protocol::method;
 use crate::protocol::{ErrorObject, ResourceContents};
 use crate::request::{McpRequest, McpResponse, Outcome};
 use crate::server::App;
@@ -18,7 +19,7 @@ pub(crate) async fn read(app: &App, mut req: McpRequest) -> McpResponse {
     struct Read {
         contents: Vec<ResourceContents>,
     }
-    let uri = match uri_param("resources/read", &mut req) {
+    let uri = match uri_param(method::RESOURCES_READ, &mut req) {
         Ok(uri) => uri,
         Err(e) => return McpResponse::error(e, Outcome::InvalidRequest),
     };
@@ -30,28 +31,28 @@ pub(crate) async fn read(app: &App, mut req: McpRequest) -> McpResponse {
     let parts = InvocationParts::new(Context::for_request(req, spec.name), app.state().clone());
     let invocation =
         ResourceInvocation { uri: uri.clone(), mime_type: spec.mime_type, variables: found.variables, parts };
-    let (error, outcome) =
-        match guarded("resource", spec.name, app.handler_timeout(), (spec.handler)(invocation)).await {
-            Ok(Ok(Ok(contents))) => {
-                return answer(app.format().finish(version, &Read { contents }, Cache::Private(spec.ttl)));
-            }
-            Ok(Ok(Err(ResourceError::NotFound))) => (resource_not_found(version, &uri), Outcome::InvalidRequest),
-            Ok(Ok(Err(ResourceError::Failed(message)))) => {
-                (ErrorObject::internal(format_args!("resource `{}`: {message}", spec.name)), Outcome::ToolError)
-            }
-            Ok(Err(e)) => {
-                let outcome = outcome_of_invocation(&e);
-                (not_invoked("resource", spec.name, e), outcome)
-            }
-            Err(failure) => (failed("resource", spec.name, failure), outcome_of_failure(failure)),
-        };
+    let (error, outcome) = match guarded("resource", spec.name, app.handler_timeout(), (spec.handler)(invocation)).await
+    {
+        Ok(Ok(Ok(contents))) => {
+            return answer(app.format().finish(version, &Read { contents }, Cache::Private(spec.ttl)));
+        }
+        Ok(Ok(Err(ResourceError::NotFound))) => (resource_not_found(version, &uri), Outcome::InvalidRequest),
+        Ok(Ok(Err(ResourceError::Failed(message)))) => {
+            (ErrorObject::internal(format_args!("resource `{}`: {message}", spec.name)), Outcome::ToolError)
+        }
+        Ok(Err(e)) => {
+            let outcome = outcome_of_invocation(&e);
+            (not_invoked("resource", spec.name, e), outcome)
+        }
+        Err(failure) => (failed("resource", spec.name, failure), outcome_of_failure(failure)),
+    };
     McpResponse::error(error, outcome)
 }
 
 /// `resources/subscribe` (`subscribe`) and `resources/unsubscribe`: recorded in the handshake session.
 /// Only resources this server can read may be subscribed to.
 pub(crate) fn subscription(app: &App, mut req: McpRequest, subscribe: bool) -> Result<Box<RawValue>, ErrorObject> {
-    let method = if subscribe { "resources/subscribe" } else { "resources/unsubscribe" };
+    let method = if subscribe { method::RESOURCES_SUBSCRIBE } else { method::RESOURCES_UNSUBSCRIBE };
     let uri = uri_param(method, &mut req)?;
     let Some(session) = &req.session else { return Err(ErrorObject::method_not_found(method)) };
     if subscribe {
