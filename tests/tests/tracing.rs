@@ -6,13 +6,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
 use mcp_runtime::Pipeline;
 use mcp_runtime::config::Config;
 use mcp_runtime::prelude::*;
 use mcp_runtime::protocol::{Request, RequestId};
 use mcp_runtime::request::{Notifier, Session, TransportKind};
-use mcp_tests::{NetworkServer, OPS_KEY, VIEWER_KEY, inventory_bin, modern_meta};
+use mcp_tests::{NetworkServer, OPS_KEY, OtlpReceiver, VIEWER_KEY, inventory_bin, modern_meta};
 use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
@@ -148,35 +147,14 @@ async fn the_corridors_stages_are_exported_at_debug_only() {
     assert!(debug.iter().any(|n| n == "mcp.validate"), "{debug:?}");
 }
 
-/// The bodies posted to one OTLP/HTTP path.
-type Posted = Arc<Mutex<Vec<Bytes>>>;
-
-/// Collects what is posted to one OTLP/HTTP path.
-fn receiver(path: &str, sink: &Posted) -> axum::Router {
-    let sink = Arc::clone(sink);
-    axum::Router::new().route(
-        path,
-        axum::routing::post(move |body: Bytes| {
-            let sink = Arc::clone(&sink);
-            async move {
-                sink.lock().unwrap().push(body);
-                axum::http::StatusCode::OK
-            }
-        }),
-    )
-}
-
 fn post(c: &reqwest::Client, url: &str, body: &Value) -> reqwest::RequestBuilder {
     c.post(url).bearer_auth(OPS_KEY).header("accept", "application/json, text/event-stream").json(body)
 }
 
 #[tokio::test]
 async fn the_binary_exports_traces_and_metrics_over_otlp_http() {
-    let (traces, metrics) = (Posted::default(), Posted::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let collector = format!("http://{}", listener.local_addr().unwrap());
-    let app = receiver("/v1/traces", &traces).merge(receiver("/v1/metrics", &metrics));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = OtlpReceiver::keeping();
+    let collector = receiver.start().await;
 
     let env = [
         ("MCP_TRACING__EXPORTER", "otlp"),
@@ -244,7 +222,7 @@ async fn the_binary_exports_traces_and_metrics_over_otlp_http() {
     assert!(status.success(), "{status}");
     assert!(!logs.contains(OPS_KEY), "the key is in the logs");
 
-    let traces = traces.lock().unwrap().clone();
+    let traces = receiver.traces();
     assert!(!traces.is_empty(), "the spans were exported before the process exited");
     let mut spans = Vec::new();
     for body in &traces {
@@ -277,7 +255,7 @@ async fn the_binary_exports_traces_and_metrics_over_otlp_http() {
     assert!(attribute(listed, "mcp.session.id").is_some_and(|id| id.contains(&session)), "{listed:?}");
 
     // The same duration histogram over OTLP, exported at the latest when the process shut down.
-    let metrics = metrics.lock().unwrap().clone();
+    let metrics = receiver.metrics();
     let mut points = Vec::new();
     for body in &metrics {
         let export = ExportMetricsServiceRequest::decode(body.as_ref()).expect("OTLP protobuf");
