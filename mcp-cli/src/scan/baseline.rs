@@ -5,7 +5,6 @@
 //! key order and formatting of the server's output do not count as changes but any changed value does.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::Value;
@@ -94,12 +93,7 @@ pub(crate) fn digests(manifest: &Manifest) -> BTreeMap<String, String> {
 pub(crate) fn digest(value: &Value) -> String {
     let mut text = String::new();
     canonical(value, &mut text);
-    let hash = Sha256::digest(text.as_bytes());
-    let mut out = String::from("sha256:");
-    for byte in hash.iter() {
-        write!(out, "{byte:02x}").expect("writing to a String");
-    }
-    out
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
 }
 
 /// Writes `value` as canonical JSON: keys sorted, no whitespace. (serde_json's own order would follow

@@ -2,8 +2,8 @@
 //!
 //! The file is read as raw TOML, not as the runtime's `Config`, so a file the runtime would refuse still
 //! scans; an absent key reads as the runtime's default (`transport.kind = "stdio"`, `security.strategy =
-//! "none"`, `audit.destination = "auto"`, …). Findings point at the line that sets the key, found by
-//! reading the text under its table header.
+//! "none"`, `audit.destination = "auto"`, …). Findings point at the line that sets the key, from the
+//! spans `toml_edit` keeps of each key, table header and value.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,12 +23,12 @@ const SECRET_KEYS: [&str; 4] =
 const SECRET_NAMES: [&str; 8] =
     ["secret", "password", "passwd", "token", "api_key", "apikey", "private_key", "credential"];
 
-/// A configuration file as written.
+/// A configuration file as written: its values, and where each is written.
 #[derive(Debug)]
 pub(crate) struct Config {
     path: PathBuf,
-    text: String,
     table: Table,
+    spans: toml_edit::Document<String>,
 }
 
 impl Config {
@@ -40,10 +40,11 @@ impl Config {
 
     /// Parses `text`, the contents of `path`.
     pub(crate) fn parse(path: &Path, text: String) -> Result<Self, String> {
-        let table = text
-            .parse::<Table>()
-            .map_err(|e| format!("{}: not valid TOML: {}", path.display(), e.to_string().trim_end()))?;
-        Ok(Self { path: path.to_owned(), text, table })
+        let invalid =
+            |e: &dyn std::fmt::Display| format!("{}: not valid TOML: {}", path.display(), e.to_string().trim_end());
+        let table = text.parse::<Table>().map_err(|e| invalid(&e))?;
+        let spans = toml_edit::Document::parse(text).map_err(|e| invalid(&e))?;
+        Ok(Self { path: path.to_owned(), table, spans })
     }
 
     fn get(&self, key: &str) -> Option<&Value> {
@@ -63,15 +64,14 @@ impl Config {
         self.get(key).and_then(Value::as_array).map_or_else(Vec::new, |a| a.iter().filter_map(Value::as_str).collect())
     }
 
-    /// Where `key` is set (its nearest set parent when it is not).
+    /// Where `key` (`a.b`, `a.list[2].c`) is set (its nearest set parent when it is not).
     fn at(&self, key: &str) -> Location {
-        self.at_value(key, None)
+        Location::File { path: self.path.clone(), line: line_of(&self.spans, key, None) }
     }
 
-    /// Where `key` is set; with `needle`, the first line from there on that holds it (an array element).
-    fn at_value(&self, key: &str, needle: Option<&str>) -> Location {
-        let path: Vec<&str> = key.split('.').collect();
-        Location::File { path: self.path.clone(), line: line_of(&self.text, &path, needle) }
+    /// Where the array `key` holds the string `element` (where `key` is set, when it holds none).
+    fn at_element(&self, key: &str, element: &str) -> Location {
+        Location::File { path: self.path.clone(), line: line_of(&self.spans, key, Some(element)) }
     }
 }
 
@@ -116,9 +116,7 @@ fn secrets(config: &Config, out: &mut Vec<Finding>) {
             None
         };
         if let Some(message) = why {
-            let dotted = key.split('[').next().unwrap_or(&key).to_owned();
-            let needle = key.contains('[').then_some(value);
-            out.push(Finding::new("MCP101", message, config.at_value(&dotted, needle)));
+            out.push(Finding::new("MCP101", message, config.at(&key)));
         }
     }
 }
@@ -207,7 +205,7 @@ fn browser_checks(config: &Config, out: &mut Vec<Finding>) {
                 "MCP104",
                 "http.cors_origins has \"*\": every web page may call the server from its visitors' browsers."
                     .to_owned(),
-                config.at_value("http.cors_origins", Some("\"*\"")),
+                config.at_element("http.cors_origins", origin),
             ));
         }
     }
@@ -216,17 +214,17 @@ fn browser_checks(config: &Config, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 "MCP105",
                 format!("http.allowed_hosts has \"{host}\": a wildcard means the Host check (DNS rebinding) is meant to be off."),
-                config.at_value("http.allowed_hosts", Some(&format!("\"{host}\""))),
+                config.at_element("http.allowed_hosts", host),
             ));
         }
     }
-    for origin in config.strings("http.allowed_origins") {
-        let origin = origin.trim();
+    for written in config.strings("http.allowed_origins") {
+        let origin = written.trim();
         if origin.contains('*') || origin.eq_ignore_ascii_case("null") {
             out.push(Finding::new(
                 "MCP105",
                 format!("http.allowed_origins has \"{origin}\": pages of any site (or sandboxed and file: pages) pass the Origin check."),
-                config.at_value("http.allowed_origins", Some(&format!("\"{origin}\""))),
+                config.at_element("http.allowed_origins", written),
             ));
         }
     }
@@ -274,61 +272,42 @@ pub(crate) fn check_tools(config: Option<&Config>, manifest: &Manifest, limits: 
     out
 }
 
-/// The 1-based line where `path` (`["security", "jwt", "secret"]`) is set: under its table header
-/// (`[security.jwt]` then `secret = …`), as a dotted key (`jwt.secret = …` under `[security]`), or in an
-/// inline table on its parent's line. When the key is not set, the line of its nearest set parent. With
-/// `needle`, the first line from there on that holds it.
-fn line_of(text: &str, path: &[&str], needle: Option<&str>) -> Option<usize> {
-    let mut table: Vec<String> = Vec::new();
-    // (how many segments of `path` matched, line index)
-    let mut best: Option<(usize, usize)> = None;
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, raw) in lines.iter().enumerate() {
-        let line = raw.trim();
-        let candidate = if let Some(header) = header(line) {
-            table = header;
-            Some(table.clone())
-        } else if let Some((key, _)) = line.split_once('=')
-            && key.trim().chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\'' | ' '))
-            && !key.trim().is_empty()
-        {
-            let mut full = table.clone();
-            full.extend(segments(key));
-            Some(full)
-        } else {
-            None
+/// The 1-based line where `key` (`security.jwt.secret`, `security.keys[2].hash`) is set: its `key =`, or
+/// its table's header (`[security.jwt]`, `[[security.keys]]`), or its element of an array. When the key
+/// is not set, the line of its nearest set parent (a table only implied by a dotted key or a deeper
+/// header sets nothing). With `element`, the array's element holding that string, if any.
+fn line_of(doc: &toml_edit::Document<String>, key: &str, element: Option<&str>) -> Option<usize> {
+    let mut item = doc.as_item();
+    let mut at = None;
+    for segment in key.split('.') {
+        let (name, indexes) = segment.split_once('[').map_or((segment, ""), |(name, rest)| (name, rest));
+        let Some((key, child)) = item.as_table_like().and_then(|t| t.get_key_value(name)) else { break };
+        item = child;
+        at = match child {
+            toml_edit::Item::Table(table) if table.is_implicit() || table.is_dotted() => at,
+            toml_edit::Item::Table(table) => table.span(),
+            toml_edit::Item::ArrayOfTables(tables) => tables.get(0).and_then(toml_edit::Table::span),
+            _ => key.span(),
         };
-        let Some(full) = candidate else { continue };
-        let matched = full.len();
-        if matched <= path.len()
-            && full.iter().zip(path).all(|(a, b)| a == b)
-            && best.is_none_or(|(depth, _)| matched > depth)
-        {
-            best = Some((matched, i));
+        for index in indexes.split('[').filter_map(|i| i.trim_end_matches(']').parse::<usize>().ok()) {
+            match item.get(index) {
+                Some(child) => (item, at) = (child, child.span().or(at)),
+                None => return at.map(|span| line_at(doc.raw(), span.start)),
+            }
         }
     }
-    let (_, start) = best?;
-    if let Some(needle) = needle
-        && let Some(offset) = lines[start..].iter().position(|line| line.contains(needle))
+    if let Some(element) = element
+        && let Some(array) = item.as_array()
+        && let Some(value) = array.iter().find(|v| v.as_str() == Some(element))
     {
-        return Some(start + offset + 1);
+        at = value.span().or(at);
     }
-    Some(start + 1)
+    at.map(|span| line_at(doc.raw(), span.start))
 }
 
-/// `[a.b]` or `[[a.b]]` → `["a", "b"]`.
-fn header(line: &str) -> Option<Vec<String>> {
-    let line = line.split_once(" #").map_or(line, |(l, _)| l).trim();
-    let inner = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]"));
-    let inner = inner.or_else(|| line.strip_prefix('[').and_then(|l| l.strip_suffix(']')))?;
-    if inner.is_empty() || inner.contains([',', '[', ']', '=']) {
-        return None;
-    }
-    Some(segments(inner))
-}
-
-fn segments(key: &str) -> Vec<String> {
-    key.split('.').map(|s| s.trim().trim_matches(['"', '\'']).to_owned()).collect()
+/// The 1-based line of byte `offset` of `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[cfg(test)]
@@ -453,12 +432,21 @@ endpoint = "https://collector.example.com"
 
     #[test]
     fn lines_are_found_under_headers_dotted_keys_and_inline_tables() {
-        let text = "a = 1\n[security]\njwt.secret = \"x\"\n[throttling]\nstore = { kind = \"redis\" }\n";
-        assert_eq!(line_of(text, &["a"], None), Some(1));
-        assert_eq!(line_of(text, &["security", "jwt", "secret"], None), Some(3));
-        assert_eq!(line_of(text, &["throttling", "store", "url"], None), Some(5));
-        assert_eq!(line_of(text, &["security", "strategy"], None), Some(2), "the table's header");
-        assert_eq!(line_of(text, &["audit", "destination"], None), None);
+        let text = "a = 1\n[security]\njwt.secret = \"x\"\n[throttling]\nstore = { kind = \"redis\" }\n\
+                    [http]\nallowed_hosts = [\n  \"a\",\n  \"*\",\n]\n[[security.keys]]\nhash = \"h0\"\n\
+                    [[security.keys]]\nid = \"k1\"\nhash = \"h1\"\n";
+        let doc = toml_edit::Document::parse(text.to_owned()).unwrap();
+        assert_eq!(line_of(&doc, "a", None), Some(1));
+        assert_eq!(line_of(&doc, "security.jwt.secret", None), Some(3));
+        assert_eq!(line_of(&doc, "security.jwt.other", None), Some(2), "a dotted key sets only itself");
+        assert_eq!(line_of(&doc, "throttling.store.url", None), Some(5));
+        assert_eq!(line_of(&doc, "security.strategy", None), Some(2), "the table's header");
+        assert_eq!(line_of(&doc, "audit.destination", None), None);
+        assert_eq!(line_of(&doc, "http.allowed_hosts", Some("*")), Some(9));
+        assert_eq!(line_of(&doc, "http.allowed_hosts", Some("b")), Some(7));
+        assert_eq!(line_of(&doc, "security.keys", None), Some(11), "the first entry's header");
+        assert_eq!(line_of(&doc, "security.keys[1].hash", None), Some(15));
+        assert_eq!(line_of(&doc, "security.keys[1].scopes", None), Some(13));
     }
 
     fn manifest(tools: &Json) -> Manifest {
