@@ -1,47 +1,51 @@
-//! `cargo mcp list` and `cargo mcp call`: a small MCP client over stdio or Streamable HTTP, for smoke tests.
+//! `cargo mcp list` and `cargo mcp call`: rmcp's client over stdio or Streamable HTTP, for smoke tests.
 //!
-//! The client speaks the handshake era (`initialize` under 2025-11-25, then `notifications/initialized`):
+//! rmcp speaks the protocol: the handshake (`initialize` under 2025-11-25, then
+//! `notifications/initialized`), request ids, the session and protocol-version headers, SSE answers, the
+//! `ping`s a server sends (answered) and its other requests (refused: the client declares no
+//! capabilities), the session's DELETE at the end. What is the CLI's own:
 //!
 //! - over stdio it starts the server's command with the environment inherited (credentials travel in
-//!   the server's environment, `MCP_CLIENT_KEY`), writes one JSON-RPC message per line on its stdin, reads
-//!   its stdout line by line and lets its stderr through;
-//! - over Streamable HTTP it POSTs each message with `Accept: application/json, text/event-stream`, reads
-//!   the answer as JSON or from an SSE stream (`data:` lines until the response with the request's id),
-//!   keeps the `Mcp-Session-Id` `initialize` gave, sends it with `MCP-Protocol-Version` afterwards and
-//!   DELETEs the session at the end; `--header K:V` adds headers (credentials) to every request. It
-//!   follows no redirect: the headers would go along to wherever it points (the CLI's `http` module).
-//!
-//! Every answer is capped (16 MiB): a JSON body, an SSE event, a line of a stdio
-//! server's output; a server that sends more, or streams one answer forever, ends the command with an
-//! error naming the cap rather than growing the client without bound.
-//!
-//! Requests the server sends meanwhile are answered (`ping`) or refused (−32601: the client declares no
-//! capabilities); notifications are ignored.
+//!   the server's environment, `MCP_CLIENT_KEY`) and its stderr let through, and keeps the process, to say
+//!   how it exited when it stops answering (stdio.rs);
+//! - over Streamable HTTP, rmcp's transport runs on the CLI's own HTTP backend (streamable.rs): the
+//!   `--header K:V` headers (credentials) on every request, no redirect followed (the headers would go
+//!   along to wherever it points: the CLI's `http` module), and refusals (401, 403, other statuses)
+//!   explained from their bodies and challenges;
+//! - every answer is capped (16 MiB): a JSON body, an SSE event, a line of a stdio server's output; a
+//!   server that sends more, or streams one answer forever, ends the command with an error naming the
+//!   cap rather than growing the client without bound;
+//! - each request waits at most `--timeout`.
 //!
 //! Exit codes: 0 success; 1 the server answered with an error (a JSON-RPC error, HTTP 401/403 or another
 //! HTTP error status, a tool result with `isError: true`); 2 the command could not run (bad arguments, a
 //! server that cannot be started or reached, that exits or closes the connection, redirects elsewhere,
 //! answers beyond the cap, or does not answer in time).
 
-use std::fmt;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use rmcp::model::{
+    CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, PaginatedRequestParams, ProtocolVersion,
+};
+use rmcp::service::RunningService;
+use rmcp::{ClientCacheConfig, RoleClient, ServiceError, ServiceExt};
 use serde_json::{Map, Value, json};
 
+mod error;
 mod render;
 mod stdio;
 mod streamable;
 
+use self::error::{ClientError, Lost};
 use self::render::{Spinner, render_result, tools_table};
-use self::stdio::StdioPeer;
-use self::streamable::HttpPeer;
+use self::stdio::StdioServer;
+use self::streamable::{Failures, HttpBackend};
 pub(crate) use self::streamable::{auth_param, error_detail};
-use crate::http::TooLarge;
 
-/// The protocol revision the client asks for in `initialize`.
+/// The protocol revision the client asks for in `initialize` (the probes' too).
 pub const PROTOCOL_VERSION: &str = "2025-11-25";
 
 /// How long [`list_tools_at`] waits for each answer.
@@ -126,10 +130,10 @@ pub fn call(args: &CallArgs) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let timeout = Duration::from_secs(args.target.timeout);
-    let params = json!({ "name": args.name, "arguments": arguments });
+    let params = CallToolRequestParams::new(args.name.clone()).with_arguments(arguments);
     let result = runtime().block_on(session(&target, timeout, async |c| {
         let spinner = Spinner::start(format!("calling {}", args.name));
-        let result = c.request("tools/call", Some(params)).await;
+        let result = c.call_tool(params).await;
         spinner.stop();
         result
     }));
@@ -179,18 +183,15 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
 
-/// Opens a connection to `target`, runs the handshake, runs `work`, and closes the connection whatever
-/// `work` returned.
+/// Opens a connection to `target` (the handshake included), runs `work`, and closes the connection
+/// whatever `work` returned.
 async fn session<T>(
     target: &Endpoint,
     timeout: Duration,
     work: impl AsyncFnOnce(&mut Connection) -> Result<T, ClientError>,
 ) -> Result<T, ClientError> {
     let mut connection = Connection::open(target, timeout).await?;
-    let outcome = match connection.initialize().await {
-        Ok(()) => work(&mut connection).await,
-        Err(e) => Err(e),
-    };
+    let outcome = work(&mut connection).await;
     // A server that stopped answering, or floods its output, is not waited for.
     connection.close(!matches!(outcome, Err(ClientError::Timeout(..) | ClientError::TooLarge(..)))).await;
     outcome
@@ -270,167 +271,116 @@ pub(crate) fn parse_arguments(arguments: &[String]) -> Result<Map<String, Value>
     Ok(object)
 }
 
-/// Why a request failed.
-#[derive(Debug)]
-enum ClientError {
-    /// The server answered with a JSON-RPC error.
-    Rpc { code: i64, message: String, data: Option<Value> },
-    /// HTTP 401: no credentials, or refused ones.
-    Unauthorized(String),
-    /// HTTP 403: a Host/Origin refused, or a missing scope.
-    Forbidden(String),
-    /// Another HTTP error status.
-    Status(u16, String),
-    /// The server could not be started or reached.
-    Unreachable(String),
-    /// The server exited or closed the connection before it answered.
-    Closed(String),
-    /// No answer within `--timeout`.
-    Timeout(Duration, String),
-    /// The server said something that is not MCP.
-    Protocol(String),
-    /// The server answered with a redirect, which is not followed (the message names where it points).
-    Redirected(String),
-    /// An answer (to the request named) outgrew the cap.
-    TooLarge(String, TooLarge),
+/// The client's identity and what it asks for in `initialize`: 2025-11-25, no capabilities.
+fn client_config() -> ClientConfig {
+    ClientConfig::new(ClientCapabilities::default(), Implementation::new("cargo-mcp", env!("CARGO_PKG_VERSION")))
+        .with_protocol_version(ProtocolVersion::V_2025_11_25)
 }
 
-impl ClientError {
-    /// 1 when the server answered with a refusal or an error, 2 when it could not be talked to.
-    fn exit_code(&self) -> ExitCode {
-        match self {
-            Self::Rpc { .. } | Self::Unauthorized(_) | Self::Forbidden(_) | Self::Status(..) => ExitCode::FAILURE,
-            Self::Unreachable(_)
-            | Self::Closed(_)
-            | Self::Timeout(..)
-            | Self::Protocol(_)
-            | Self::Redirected(_)
-            | Self::TooLarge(..) => ExitCode::from(2),
-        }
-    }
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Rpc { code, message, data } => {
-                write!(f, "the server answered with JSON-RPC error {code}: {message}")?;
-                match data {
-                    Some(data) if !data.is_null() => write!(f, " (data: {data})"),
-                    _ => Ok(()),
-                }
-            }
-            Self::Unauthorized(detail) => write!(f, "HTTP 401 Unauthorized: {detail}"),
-            Self::Forbidden(detail) => write!(f, "HTTP 403 Forbidden: {detail}"),
-            Self::Status(status, detail) => write!(f, "HTTP {status}: {detail}"),
-            Self::Unreachable(detail) | Self::Closed(detail) | Self::Redirected(detail) => f.write_str(detail),
-            Self::TooLarge(what, too_large) => write!(f, "{what} is {too_large}"),
-            Self::Timeout(timeout, method) => {
-                write!(f, "no answer to `{method}` within {}s (--timeout)", timeout.as_secs_f64())
-            }
-            Self::Protocol(detail) => write!(f, "the server's answer is not MCP: {detail}"),
-        }
-    }
-}
-
-/// What a message read from the server is, relative to the request waiting for its answer.
-#[derive(Debug, PartialEq)]
-enum Incoming {
-    /// The answer to the request with this id.
-    Answer(Result<Value, (i64, String, Option<Value>)>),
-    /// A request from the server, with the answer to send back.
-    Request(Value),
-    /// A notification, or an answer to another id.
-    Other,
-}
-
-/// Sorts `message` out for the request `id`.
-fn classify(message: &Value, id: i64) -> Incoming {
-    let has_method = message.get("method").is_some();
-    match message.get("id") {
-        Some(got) if !has_method && got == &json!(id) => {
-            if let Some(error) = message.get("error") {
-                let code = error.get("code").and_then(Value::as_i64).unwrap_or(0);
-                let text = error.get("message").and_then(Value::as_str).unwrap_or("(no message)").to_owned();
-                Incoming::Answer(Err((code, text, error.get("data").cloned())))
-            } else {
-                Incoming::Answer(Ok(message.get("result").cloned().unwrap_or(Value::Null)))
-            }
-        }
-        Some(request_id) if has_method => {
-            let answer = if message["method"] == "ping" {
-                json!({"jsonrpc": "2.0", "id": request_id, "result": {}})
-            } else {
-                json!({"jsonrpc": "2.0", "id": request_id,
-                       "error": {"code": -32601, "message": "cargo mcp declares no client capabilities"}})
-            };
-            Incoming::Request(answer)
-        }
-        _ => Incoming::Other,
-    }
-}
-
-fn answer_to_result(answer: Result<Value, (i64, String, Option<Value>)>) -> Result<Value, ClientError> {
-    answer.map_err(|(code, message, data)| ClientError::Rpc { code, message, data })
-}
-
-/// One open connection to a server.
+/// One open connection to a server: rmcp's client, and the side it runs on.
 struct Connection {
-    peer: Peer,
-    next_id: i64,
+    service: RunningService<RoleClient, ClientConfig>,
+    side: Side,
     timeout: Duration,
 }
 
-enum Peer {
-    Stdio(StdioPeer),
-    Http(HttpPeer),
+/// What the CLI keeps of the server's side, to explain a failure rmcp only sees as a closed connection.
+enum Side {
+    /// The server's process.
+    Stdio(StdioServer),
+    /// The endpoint, and the failures the HTTP backend met.
+    Http { url: String, failures: Failures },
+}
+
+impl Side {
+    /// Why `method` failed: the server's error, else what this side saw (a process that exited, an HTTP
+    /// refusal, an answer beyond the cap), else what rmcp said.
+    async fn explain(&mut self, lost: Lost, method: &str) -> ClientError {
+        if let Lost::Answered(error) = lost {
+            return error;
+        }
+        match self {
+            Self::Stdio(server) => {
+                if let Some(error) = server.overflow() {
+                    return error;
+                }
+                match lost {
+                    Lost::Answered(error) => error,
+                    Lost::Closed(_) => server.gone(&format!("closed its output before answering `{method}`")).await,
+                    Lost::Protocol(detail) => ClientError::Protocol(detail),
+                }
+            }
+            Self::Http { url, failures } => {
+                if let Some(error) = streamable::take(failures) {
+                    return error;
+                }
+                match lost {
+                    Lost::Answered(error) => error,
+                    Lost::Closed(detail) => ClientError::Closed(format!("`{method}` to {url} failed: {detail}")),
+                    Lost::Protocol(detail) => ClientError::Protocol(detail),
+                }
+            }
+        }
+    }
 }
 
 impl Connection {
+    /// Starts or reaches the server and runs the handshake, within `timeout`.
     async fn open(target: &Endpoint, timeout: Duration) -> Result<Self, ClientError> {
-        let peer = match target {
-            Endpoint::Stdio(command) => Peer::Stdio(StdioPeer::spawn(command)?),
-            Endpoint::Http { url, headers } => Peer::Http(HttpPeer::new(url, headers.clone(), timeout)?),
+        let (mut side, started) = match target {
+            Endpoint::Stdio(command) => {
+                let (server, transport) = StdioServer::spawn(command)?;
+                let started = tokio::time::timeout(timeout, client_config().serve(transport)).await;
+                (Side::Stdio(server), started)
+            }
+            Endpoint::Http { url, headers } => {
+                let (backend, failures) = HttpBackend::new(headers.clone(), timeout)?;
+                let started = tokio::time::timeout(timeout, client_config().serve(backend.transport(url))).await;
+                (Side::Http { url: url.clone(), failures }, started)
+            }
         };
-        Ok(Self { peer, next_id: 0, timeout })
-    }
-
-    /// `initialize`, then `notifications/initialized`.
-    async fn initialize(&mut self) -> Result<(), ClientError> {
-        let params = json!({
-            "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {},
-            "clientInfo": {"name": "cargo-mcp", "version": env!("CARGO_PKG_VERSION")},
-        });
-        let result = self.request("initialize", Some(params)).await?;
-        let Some(version) = result.get("protocolVersion").and_then(Value::as_str) else {
-            return Err(ClientError::Protocol(format!(
-                "the initialize result has no protocolVersion: {}",
-                shorten(&result.to_string(), 200)
-            )));
-        };
-        if let Peer::Http(http) = &mut self.peer {
-            http.version = Some(version.to_owned());
+        match started {
+            Ok(Ok(service)) => {
+                service.set_response_cache_config(ClientCacheConfig::disabled()).await;
+                Ok(Self { service, side, timeout })
+            }
+            Ok(Err(error)) => {
+                let error = side.explain(error.into(), "initialize").await;
+                side.close(!matches!(error, ClientError::TooLarge(..))).await;
+                Err(error)
+            }
+            Err(_) => {
+                side.close(false).await;
+                Err(ClientError::Timeout(timeout, "initialize".to_owned()))
+            }
         }
-        self.notify("notifications/initialized").await
     }
 
-    /// Every tool, following `nextCursor`.
+    /// What a request came to: its result, or why it failed.
+    async fn settle<T>(
+        &mut self,
+        method: &str,
+        outcome: Result<Result<T, ServiceError>, tokio::time::error::Elapsed>,
+    ) -> Result<T, ClientError> {
+        match outcome {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(self.side.explain(error.into(), method).await),
+            Err(_) => Err(ClientError::Timeout(self.timeout, method.to_owned())),
+        }
+    }
+
+    /// Every tool, following `nextCursor`, as the server defined them.
     async fn list_tools(&mut self) -> Result<Vec<Value>, ClientError> {
         let mut tools = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let params = cursor.as_ref().map(|c| json!({ "cursor": c }));
-            let page = self.request("tools/list", params).await?;
-            let Some(listed) = page.get("tools").and_then(Value::as_array) else {
-                return Err(ClientError::Protocol(format!(
-                    "the tools/list result has no tools array: {}",
-                    shorten(&page.to_string(), 200)
-                )));
-            };
-            tools.extend(listed.iter().cloned());
-            match page.get("nextCursor").and_then(Value::as_str) {
-                Some(next) if cursor.as_deref() != Some(next) => cursor = Some(next.to_owned()),
+            let params = cursor.clone().map(|c| PaginatedRequestParams::default().with_cursor(Some(c)));
+            self.side.reset();
+            let outcome = tokio::time::timeout(self.timeout, self.service.list_tools(params)).await;
+            let page = self.settle("tools/list", outcome).await?;
+            tools.extend(page.tools.iter().map(to_json));
+            match page.next_cursor {
+                Some(next) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
                 Some(next) => return Err(ClientError::Protocol(format!("tools/list repeats the cursor {next:?}"))),
                 None => return Ok(tools),
             }
@@ -438,49 +388,45 @@ impl Connection {
         Err(ClientError::Protocol(format!("tools/list still has more after {MAX_PAGES} pages")))
     }
 
-    /// Sends a request and waits (at most `timeout`) for its answer.
-    async fn request(&mut self, method: &str, params: Option<Value>) -> Result<Value, ClientError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
-        if let Some(params) = params {
-            message["params"] = params;
-        }
-        let timeout = self.timeout;
-        let exchange = async {
-            match &mut self.peer {
-                Peer::Stdio(stdio) => stdio.request(&message, id, method).await,
-                Peer::Http(http) => http.request(&message, id, method).await,
-            }
-        };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(answer) => answer,
-            Err(_) => Err(ClientError::Timeout(timeout, method.to_owned())),
-        }
+    /// Calls a tool; returns its result as the server sent it.
+    async fn call_tool(&mut self, params: CallToolRequestParams) -> Result<Value, ClientError> {
+        self.side.reset();
+        let outcome = tokio::time::timeout(self.timeout, self.service.call_tool(params)).await;
+        self.settle("tools/call", outcome).await.map(|result| to_json(&result))
     }
 
-    async fn notify(&mut self, method: &str) -> Result<(), ClientError> {
-        let message = json!({"jsonrpc": "2.0", "method": method});
-        let timeout = self.timeout;
-        let send = async {
-            match &mut self.peer {
-                Peer::Stdio(stdio) => stdio.send(&message).await,
-                Peer::Http(http) => http.notify(&message).await,
-            }
-        };
-        tokio::time::timeout(timeout, send)
-            .await
-            .unwrap_or_else(|_| Err(ClientError::Timeout(timeout, method.to_owned())))
-    }
-
-    /// Ends the session: closes the server's stdin and waits for it to exit (`graceful`) or kills it, or
-    /// DELETEs the HTTP session.
+    /// Ends the session: rmcp closes the server's stdin or DELETEs the HTTP session; a process is waited
+    /// for (`graceful`, up to 5 s) or killed.
     async fn close(self, graceful: bool) {
-        match self.peer {
-            Peer::Stdio(stdio) => stdio.close(graceful).await,
-            Peer::Http(http) => http.close().await,
+        let Self { service, mut side, .. } = self;
+        if graceful || matches!(side, Side::Http { .. }) {
+            let _ = tokio::time::timeout(Duration::from_secs(6), service.cancel()).await;
+        } else {
+            drop(service);
+        }
+        side.close(graceful).await;
+    }
+}
+
+impl Side {
+    /// Forgets the failures of earlier requests.
+    fn reset(&self) {
+        if let Self::Http { failures, .. } = self {
+            streamable::take(failures);
         }
     }
+
+    /// Lets the server's process exit (`graceful`, up to 5 s) or kills it.
+    async fn close(&mut self, graceful: bool) {
+        if let Self::Stdio(server) = self {
+            server.close(graceful).await;
+        }
+    }
+}
+
+/// One of rmcp's typed results as JSON, the form `render` and `--json` print.
+fn to_json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -548,33 +494,5 @@ mod tests {
         assert!(Endpoint::from_target(&target(None, &[], &[])).unwrap_err().contains("which server"));
         assert!(Endpoint::from_target(&target(None, &["A: b"], &["srv"])).unwrap_err().contains("MCP_CLIENT_KEY"));
         assert!(Endpoint::from_target(&target(Some("ftp://x"), &[], &[])).unwrap_err().contains("http://"));
-    }
-
-    #[test]
-    fn messages_are_sorted_out_by_id() {
-        assert_eq!(
-            classify(&json!({"jsonrpc": "2.0", "id": 3, "result": {"x": 1}}), 3),
-            Incoming::Answer(Ok(json!({"x": 1})))
-        );
-        assert_eq!(
-            classify(&json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32602, "message": "bad"}}), 3),
-            Incoming::Answer(Err((-32602, "bad".to_owned(), None)))
-        );
-        assert_eq!(classify(&json!({"jsonrpc": "2.0", "id": 2, "result": {}}), 3), Incoming::Other);
-        assert_eq!(
-            classify(&json!({"jsonrpc": "2.0", "method": "notifications/message", "params": {}}), 3),
-            Incoming::Other
-        );
-        assert_eq!(
-            classify(&json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}), 3),
-            Incoming::Request(json!({"jsonrpc": "2.0", "id": 3, "result": {}})),
-            "a server request with the same id is not the answer"
-        );
-        let Incoming::Request(refusal) = classify(&json!({"jsonrpc": "2.0", "id": "s1", "method": "roots/list"}), 3)
-        else {
-            panic!("a request")
-        };
-        assert_eq!(refusal["error"]["code"], -32601);
-        assert_eq!(refusal["id"], "s1");
     }
 }

@@ -1,18 +1,22 @@
-//! What `list`, `call` and `scan --url` share as an HTTP client: careful with the credentials they are given
-//! and with the answers they read.
+//! What `list`, `call` (the HTTP backend under rmcp's transport) and `scan --url` (raw requests) share as
+//! an HTTP client: careful with the credentials they are given and with the answers they read.
 //!
 //! - **No redirect is followed.** The `--header` headers are credentials, and a redirect may point anywhere:
 //!   reqwest drops `Authorization` on a hop to another origin but keeps every other header (`X-Api-Key`),
 //!   and a 307 or 308 sends the body again. A 3xx is reported with its `Location` instead, so a user who
 //!   trusts that address can pass it as `--url`.
 //! - **Answers are capped.** A body, an SSE event and a line of a stdio server's output are read up to
-//!   [`MAX_BODY`] bytes; beyond, the command ends with an error naming the cap. An SSE stream is read one
-//!   event at a time and each event is dropped once handled, so a stream that never ends holds at most one
-//!   event and is cut off by the command's deadline.
+//!   [`MAX_BODY`] bytes; beyond, the command ends with an error naming the cap. SSE is parsed by sse-stream
+//!   (rmcp's own parser) as it arrives, so a stream that never ends holds at most one event and is cut off
+//!   by the command's deadline.
 
+use std::convert::Infallible;
 use std::fmt;
 
+use bytes::Bytes;
+use futures_util::{FutureExt, StreamExt, future, stream};
 use reqwest::header::LOCATION;
+use sse_stream::SseStream;
 
 /// The most bytes read of one answer: a JSON body, one SSE event, one line of stdio output.
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -122,80 +126,17 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Reads Server-Sent Events incrementally: each complete event's `data:` lines, joined by newlines.
-/// Comments (`:` lines) and events without data (priming events) yield nothing. An event (or a line) that
-/// grows beyond the cap is refused.
-#[derive(Debug)]
-pub(crate) struct SseParser {
-    cap: usize,
-    /// The line being read, up to its `\n`.
-    pending: Vec<u8>,
-    /// The `data:` lines of the event being read, and their length.
-    data: Vec<String>,
-    data_len: usize,
-}
-
-impl Default for SseParser {
-    fn default() -> Self {
-        Self::with_cap(MAX_BODY)
-    }
-}
-
-impl SseParser {
-    /// A parser that refuses an event larger than `cap` bytes.
-    pub(crate) fn with_cap(cap: usize) -> Self {
-        Self { cap, pending: Vec::new(), data: Vec::new(), data_len: 0 }
-    }
-
-    /// Takes the next bytes of the stream; returns the data of every event they complete.
-    ///
-    /// # Errors
-    /// [`TooLarge`] when the event being read outgrows the cap.
-    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, TooLarge> {
-        let mut events = Vec::new();
-        // Each byte is looked at once: a long line arriving in many chunks is not scanned again and again.
-        for piece in bytes.split_inclusive(|&b| b == b'\n') {
-            self.pending.extend_from_slice(piece);
-            if piece.ends_with(b"\n") {
-                let raw = std::mem::take(&mut self.pending);
-                self.line(&raw, &mut events);
-            }
-            if self.pending.len() + self.data_len > self.cap {
-                return Err(TooLarge { cap: self.cap });
-            }
-        }
-        Ok(events)
-    }
-
-    /// The stream ended: the data of an event left without its blank line, if any.
-    pub(crate) fn finish(&mut self) -> Option<String> {
-        let raw = std::mem::take(&mut self.pending);
-        let mut events = Vec::new();
-        if !raw.is_empty() {
-            // A last line without its newline still counts; alone it completes no event.
-            self.line(&raw, &mut events);
-        }
-        self.dispatch()
-    }
-
-    fn line(&mut self, raw: &[u8], events: &mut Vec<String>) {
-        let line = String::from_utf8_lossy(raw);
-        let line = line.trim_end_matches(['\n', '\r']);
-        if line.is_empty() {
-            events.extend(self.dispatch());
-        } else if let Some(value) = line.strip_prefix("data") {
-            let value = value.strip_prefix(':').map_or("", |v| v.strip_prefix(' ').unwrap_or(v));
-            self.data_len += value.len() + 1;
-            self.data.push(value.to_owned());
-        }
-    }
-
-    fn dispatch(&mut self) -> Option<String> {
-        let data = std::mem::take(&mut self.data);
-        self.data_len = 0;
-        let joined = data.join("\n");
-        (!joined.trim().is_empty()).then_some(joined)
-    }
+/// The data of each complete Server-Sent Event of `body`, as sse-stream parses it (a malformed line ends
+/// the reading).
+pub(crate) fn sse_data(body: &[u8]) -> Vec<String> {
+    let body = stream::iter([Ok::<_, Infallible>(Bytes::copy_from_slice(body))]);
+    // The stream is in memory: every poll is ready.
+    SseStream::from_bytes_stream(body)
+        .take_while(|event| future::ready(event.is_ok()))
+        .filter_map(|event| future::ready(event.ok().and_then(|e| e.data)))
+        .collect::<Vec<_>>()
+        .now_or_never()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -203,28 +144,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sse_events_are_read_across_chunks_and_priming_events_skipped() {
-        let mut parser = SseParser::default();
-        assert!(parser.feed(b"id: 0\ndata:\n\n: keep-alive\n\nid: 1\ndata: {\"a\":").unwrap().is_empty());
-        assert_eq!(parser.feed(b"1}\r\n\r\ndata: x\ndata: y\n\ndata:z").unwrap(), ["{\"a\":1}", "x\ny"]);
-        assert_eq!(parser.finish().as_deref(), Some("z"));
-        assert_eq!(parser.finish(), None);
-    }
-
-    #[test]
-    fn an_sse_event_or_line_beyond_the_cap_is_refused() {
-        let mut parser = SseParser::with_cap(64);
-        assert_eq!(parser.feed(&[b'a'; 40]).unwrap(), Vec::<String>::new());
-        assert_eq!(parser.feed(&[b'a'; 40]), Err(TooLarge { cap: 64 }), "one line without its end");
-        let mut parser = SseParser::with_cap(64);
-        for _ in 0..5 {
-            assert!(parser.feed(b"data: 0123456789\n").unwrap().is_empty());
-        }
-        assert!(parser.feed(b"data: 0123456789\n").is_err(), "many lines of one event");
-        let mut parser = SseParser::with_cap(64);
-        for _ in 0..100 {
-            assert_eq!(parser.feed(b"data: 0123456789\n\n").unwrap(), ["0123456789"], "small events pass");
-        }
+    fn sse_events_are_read_and_priming_events_have_no_data() {
+        let body = b"id: 0\ndata:\n\n: keep-alive\n\nid: 1\ndata: {\"a\":1}\r\n\r\ndata: x\ndata: y\n\ndata:z";
+        assert_eq!(sse_data(body), ["", "{\"a\":1}", "x\ny"], "an event without its blank line is not complete");
     }
 
     #[test]

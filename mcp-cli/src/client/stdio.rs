@@ -1,25 +1,36 @@
-//! The server as a child process: one JSON-RPC message per line on its stdin and stdout.
+//! The server as a child process: rmcp reads and writes its stdio; the CLI keeps the process, to say how
+//! it exited, and caps the lines it reads.
 
+use std::io;
+use std::pin::Pin;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use rmcp::RoleClient;
+use rmcp::transport::async_rw::AsyncRwTransport;
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use super::{ClientError, Incoming, answer_to_result, classify, shorten};
+use super::ClientError;
 use crate::http::{MAX_BODY, TooLarge};
 
+/// The transport rmcp's client runs on: the server's stdout (capped) and stdin.
+pub(super) type StdioTransport = AsyncRwTransport<RoleClient, CappedLines, ChildStdin>;
+
 /// A server process on stdio.
-pub(super) struct StdioPeer {
+pub(super) struct StdioServer {
     program: String,
     child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
+    /// Set when a line of its output outgrew the cap.
+    overflow: Arc<AtomicBool>,
 }
 
-impl StdioPeer {
-    pub(super) fn spawn(command: &[String]) -> Result<Self, ClientError> {
+impl StdioServer {
+    /// Starts `command` (its stderr let through) and returns it with the transport over its stdio.
+    pub(super) fn spawn(command: &[String]) -> Result<(Self, StdioTransport), ClientError> {
         let (program, args) = command.split_first().expect("a stdio target has a command");
         let mut child = Command::new(program)
             .args(args)
@@ -29,64 +40,27 @@ impl StdioPeer {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| ClientError::Unreachable(format!("cannot start {program}: {e}")))?;
-        let stdin = child.stdin.take();
+        let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
-        Ok(Self { program: program.clone(), child, stdin, stdout: BufReader::new(stdout) })
+        let overflow = Arc::new(AtomicBool::new(false));
+        let lines = CappedLines { inner: stdout, line: 0, overflow: Arc::clone(&overflow) };
+        // rmcp would drop an oversized line and read on; the cap here ends the command instead.
+        let transport = AsyncRwTransport::new(lines, stdin).with_max_line_length(usize::MAX);
+        Ok((Self { program: program.clone(), child, overflow }, transport))
     }
 
-    pub(super) async fn send(&mut self, message: &Value) -> Result<(), ClientError> {
-        let line = format!("{message}\n");
-        let written = match self.stdin.as_mut() {
-            Some(stdin) => stdin.write_all(line.as_bytes()).await.and(stdin.flush().await),
-            None => Err(std::io::ErrorKind::BrokenPipe.into()),
-        };
-        match written {
-            Ok(()) => Ok(()),
-            Err(_) => Err(self.gone("stopped reading its input").await),
-        }
-    }
-
-    pub(super) async fn request(&mut self, message: &Value, id: i64, method: &str) -> Result<Value, ClientError> {
-        self.send(message).await?;
-        loop {
-            let line = match self.next_line().await {
-                Ok(Some(line)) => line,
-                Ok(None) => return Err(self.gone(&format!("closed its output before answering `{method}`")).await),
-                Err(too_large) => {
-                    return Err(ClientError::TooLarge(
-                        format!("a line of the server's output ({})", self.program),
-                        too_large,
-                    ));
-                }
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            let incoming: Value = serde_json::from_str(&line).map_err(|e| {
-                ClientError::Protocol(format!("stdout carried a line that is not JSON ({e}): {}", shorten(&line, 200)))
-            })?;
-            match classify(&incoming, id) {
-                Incoming::Answer(answer) => return answer_to_result(answer),
-                Incoming::Request(reply) => self.send(&reply).await?,
-                Incoming::Other => {}
-            }
-        }
-    }
-
-    /// The next line of the server's output (`None` at its end, or when it cannot be read), read up to the
-    /// cap: a server writing without newlines cannot grow the client without bound.
-    async fn next_line(&mut self) -> Result<Option<String>, TooLarge> {
-        let mut line = Vec::new();
-        let limit = u64::try_from(MAX_BODY).unwrap_or(u64::MAX) + 1;
-        match (&mut self.stdout).take(limit).read_until(b'\n', &mut line).await {
-            Ok(0) | Err(_) => Ok(None),
-            Ok(_) if line.len() > MAX_BODY => Err(TooLarge { cap: MAX_BODY }),
-            Ok(_) => Ok(Some(String::from_utf8_lossy(&line).into_owned())),
-        }
+    /// The error to report when a line of the output outgrew the cap.
+    pub(super) fn overflow(&self) -> Option<ClientError> {
+        self.overflow.load(Ordering::SeqCst).then(|| {
+            ClientError::TooLarge(
+                format!("a line of the server's output ({})", self.program),
+                TooLarge { cap: MAX_BODY },
+            )
+        })
     }
 
     /// Says the server is gone, with its exit status when it exits within a second.
-    async fn gone(&mut self, what: &str) -> ClientError {
+    pub(super) async fn gone(&mut self, what: &str) -> ClientError {
         match tokio::time::timeout(Duration::from_secs(1), self.child.wait()).await {
             Ok(Ok(status)) => {
                 ClientError::Closed(format!("the server ({}) {what}: it exited with {status}", self.program))
@@ -95,12 +69,37 @@ impl StdioPeer {
         }
     }
 
-    /// Closes stdin (EOF asks the server to exit) and waits up to 5 s (`graceful`) before killing it.
-    pub(super) async fn close(mut self, graceful: bool) {
-        drop(self.stdin.take());
+    /// Waits up to 5 s for the server to exit (`graceful`: its stdin is closed, which asks it to) before
+    /// killing it.
+    pub(super) async fn close(&mut self, graceful: bool) {
         let grace = if graceful { Duration::from_secs(5) } else { Duration::ZERO };
         if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
             let _ = self.child.kill().await;
         }
+    }
+}
+
+/// The server's stdout, failing once a line (the bytes since the last newline) outgrows [`MAX_BODY`]: a
+/// server writing without newlines cannot grow the client without bound.
+pub(super) struct CappedLines {
+    inner: ChildStdout,
+    line: usize,
+    overflow: Arc<AtomicBool>,
+}
+
+impl AsyncRead for CappedLines {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        let mut line = self.line;
+        for (i, piece) in buf.filled()[before..].split(|&b| b == b'\n').enumerate() {
+            line = if i == 0 { line + piece.len() } else { piece.len() };
+            if line > MAX_BODY {
+                self.overflow.store(true, Ordering::SeqCst);
+                return Poll::Ready(Err(io::Error::other(TooLarge { cap: MAX_BODY })));
+            }
+        }
+        self.line = line;
+        Poll::Ready(Ok(()))
     }
 }

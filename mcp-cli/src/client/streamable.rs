@@ -1,70 +1,83 @@
-//! The server as a Streamable HTTP endpoint: a POST per message, answers as JSON or an SSE stream.
+//! rmcp's Streamable HTTP transport on the CLI's own HTTP backend: a POST per message, answers as JSON or
+//! an SSE stream. rmcp's own backend is reqwest 0.13 without TLS here; this one is the CLI's client
+//! (`http`: rustls, no redirect followed), adds the `--header` headers to every request, caps every
+//! answer, and explains refusals from their status, challenge and body. It records the failure it meets,
+//! for the command to report: rmcp passes some on only as a closed connection.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use futures_util::stream::{BoxStream, StreamExt};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, WWW_AUTHENTICATE};
+use rmcp::model::{ClientJsonRpcMessage, JsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::common::client_side_sse::NeverRetry;
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError, StreamableHttpPostResponse,
+};
 use serde_json::Value;
+use sse_stream::{Error as SseError, Sse, SseStream};
 
-use super::{ClientError, Incoming, answer_to_result, classify, shorten};
-use crate::http::{self, BodyError, MAX_BODY, SseParser, error_chain};
+use super::{ClientError, shorten};
+use crate::http::{self, BodyError, MAX_BODY, TooLarge, error_chain};
 
-/// A Streamable HTTP endpoint.
-pub(super) struct HttpPeer {
-    client: reqwest::Client,
-    url: String,
-    headers: HeaderMap,
-    session: Option<String>,
-    pub(super) version: Option<String>,
+/// The failure the backend met last, if any: taken when a request fails.
+pub(super) type Failures = Arc<Mutex<Option<ClientError>>>;
+
+/// Takes the recorded failure.
+pub(super) fn take(failures: &Failures) -> Option<ClientError> {
+    failures.lock().unwrap_or_else(PoisonError::into_inner).take()
 }
 
-impl HttpPeer {
-    pub(super) fn new(url: &str, headers: HeaderMap, timeout: Duration) -> Result<Self, ClientError> {
+type HttpResult<T> = Result<T, StreamableHttpError<ClientError>>;
+
+/// The CLI's HTTP backend for rmcp's transport.
+#[derive(Clone)]
+pub(super) struct HttpBackend {
+    client: reqwest::Client,
+    /// The `--header` headers.
+    headers: HeaderMap,
+    failures: Failures,
+}
+
+impl HttpBackend {
+    pub(super) fn new(headers: HeaderMap, timeout: Duration) -> Result<(Self, Failures), ClientError> {
         let client = http::builder()
             .connect_timeout(timeout)
             .build()
             .map_err(|e| ClientError::Unreachable(format!("cannot build an HTTP client: {e}")))?;
-        Ok(Self { client, url: url.to_owned(), headers, session: None, version: None })
+        let failures = Failures::default();
+        Ok((Self { client, headers, failures: Arc::clone(&failures) }, failures))
     }
 
-    /// The headers of every request after `initialize`: the user's, the session and the protocol version.
-    fn session_headers(&self) -> HeaderMap {
-        let mut headers = self.headers.clone();
-        if let Some(session) = self.session.as_deref().and_then(|s| HeaderValue::from_str(s).ok()) {
-            headers.insert("mcp-session-id", session);
-        }
-        if let Some(version) = self.version.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
-            headers.insert("mcp-protocol-version", version);
-        }
-        headers
+    /// rmcp's transport to `url` on this backend. It opens no GET stream (the CLI waits for nothing the
+    /// server would send unasked), so it has nothing to reconnect.
+    pub(super) fn transport(self, url: &str) -> StreamableHttpClientTransport<Self> {
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
+        config.retry_config = Arc::new(NeverRetry::default());
+        StreamableHttpClientTransport::with_client(self, config)
     }
 
-    async fn post(&mut self, message: &Value, method: &str) -> Result<reqwest::Response, ClientError> {
-        let response = self
-            .client
-            .post(&self.url)
-            .headers(self.session_headers())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json, text/event-stream")
-            .body(message.to_string())
-            .send()
-            .await
-            .map_err(|e| self.send_error(&e, method))?;
-        if self.session.is_none()
-            && let Some(session) = response.headers().get("mcp-session-id").and_then(|s| s.to_str().ok())
-        {
-            self.session = Some(session.to_owned());
+    /// Records `error` (the first one since the request began) and hands it to rmcp.
+    fn fail(&self, error: ClientError) -> StreamableHttpError<ClientError> {
+        let mut slot = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(error.clone());
+        }
+        StreamableHttpError::Client(error)
+    }
+
+    /// What a non-2xx answer means: a redirect not followed, credentials wanted or refused, a scope
+    /// missing, a session unknown, another status; each with what the server said.
+    async fn refusal(&self, response: reqwest::Response, url: &str, in_session: bool) -> ClientError {
+        if let Some(redirect) = http::redirect(&response) {
+            return ClientError::Redirected(format!("{url}: {redirect}"));
         }
         let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        if let Some(redirect) = http::redirect(&response) {
-            return Err(ClientError::Redirected(format!("{}: {redirect}", self.url)));
-        }
         let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).map(str::to_owned);
-        let body = http::error_body(response).await;
-        let detail = error_detail(&body);
-        Err(match status.as_u16() {
+        let detail = error_detail(&http::error_body(response).await);
+        match status.as_u16() {
             401 if self.headers.is_empty() => ClientError::Unauthorized(format!(
                 "the server wants credentials ({detail}); pass them with --header \"Authorization: Bearer KEY\""
             )),
@@ -73,90 +86,164 @@ impl HttpPeer {
                 ClientError::Unauthorized(format!("the credentials sent were refused ({why})"))
             }
             403 => ClientError::Forbidden(detail),
-            404 if self.session.is_some() => {
-                ClientError::Status(404, format!("the session is unknown or expired ({detail})"))
-            }
+            404 if in_session => ClientError::Status(404, format!("the session is unknown or expired ({detail})")),
             code => ClientError::Status(code, detail),
-        })
-    }
-
-    fn send_error(&self, error: &reqwest::Error, method: &str) -> ClientError {
-        if error.is_connect() {
-            ClientError::Unreachable(format!("cannot connect to {}: {}", self.url, error_chain(error)))
-        } else {
-            ClientError::Closed(format!("`{method}` to {} failed: {}", self.url, error_chain(error)))
         }
     }
 
-    pub(super) async fn request(&mut self, message: &Value, id: i64, method: &str) -> Result<Value, ClientError> {
-        let mut response = self.post(message, method).await?;
+    /// The SSE events of `response`, refusing an event larger than the cap (and recording why).
+    fn events(&self, response: reqwest::Response, method: &str) -> BoxStream<'static, Result<Sse, SseError>> {
+        let (backend, method) = (self.clone(), method.to_owned());
+        let mut cap = EventCap::default();
+        let chunks = response.bytes_stream().scan(false, move |failed, chunk| {
+            let item = match chunk {
+                _ if *failed => None,
+                Ok(bytes) => match cap.feed(&bytes) {
+                    Ok(()) => Some(Ok(bytes)),
+                    Err(too_large) => {
+                        Some(Err(ClientError::TooLarge(format!("an event answering `{method}`"), too_large)))
+                    }
+                },
+                Err(e) => Some(Err(ClientError::Closed(format!(
+                    "the stream answering `{method}` broke: {}",
+                    error_chain(&e)
+                )))),
+            };
+            if let Some(Err(error)) = &item {
+                *failed = true;
+                drop(backend.fail(error.clone()));
+            }
+            std::future::ready(item)
+        });
+        SseStream::from_bytes_stream(chunks).boxed()
+    }
+}
+
+impl StreamableHttpClient for HttpBackend {
+    type Error = ClientError;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        _auth_header: Option<String>,
+        custom_headers: HashMap<reqwest::header::HeaderName, reqwest::header::HeaderValue>,
+    ) -> HttpResult<StreamableHttpPostResponse> {
+        let awaits_answer = matches!(message, JsonRpcMessage::Request(_));
+        let body = serde_json::to_value(&message)?;
+        let method = body.get("method").and_then(Value::as_str).unwrap_or("response").to_owned();
+        let mut request = self
+            .client
+            .post(uri.as_ref())
+            .headers(self.headers.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json, text/event-stream");
+        for (name, value) in custom_headers {
+            request = request.header(name, value);
+        }
+        if let Some(session) = &session_id {
+            request = request.header("mcp-session-id", session.as_ref());
+        }
+        let response =
+            request.body(body.to_string()).send().await.map_err(|e| self.fail(send_error(&e, &uri, &method)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.fail(self.refusal(response, &uri, session_id.is_some()).await));
+        }
+        let session = response.headers().get("mcp-session-id").and_then(|s| s.to_str().ok()).map(str::to_owned);
+        if matches!(status.as_u16(), 202 | 204) {
+            return Ok(StreamableHttpPostResponse::Accepted);
+        }
         let content_type =
             response.headers().get(CONTENT_TYPE).and_then(|c| c.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
         if content_type.starts_with("text/event-stream") {
-            let mut parser = SseParser::default();
-            loop {
-                let chunk = response.chunk().await.map_err(|e| {
-                    ClientError::Closed(format!("the stream answering `{method}` broke: {}", error_chain(&e)))
-                })?;
-                let events = match &chunk {
-                    Some(bytes) => parser.feed(bytes).map_err(|too_large| {
-                        ClientError::TooLarge(format!("an event answering `{method}`"), too_large)
-                    })?,
-                    None => parser.finish().into_iter().collect(),
-                };
-                for data in events {
-                    let incoming: Value = serde_json::from_str(&data).map_err(|e| {
-                        ClientError::Protocol(format!("an SSE event is not JSON ({e}): {}", shorten(&data, 200)))
-                    })?;
-                    match classify(&incoming, id) {
-                        Incoming::Answer(answer) => return answer_to_result(answer),
-                        Incoming::Request(reply) => self.notify(&reply).await?,
-                        Incoming::Other => {}
-                    }
-                }
-                if chunk.is_none() {
-                    return Err(ClientError::Closed(format!(
-                        "the server ended the stream without answering `{method}`"
-                    )));
-                }
-            }
+            return Ok(StreamableHttpPostResponse::Sse(self.events(response, &method), session));
         }
+        let mut response = response;
         let body = match http::read_body(&mut response, MAX_BODY).await {
-            Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+            Ok(body) => body,
             Err(BodyError::TooLarge(too_large)) => {
-                return Err(ClientError::TooLarge(format!("the answer to `{method}`"), too_large));
+                return Err(self.fail(ClientError::TooLarge(format!("the answer to `{method}`"), too_large)));
             }
             Err(BodyError::Broken(e)) => {
-                return Err(ClientError::Closed(format!(
-                    "reading the answer to `{method}` failed: {}",
-                    error_chain(&e)
-                )));
+                let broken = format!("reading the answer to `{method}` failed: {}", error_chain(&e));
+                return Err(self.fail(ClientError::Closed(broken)));
             }
         };
-        let incoming: Value = serde_json::from_str(&body).map_err(|e| {
-            ClientError::Protocol(format!("the answer to `{method}` is not JSON ({e}): {}", shorten(&body, 200)))
-        })?;
-        match classify(&incoming, id) {
-            Incoming::Answer(answer) => answer_to_result(answer),
-            _ => Err(ClientError::Protocol(format!(
-                "the answer to `{method}` is not its response: {}",
-                shorten(&body, 200)
-            ))),
+        match serde_json::from_slice::<ServerJsonRpcMessage>(&body) {
+            Ok(answer) => Ok(StreamableHttpPostResponse::Json(answer, session)),
+            Err(_) if !awaits_answer => Ok(StreamableHttpPostResponse::Accepted),
+            Err(e) => {
+                let text = String::from_utf8_lossy(&body);
+                let not_mcp = format!("the answer to `{method}` is not JSON-RPC ({e}): {}", shorten(&text, 200));
+                Err(self.fail(ClientError::Protocol(not_mcp)))
+            }
         }
     }
 
-    /// POSTs a message that expects no answer (a notification, or a response to the server).
-    pub(super) async fn notify(&mut self, message: &Value) -> Result<(), ClientError> {
-        let method = message.get("method").and_then(Value::as_str).unwrap_or("response").to_owned();
-        self.post(message, &method).await.map(drop)
+    /// DELETEs the session (a server that has none, or refuses, is left alone).
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        _auth_header: Option<String>,
+        custom_headers: HashMap<reqwest::header::HeaderName, reqwest::header::HeaderValue>,
+    ) -> HttpResult<()> {
+        let mut request = self.client.delete(uri.as_ref()).headers(self.headers.clone());
+        for (name, value) in custom_headers {
+            request = request.header(name, value);
+        }
+        let _ = request.header("mcp-session-id", session_id.as_ref()).send().await;
+        Ok(())
     }
 
-    /// DELETEs the session, if there is one (a server that has none, or refuses, is left alone).
-    pub(super) async fn close(self) {
-        if self.session.is_some() {
-            let delete = self.client.delete(&self.url).headers(self.session_headers()).send();
-            let _ = tokio::time::timeout(Duration::from_secs(5), delete).await;
+    /// No GET stream: see [`HttpBackend::transport`].
+    async fn get_stream(
+        &self,
+        _uri: Arc<str>,
+        _session_id: Option<Arc<str>>,
+        _last_event_id: Option<String>,
+        _auth_header: Option<String>,
+        _custom_headers: HashMap<reqwest::header::HeaderName, reqwest::header::HeaderValue>,
+    ) -> HttpResult<BoxStream<'static, Result<Sse, SseError>>> {
+        Err(StreamableHttpError::ServerDoesNotSupportSse)
+    }
+}
+
+/// Why a request could not be sent or its answer not read.
+fn send_error(error: &reqwest::Error, url: &str, method: &str) -> ClientError {
+    if error.is_connect() {
+        ClientError::Unreachable(format!("cannot connect to {url}: {}", error_chain(error)))
+    } else {
+        ClientError::Closed(format!("`{method}` to {url} failed: {}", error_chain(error)))
+    }
+}
+
+/// Counts the bytes of the SSE event being read: an event ends at a blank line.
+#[derive(Debug, Default)]
+struct EventCap {
+    /// Bytes of the event so far.
+    event: usize,
+    /// Bytes of its current line so far (`\r` not counted).
+    line: usize,
+}
+
+impl EventCap {
+    fn feed(&mut self, bytes: &[u8]) -> Result<(), TooLarge> {
+        for &byte in bytes {
+            match byte {
+                b'\n' if self.line == 0 => self.event = 0,
+                b'\n' => self.line = 0,
+                b'\r' => {}
+                _ => self.line += 1,
+            }
+            self.event += 1;
+            if self.event > MAX_BODY {
+                return Err(TooLarge { cap: MAX_BODY });
+            }
         }
+        Ok(())
     }
 }
 
@@ -191,5 +278,21 @@ mod tests {
         let challenge = r#"Bearer realm="x", error="invalid_token", error_description="unknown API key""#;
         assert_eq!(auth_param(challenge, "error_description").as_deref(), Some("unknown API key"));
         assert_eq!(auth_param(challenge, "scope"), None);
+    }
+
+    #[test]
+    fn an_sse_event_beyond_the_cap_is_refused_and_small_events_pass() {
+        let mut cap = EventCap::default();
+        let line = vec![b'a'; 1 << 20];
+        for _ in 0..16 {
+            cap.feed(&line).unwrap();
+        }
+        assert_eq!(cap.feed(b"aa"), Err(TooLarge { cap: MAX_BODY }), "one event without its blank line");
+        let mut cap = EventCap::default();
+        for _ in 0..40 {
+            cap.feed(b"data: ").unwrap();
+            cap.feed(&line).unwrap();
+            cap.feed(b"\r\n\r\n").unwrap();
+        }
     }
 }

@@ -1,10 +1,15 @@
 //! One probe request on the wire: what it sends, and what of the answer it keeps.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
+use sse_stream::SseStream;
 
 use crate::client::{auth_param, error_detail};
-use crate::http::{self, MAX_BODY, SseParser};
+use crate::http::{self, MAX_BODY, TooLarge};
 
 /// What the server answered to one POST.
 #[derive(Debug, Default)]
@@ -25,11 +30,7 @@ impl Reply {
             Ok(Value::Array(batch)) => batch,
             Ok(one) => vec![one],
             Err(_) => {
-                // The body was read under the cap, so the parser's own cap cannot refuse it.
-                let mut parser = SseParser::default();
-                let mut events = parser.feed(self.body.as_bytes()).unwrap_or_default();
-                events.extend(parser.finish());
-                events.iter().filter_map(|e| serde_json::from_str(e).ok()).collect()
+                http::sse_data(self.body.as_bytes()).iter().filter_map(|e| serde_json::from_str(e).ok()).collect()
             }
         }
     }
@@ -66,7 +67,7 @@ pub(super) async fn send(
     headers: &HeaderMap,
     body: String,
 ) -> Result<Reply, String> {
-    let mut response = client
+    let response = client
         .post(url)
         .headers(headers.clone())
         .header(CONTENT_TYPE, "application/json")
@@ -84,23 +85,36 @@ pub(super) async fn send(
         body: String::new(),
     };
     let sse = header(CONTENT_TYPE.as_str()).is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
-    let mut bytes = Vec::new();
-    let mut parser = SseParser::default();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        if bytes.len() + chunk.len() > MAX_BODY {
-            let too_large = http::TooLarge { cap: MAX_BODY };
-            return Err(format!("the answer from {} is {too_large}", without_query(url)));
+    // The body as read, up to the cap: kept whole for the probes, and parsed as it comes when it is SSE.
+    let (read, over) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
+    let (kept, cut) = (Arc::clone(&read), Arc::clone(&over));
+    let chunks = response.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() + chunk.len() > MAX_BODY {
+            cut.store(true, Ordering::SeqCst);
+            // Any error ends the reading; `over` says which.
+            return Err(std::io::Error::other(TooLarge { cap: MAX_BODY }));
         }
-        bytes.extend_from_slice(&chunk);
-        let answered = sse
-            && parser.feed(&chunk).unwrap_or_default().iter().any(|event| {
-                serde_json::from_str::<Value>(event)
-                    .is_ok_and(|m| m.get("result").is_some() || m.get("error").is_some())
-            });
-        if answered {
-            break;
+        kept.extend_from_slice(&chunk);
+        Ok(chunk)
+    });
+    if sse {
+        let mut events = SseStream::from_bytes_stream(chunks);
+        while let Some(Ok(event)) = events.next().await {
+            let answer = event.data.and_then(|d| serde_json::from_str::<Value>(&d).ok());
+            if answer.is_some_and(|m| m.get("result").is_some() || m.get("error").is_some()) {
+                break;
+            }
         }
+    } else {
+        let mut chunks = std::pin::pin!(chunks);
+        while let Some(Ok(_)) = chunks.next().await {}
     }
+    if over.load(Ordering::SeqCst) {
+        return Err(format!("the answer from {} is {}", without_query(url), TooLarge { cap: MAX_BODY }));
+    }
+    let bytes = read.lock().unwrap_or_else(PoisonError::into_inner);
     reply.body = String::from_utf8_lossy(&bytes).into_owned();
     Ok(reply)
 }
