@@ -14,19 +14,20 @@
 //!                     └ execute + format   Router: timeout, panic isolation, revision-specific results
 //! ```
 //!
-//! Requests refused before the corridor are recorded by the transports (`Pipeline::auditor`).
+//! Requests refused before the corridor are recorded by the transports, all through `Pipeline::refused`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use tower::{Layer, Service, ServiceExt};
 
-use crate::audit::{AuditLayer, Auditor, Refusal};
+use crate::Server;
+use crate::audit::{AuditLayer, Auditor, QueueFull, Refusal};
 use crate::auth::{AuthorizeLayer, Gate};
 use crate::config::{Config, ToolListing};
+use crate::protocol::ErrorObject;
 use crate::request::Outcome;
 use crate::request::{McpRequest, McpResponse, McpService};
-use crate::Server;
 use crate::server::{App, Router, StartError};
 use crate::telemetry::{Metrics, TraceLayer};
 use crate::throttle::ThrottleLayer;
@@ -126,14 +127,25 @@ impl Pipeline {
         &self.metrics
     }
 
-    /// Records a request a transport refused before the corridor: its audit record and its metrics.
+    /// Records a request a transport refused before the corridor: its audit record and its metrics. The
+    /// one place refusals are recorded, whatever the transport.
     ///
     /// # Errors
-    /// [`QueueFull`](crate::audit::QueueFull) when `audit.on_full` refuses to wait for the full queue any
-    /// longer: the transport answers with the audit refusal (−32014, HTTP 503) instead of its own.
-    pub async fn refused(&self, refusal: Refusal<'_>, reason: Outcome) -> Result<(), crate::audit::QueueFull> {
-        self.metrics.refused(reason);
-        self.auditor.refused(refusal, reason).await
+    /// The audit refusal (−32014, [`QueueFull::error`]) when `audit.on_full` refuses to wait for the full
+    /// queue any longer: the record is not written, and the transport answers with this instead of its own
+    /// refusal, so no request is answered without either its record or that refusal.
+    pub async fn refused(&self, refusal: Refusal<'_>, outcome: Outcome) -> Result<(), ErrorObject> {
+        self.metrics.refused(outcome);
+        self.auditor.refused(refusal, outcome).await.map_err(QueueFull::error)
+    }
+
+    /// Records a request cancelled before it reached the corridor (it waited for a place to run in). Not a
+    /// refusal, so not counted as one; a full queue that refuses the record leaves no answer to replace (a
+    /// cancelled request is not answered), so the record is counted and logged as dropped.
+    pub(crate) async fn cancelled(&self, refusal: Refusal<'_>) {
+        if self.auditor.refused(refusal, Outcome::Cancelled).await.is_err() {
+            self.auditor.count_drop();
+        }
     }
 
     /// Spends the caller's budget (`throttling.per_principal`, `throttling.global`) for a standalone SSE

@@ -40,6 +40,7 @@ pub(crate) use sink::Unfinished;
 use sink::{Item, Writer};
 
 use crate::config::{AuditConfig, AuditOnFull, TransportKindConfig};
+use crate::protocol::{ErrorCode, ErrorObject};
 use crate::request::Outcome;
 
 /// The queue and the policy for when it is full. Shared by the audit layer and the transports.
@@ -84,6 +85,15 @@ impl Slot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the audit trail cannot keep up: retry later")]
 pub struct QueueFull;
+
+impl QueueFull {
+    /// The answer to a request refused because its record could not be kept: −32014, retry in a second
+    /// (over HTTP, 503 with `Retry-After`). The corridor's audit stage and the transports answer with it.
+    pub fn error(self) -> ErrorObject {
+        ErrorObject::new(ErrorCode::AUDIT_UNAVAILABLE, self.to_string())
+            .with_data(serde_json::json!({ "retryAfterMs": 1000 }))
+    }
+}
 
 impl Auditor {
     /// Starts the writer `[audit]` describes (`auto`: stdout, or stderr over stdio).

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower::Service;
 
 use super::layer::AuditLayer;
@@ -15,7 +15,7 @@ use opentelemetry::trace::{SpanId, TraceId};
 
 use super::{Marks, Slot, Unfinished};
 use crate::protocol::method;
-use crate::protocol::{ErrorCode, ErrorObject, ProtocolVersion, RequestId};
+use crate::protocol::{ProtocolVersion, RequestId};
 use crate::request::Principal;
 use crate::request::{ClientInfo, McpRequest, McpResponse, Outcome, TransportKind};
 
@@ -54,11 +54,7 @@ where
         Box::pin(async move {
             let slot = match layer.auditor.reserve().await {
                 Ok(slot) => slot,
-                Err(full) => {
-                    let mut error = ErrorObject::new(ErrorCode::AUDIT_UNAVAILABLE, full.to_string());
-                    error.data = Some(json!({ "retryAfterMs": 1000 }));
-                    return Ok(McpResponse::error(error, Outcome::RateLimited));
-                }
+                Err(full) => return Ok(McpResponse::error(full.error(), Outcome::RateLimited)),
             };
             let mut recording = Recording { slot: Some(slot), pending: Some(pending) };
             let response = inner.call(request).await?;

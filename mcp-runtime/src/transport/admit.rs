@@ -1,8 +1,13 @@
-//! Admission: how a decoded request enters the corridor, the same on every transport.
+//! Admission and refusal: how a decoded request enters the corridor, or is refused before it, the same on
+//! every transport.
 //!
 //! A connection serves both eras at once, as the 2026-07-28 revision allows: a request carrying
 //! `io.modelcontextprotocol/protocolVersion` in `_meta` is served statelessly under that revision; any
 //! other request belongs to the connection's handshake session, opened by `initialize`.
+//!
+//! A request refused before the corridor is a [`Refused`]: the error it is answered with and its
+//! [`Outcome`]. Every transport records it through [`Pipeline::refused`] (its audit record and its
+//! metrics), which gives the audit refusal (−32014) to answer with instead when the audit queue stays full.
 
 use std::sync::Arc;
 
@@ -10,42 +15,88 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::Refusal;
+use crate::auth::Rejection;
+use crate::pipeline::Pipeline;
 use crate::protocol::{ErrorCode, ErrorObject, Implementation, LogLevel, ProtocolVersion, Request, meta, method};
-use crate::request::{ClientInfo, LogGate, McpRequest, Notifier, Session, TransportKind, anonymous};
+use crate::request::{ClientInfo, LogGate, McpRequest, Notifier, Outcome, Session, TransportKind, anonymous};
+
+/// A request refused before the corridor: what it is answered with, and how it ended (the audit record's
+/// reason, the metrics' label; over HTTP, what the edge records for the response).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Refused {
+    /// The JSON-RPC error to answer with.
+    pub error: ErrorObject,
+    /// How the request ended.
+    pub outcome: Outcome,
+}
+
+impl Refused {
+    /// A refusal with its outcome.
+    pub fn new(error: ErrorObject, outcome: Outcome) -> Self {
+        Self { error, outcome }
+    }
+
+    /// Not a request the server can serve (malformed, before `initialize`, an unknown session, ...):
+    /// [`Outcome::InvalidRequest`].
+    pub fn invalid(error: ErrorObject) -> Self {
+        Self::new(error, Outcome::InvalidRequest)
+    }
+
+    /// Authentication refused it: `unauthenticated`, or `rate_limited` when its address failed too often.
+    pub(crate) fn rejected(rejection: &Rejection) -> Self {
+        let outcome = match rejection {
+            Rejection::Unauthenticated(_) => Outcome::Unauthenticated,
+            Rejection::Throttled(_) => Outcome::RateLimited,
+        };
+        Self::new(rejection.error(), outcome)
+    }
+
+    /// Records it ([`Pipeline::refused`]) and gives the error to answer with: its own, or the audit
+    /// refusal (−32014) when its record could not be kept.
+    pub(crate) async fn record(self, pipeline: &Pipeline, refusal: Refusal<'_>) -> ErrorObject {
+        match pipeline.refused(refusal, self.outcome).await {
+            Ok(()) => self.error,
+            Err(audit) => audit,
+        }
+    }
+}
 
 /// Admits a decoded request: picks its revision (per-request `_meta` or `session`'s handshake),
 /// checks the per-request fields 2026-07-28 requires, and builds the corridor's request.
 ///
 /// # Errors
-/// The JSON-RPC error to answer with: −32022 for an unsupported revision (with the supported ones in
-/// `data`), −32602 for missing or malformed per-request fields or a request before `initialize`.
+/// The refusal ([`Outcome::InvalidRequest`]) to answer with: −32022 for an unsupported revision (with the
+/// supported ones in `data`), −32602 for missing or malformed per-request fields or a request before
+/// `initialize`.
 pub fn admit(
     session: &Session,
     request: Request,
     notifier: Notifier,
     cancel: CancellationToken,
     transport: TransportKind,
-) -> Result<McpRequest, ErrorObject> {
+) -> Result<McpRequest, Refused> {
     let Request { id, method, mut params } = request;
     let meta = match params.remove("_meta") {
         None => Map::new(),
         Some(Value::Object(m)) => m,
-        Some(_) => return Err(ErrorObject::invalid_params("_meta must be an object")),
+        Some(_) => return Err(Refused::invalid(ErrorObject::invalid_params("_meta must be an object"))),
     };
     let (version, client, session, log) = if method != method::INITIALIZE && meta.contains_key(meta::PROTOCOL_VERSION) {
-        let stateless = Stateless::read(&meta)?;
+        let stateless = Stateless::read(&meta).map_err(Refused::invalid)?;
         (stateless.version, Arc::new(stateless.client), None, LogGate::Fixed(stateless.log_level))
     } else if let Some(h) = session.handshake() {
         (h.version, Arc::clone(&h.client), Some(session.clone()), session.log_gate())
     } else if method == method::INITIALIZE || method == method::PING {
         (ProtocolVersion::LATEST_HANDSHAKE, Arc::default(), Some(session.clone()), session.log_gate())
     } else {
-        return Err(ErrorObject::invalid_params(format_args!(
+        return Err(Refused::invalid(ErrorObject::invalid_params(format_args!(
             "no protocol version for `{method}`: send `initialize` first (revisions up to 2025-11-25), \
              or carry `{}` and `{}` in `_meta` (2026-07-28)",
             meta::PROTOCOL_VERSION,
             meta::CLIENT_CAPABILITIES
-        )));
+        ))));
     };
     let principal = anonymous();
     Ok(McpRequest {
@@ -148,6 +199,10 @@ mod tests {
             CancellationToken::new(),
             TransportKind::InProcess,
         )
+        .map_err(|refused| {
+            assert_eq!(refused.outcome, Outcome::InvalidRequest);
+            refused.error
+        })
     }
 
     fn modern_meta() -> Value {
@@ -157,7 +212,7 @@ mod tests {
     #[test]
     fn stateless_requests_need_no_handshake() {
         let s = Session::new();
-        let r = admit(&s, "tools/list", json!({"_meta": modern_meta()})).unwrap();
+        let r = admit(&s, method::TOOLS_LIST, json!({"_meta": modern_meta()})).unwrap();
         assert_eq!(r.version, ProtocolVersion::V2026_07_28);
         assert!(r.session.is_none());
         assert!(!r.params.contains_key("_meta"));
@@ -166,28 +221,29 @@ mod tests {
     #[test]
     fn stateless_requests_name_what_is_wrong() {
         let s = Session::new();
-        let e = admit(&s, "tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}))
-            .unwrap_err();
+        let e =
+            admit(&s, method::TOOLS_LIST, json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}))
+                .unwrap_err();
         assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
         assert!(e.message.contains("clientCapabilities"));
         let mut meta = modern_meta();
         meta["io.modelcontextprotocol/protocolVersion"] = json!("2025-11-25");
-        let e = admit(&s, "tools/list", json!({"_meta": meta})).unwrap_err();
+        let e = admit(&s, method::TOOLS_LIST, json!({"_meta": meta})).unwrap_err();
         assert_eq!(e.code, ErrorCode::UNSUPPORTED_PROTOCOL_VERSION);
         assert_eq!(e.data.as_ref().unwrap()["requested"], "2025-11-25");
         assert_eq!(e.data.as_ref().unwrap()["supported"][0], "2026-07-28");
         let mut meta = modern_meta();
         meta["io.modelcontextprotocol/logLevel"] = json!("loud");
-        assert_eq!(admit(&s, "tools/list", json!({"_meta": meta})).unwrap_err().code, ErrorCode::INVALID_PARAMS);
+        assert_eq!(admit(&s, method::TOOLS_LIST, json!({"_meta": meta})).unwrap_err().code, ErrorCode::INVALID_PARAMS);
     }
 
     #[test]
     fn handshake_requests_wait_for_initialize_except_ping() {
         let s = Session::new();
-        assert_eq!(admit(&s, "tools/list", json!({})).unwrap_err().code, ErrorCode::INVALID_PARAMS);
-        assert!(admit(&s, "ping", json!({})).is_ok());
+        assert_eq!(admit(&s, method::TOOLS_LIST, json!({})).unwrap_err().code, ErrorCode::INVALID_PARAMS);
+        assert!(admit(&s, method::PING, json!({})).is_ok());
         s.open(Handshake { version: ProtocolVersion::V2025_06_18, client: Arc::default() }).unwrap();
-        assert_eq!(admit(&s, "tools/list", json!({})).unwrap().version, ProtocolVersion::V2025_06_18);
+        assert_eq!(admit(&s, method::TOOLS_LIST, json!({})).unwrap().version, ProtocolVersion::V2025_06_18);
         assert!(s.open(Handshake { version: ProtocolVersion::V2025_06_18, client: Arc::default() }).is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! One client connection, transport-neutral: frames in, answers and notifications out.
+//! One stdio client connection: frames in, answers and notifications out. Admission and refusals go the
+//! way they go on every transport (`admit`, `Refused`, `Pipeline::refused`).
 //!
 //! Every request gets exactly one answer (or none, when the client cancelled it, as MCP requires) and one
 //! audit record. Reading never waits for a request to run:
@@ -22,15 +23,15 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::audit::{QueueFull, Refusal};
+use super::Refused;
+use crate::audit::Refusal;
 use crate::auth::Credentials;
 use crate::pipeline::Pipeline;
 use crate::protocol::jsonrpc::decode;
 use crate::protocol::{
-    Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId,
+    Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId, method,
 };
-use crate::request::Outcome;
-use crate::request::{Notifier, PendingRequests, Session, TransportKind};
+use crate::request::{Notifier, Outcome, PendingRequests, Session, TransportKind};
 
 type InFlight = Arc<Mutex<HashMap<RequestId, Flight>>>;
 
@@ -100,7 +101,7 @@ impl Connection {
                 if let Some(request) = self.accept(message) {
                     // `initialize` settles the session every later request is admitted into: answer it
                     // before reading on.
-                    if request.method == "initialize" {
+                    if request.method == method::INITIALIZE {
                         if let (Some(answer), _) = self.prepare(request, None, std::future::ready(())).await {
                             let _ = self.out.send(Outgoing::Answer(answer)).await;
                         }
@@ -226,7 +227,7 @@ impl Connection {
             method: Some(&request.method),
             request_id: Some(&request.id),
         };
-        let error = self.pipeline.refused(refusal, Outcome::RateLimited).await.map_or_else(audit_refusal, |()| error);
+        let error = Refused::new(error, Outcome::RateLimited).record(&self.pipeline, refusal).await;
         Answer { id: Some(request.id.clone()), body: Err(error) }
     }
 
@@ -250,8 +251,8 @@ impl Connection {
 
     fn notification(&self, n: &Notification) {
         match n.method.as_str() {
-            "notifications/initialized" => self.session.mark_initialized(),
-            "notifications/cancelled" => {
+            method::NOTIFICATION_INITIALIZED => self.session.mark_initialized(),
+            method::NOTIFICATION_CANCELLED => {
                 let Some(id) = n.params.get("requestId").and_then(|v| RequestId::deserialize(v).ok()) else {
                     tracing::debug!("ignoring a malformed notifications/cancelled");
                     return;
@@ -294,7 +295,9 @@ impl Connection {
             }
         };
         let admitted = if duplicate {
-            Err(ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight")))
+            let error =
+                ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight"));
+            Err(Refused::invalid(error))
         } else {
             let notifier = Notifier::with_requests(self.out.clone(), Arc::clone(&self.to_client));
             super::admit(&self.session, request, notifier, token.clone(), self.transport)
@@ -316,10 +319,7 @@ impl Connection {
             // Whether the request reached the corridor, whose audit layer records it however it ends.
             let mut entered = false;
             let answer = match admitted {
-                Err(error) => {
-                    let refused = pipeline.refused(refusal(), Outcome::InvalidRequest).await;
-                    Some(Err(refused.map_or_else(audit_refusal, |()| error)))
-                }
+                Err(refused) => Some(Err(refused.record(&pipeline, refusal()).await)),
                 Ok(mut request) => {
                     let run = async {
                         permit = Some(ready.await);
@@ -330,7 +330,7 @@ impl Connection {
                         if let Some(credentials) = &credentials {
                             request.principal = match pipeline.gate().authenticate(credentials).await {
                                 Ok(principal) => principal,
-                                Err(rejection) => return Err(rejection.error()),
+                                Err(rejection) => return Err(Refused::rejected(&rejection)),
                             };
                         }
                         entered = true;
@@ -341,21 +341,14 @@ impl Connection {
                         () = token.cancelled() => None,
                         answered = run => match answered {
                             Ok(body) => Some(body),
-                            Err(error) => {
-                                let refused = pipeline.refused(refusal(), Outcome::Unauthenticated).await;
-                                Some(Err(refused.map_or_else(audit_refusal, |()| error)))
-                            }
+                            Err(refused) => Some(Err(refused.record(&pipeline, refusal()).await)),
                         },
                     }
                 }
             };
             if answer.is_none() && !entered {
-                // Cancelled while it waited for its place, or before the corridor: recorded here. A full
-                // queue that refuses the record leaves nothing to answer in its stead (a cancelled request
-                // is not answered), so it is counted and logged as dropped.
-                if pipeline.auditor().refused(refusal(), Outcome::Cancelled).await.is_err() {
-                    pipeline.auditor().count_drop();
-                }
+                // Cancelled while it waited for its place, or before the corridor: recorded here.
+                pipeline.cancelled(refusal()).await;
             }
             if !duplicate {
                 in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
@@ -373,8 +366,8 @@ impl Connection {
             method: None,
             request_id: rejected.id.as_ref(),
         };
-        let refused = self.pipeline.refused(refusal, Outcome::InvalidRequest).await;
-        let answer = Answer { id: rejected.id, body: Err(refused.map_or_else(audit_refusal, |()| rejected.error)) };
+        let error = Refused::invalid(rejected.error).record(&self.pipeline, refusal).await;
+        let answer = Answer { id: rejected.id, body: Err(error) };
         let _ = self.out.send(Outgoing::Answer(answer)).await;
     }
 
@@ -396,10 +389,4 @@ impl Connection {
             self.tasks.wait().await;
         }
     }
-}
-
-/// What a refused request is answered with when its record could not be written (the audit queue stayed
-/// full): the audit refusal, −32014, as the corridor answers, instead of its own refusal.
-fn audit_refusal(full: QueueFull) -> ErrorObject {
-    ErrorObject::new(ErrorCode::AUDIT_UNAVAILABLE, full.to_string()).with_data(json!({ "retryAfterMs": 1000 }))
 }

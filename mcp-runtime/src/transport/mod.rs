@@ -12,7 +12,7 @@ mod stdio;
 
 use std::io;
 
-pub use admit::admit;
+pub use admit::{Refused, admit};
 pub(crate) use admit::unsupported_version;
 pub use stdio::{CLIENT_CREDENTIAL_VARS, serve_io};
 

@@ -11,8 +11,10 @@ use http_body_util::BodyExt;
 use tokio::time::Instant;
 
 use super::HttpState;
-use super::streamable::rpc_error;
+use super::reply::{refusal, with_outcome};
 use crate::protocol::{ErrorObject, Frame, Message};
+use crate::request::Outcome;
+use crate::transport::Refused;
 
 /// Reads the body up to `max` bytes within the body timeout, whether or not `Content-Length` is sent.
 ///
@@ -25,7 +27,7 @@ async fn read_body(state: &HttpState, headers: &HeaderMap, mut body: Body) -> Re
     let too_large = || {
         let error =
             ErrorObject::invalid_request(format_args!("the body exceeds {max} bytes (transport.max_message_bytes)"));
-        let mut response = rpc_error(StatusCode::PAYLOAD_TOO_LARGE, None, error);
+        let mut response = refusal(StatusCode::PAYLOAD_TOO_LARGE, None, Refused::invalid(error));
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         response
     };
@@ -47,11 +49,13 @@ async fn read_body(state: &HttpState, headers: &HeaderMap, mut body: Body) -> Re
             Err(_) if over => break,
             Err(_) => {
                 let error = ErrorObject::invalid_request("the body took too long to arrive");
-                return Err(rpc_error(StatusCode::REQUEST_TIMEOUT, None, error));
+                return Err(refusal(StatusCode::REQUEST_TIMEOUT, None, Refused::invalid(error)));
             }
             Ok(None) => break,
             Ok(Some(Err(_))) if over => break,
-            Ok(Some(Err(_))) => return Err(StatusCode::BAD_REQUEST.into_response()),
+            Ok(Some(Err(_))) => {
+                return Err(with_outcome(StatusCode::BAD_REQUEST.into_response(), Outcome::InvalidRequest));
+            }
             Ok(Some(Ok(frame))) => frame,
         };
         let Ok(data) = frame.into_data() else { continue };
@@ -88,17 +92,17 @@ pub(super) async fn read_json_message(state: &HttpState, headers: &HeaderMap, bo
         .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
     if !json_body {
         let error = ErrorObject::invalid_request("Content-Type must be application/json");
-        return Err(rpc_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, None, error));
+        return Err(refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, None, Refused::invalid(error)));
     }
     let bytes = read_body(state, headers, body).await?;
     match crate::protocol::jsonrpc::decode(&bytes) {
         Err(rejected) | Ok(Frame::Single(Err(rejected))) => {
-            Err(rpc_error(StatusCode::BAD_REQUEST, rejected.id, rejected.error))
+            Err(refusal(StatusCode::BAD_REQUEST, rejected.id, Refused::invalid(rejected.error)))
         }
         Ok(Frame::Batch(_)) => {
             let error =
                 ErrorObject::invalid_request("JSON-RPC batches are not accepted over HTTP: send one message per POST");
-            Err(rpc_error(StatusCode::BAD_REQUEST, None, error))
+            Err(refusal(StatusCode::BAD_REQUEST, None, Refused::invalid(error)))
         }
         Ok(Frame::Single(Ok(message))) => Ok(message),
     }

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::protocol::{ErrorCode, ErrorObject, Request};
+use crate::protocol::{ErrorCode, ErrorObject, Request, method};
 
 pub(crate) const PROTOCOL_VERSION: &str = "mcp-protocol-version";
 pub(crate) const SESSION_ID: &str = "mcp-session-id";
@@ -43,8 +43,8 @@ fn mismatch(detail: std::fmt::Arguments<'_>) -> ErrorObject {
 /// The body field `Mcp-Name` must repeat, for the methods that have one.
 fn named_param(method: &str) -> Option<&'static str> {
     match method {
-        "tools/call" | "prompts/get" => Some("name"),
-        "resources/read" => Some("uri"),
+        method::TOOLS_CALL | method::PROMPTS_GET => Some("name"),
+        method::RESOURCES_READ => Some("uri"),
         _ => None,
     }
 }
@@ -98,29 +98,33 @@ mod tests {
 
     #[test]
     fn agreeing_headers_pass_and_base64_is_decoded() {
-        let r = request("tools/call", json!({"name": "größe"}));
-        let h = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, "tools/call"), (NAME, "=?base64?Z3LDtsOfZQ==?=")]);
+        let r = request(method::TOOLS_CALL, json!({"name": "größe"}));
+        let h = headers(&[
+            (PROTOCOL_VERSION, "2026-07-28"),
+            (METHOD, method::TOOLS_CALL),
+            (NAME, "=?base64?Z3LDtsOfZQ==?="),
+        ]);
         assert_eq!(check_stateless(&h, &r, "2026-07-28"), Ok(()));
     }
 
     #[test]
     fn every_disagreement_is_a_header_mismatch() {
-        let r = request("tools/call", json!({"name": "lookup_stock"}));
-        let ok = [(PROTOCOL_VERSION, "2026-07-28"), (METHOD, "tools/call"), (NAME, "lookup_stock")];
+        let r = request(method::TOOLS_CALL, json!({"name": "lookup_stock"}));
+        let ok = [(PROTOCOL_VERSION, "2026-07-28"), (METHOD, method::TOOLS_CALL), (NAME, "lookup_stock")];
         for drop in 0..3 {
             let partial: Vec<_> = ok.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, p)| *p).collect();
             let e = check_stateless(&headers(&partial), &r, "2026-07-28").unwrap_err();
             assert_eq!(e.code, ErrorCode::HEADER_MISMATCH);
         }
-        let wrong = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, "tools/call"), (NAME, "adjust_stock")]);
+        let wrong = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, method::TOOLS_CALL), (NAME, "adjust_stock")]);
         assert!(check_stateless(&wrong, &r, "2026-07-28").unwrap_err().message.contains("adjust_stock"));
-        let bad64 = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, "tools/call"), (NAME, "=?base64?!!?=")]);
+        let bad64 = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, method::TOOLS_CALL), (NAME, "=?base64?!!?=")]);
         assert_eq!(check_stateless(&bad64, &r, "2026-07-28").unwrap_err().code, ErrorCode::HEADER_MISMATCH);
         let mut twice = headers(&ok);
         twice.append(NAME, HeaderValue::from_static("adjust_stock"));
         assert!(check_stateless(&twice, &r, "2026-07-28").unwrap_err().message.contains("repeated"));
-        let list = request("tools/list", json!({}));
-        let h = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, "tools/list")]);
+        let list = request(method::TOOLS_LIST, json!({}));
+        let h = headers(&[(PROTOCOL_VERSION, "2026-07-28"), (METHOD, method::TOOLS_LIST)]);
         assert_eq!(check_stateless(&h, &list, "2026-07-28"), Ok(()), "no Mcp-Name for tools/list");
     }
 }

@@ -14,11 +14,12 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::body::read_json_message;
-use super::streamable::{accept_message, feed, rpc_error, session_refused, sse_response, stream_place};
+use super::reply::{self, refusal, session_refused, sse_response};
+use super::streamable::{accept_message, feed, stream_place};
 use super::{Caller, HttpState};
-use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing};
-use crate::request::Outcome;
+use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing, method};
 use crate::request::{Notifier, TransportKind};
+use crate::transport::Refused;
 
 pub(super) const SSE_PATH: &str = "/sse";
 pub(super) const MESSAGES_PATH: &str = "/messages";
@@ -83,7 +84,7 @@ pub(super) async fn message(
         state.sessions.get(&query.session_id, owner.as_deref()).ok().and_then(|s| s.stream(0).map(|log| (s, log)));
     let Some((session, log)) = found else {
         let error = ErrorObject::new(ErrorCode(-32001), "session not found: open a new stream at /sse");
-        return rpc_error(StatusCode::NOT_FOUND, None, error);
+        return refusal(StatusCode::NOT_FOUND, None, Refused::invalid(error));
     };
     let Message::Request(request) = message else {
         accept_message(&session, message);
@@ -95,21 +96,23 @@ pub(super) async fn message(
     let Some(token) = session.start_request(&id) else {
         let error =
             ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight"));
-        let response = rpc_error(StatusCode::BAD_REQUEST, Some(id.clone()), error);
-        return super::refused(&state, &caller, started, Some((&method, &id)), Outcome::InvalidRequest, response).await;
+        let refused = Refused::invalid(error);
+        return reply::refused(&state, &caller, started, Some((&method, &id)), StatusCode::BAD_REQUEST, refused).await;
     };
     let (tx, mut rx) = mpsc::channel(64);
     let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client));
-    let admitted = crate::transport::admit(&session.protocol, request, notifier, token.clone(), TransportKind::Sse)
-        .map(|mut request| {
-            caller.stamp(&mut request);
-            request
-        });
-    if admitted.is_err() {
-        // Answered on the stream, so the POST's 202 says nothing: record the refusal here.
-        let accepted = StatusCode::ACCEPTED.into_response();
-        let _ = super::refused(&state, &caller, started, Some((&method, &id)), Outcome::InvalidRequest, accepted).await;
-    }
+    let admitted =
+        match crate::transport::admit(&session.protocol, request, notifier, token.clone(), TransportKind::Sse) {
+            Ok(mut request) => {
+                caller.stamp(&mut request);
+                Ok(request)
+            }
+            // Answered on the stream, so the POST's 202 says nothing: recorded here, and answered with the
+            // audit refusal instead when its record could not be kept.
+            Err(refused) => {
+                Err(refused.record(&state.pipeline, caller.refusal(&state, started, Some((&method, &id)))).await)
+            }
+        };
     let pipeline = state.pipeline.clone();
     let pump_log = Arc::clone(&log);
     tokio::spawn(async move {
@@ -117,7 +120,7 @@ pub(super) async fn message(
             feed(&pump_log, message);
         }
     });
-    let initialize = matches!(&admitted, Ok(r) if r.method == "initialize");
+    let initialize = matches!(&admitted, Ok(r) if r.method == method::INITIALIZE);
     let run = async move {
         let body = match admitted {
             Err(error) => Some(Err(error)),

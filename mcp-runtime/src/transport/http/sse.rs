@@ -218,7 +218,7 @@ mod tests {
 
     fn note(n: u64) -> Outgoing {
         Outgoing::Notification(OutgoingNotification::new(
-            "notifications/progress",
+            crate::protocol::method::NOTIFICATION_PROGRESS,
             serde_json::json!({ "progress": n }),
         ))
     }

@@ -9,38 +9,23 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-
-use crate::request::Outcome;
 use tokio_util::sync::CancellationToken;
 
 use super::body::read_json_message;
 use super::headers::{self, LAST_EVENT_ID, PROTOCOL_VERSION, SESSION_ID};
-use super::session::{Full, HttpSession};
+use super::reply::{self, Audited, refusal, session_refused, share_refused, sse_response};
+use super::session::HttpSession;
 use super::shares::StreamTicket;
 use super::sse::{EventId, EventLog};
 use super::{Caller, HttpState};
-use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing, ProtocolVersion, Request, RequestId, meta};
+use crate::protocol::{
+    Answer, ErrorCode, ErrorObject, Message, Outgoing, ProtocolVersion, Request, RequestId, meta, method,
+};
 use crate::request::{Notifier, Session, TransportKind};
+use crate::transport::Refused;
 
 /// Messages a request may queue before its task waits for the HTTP side.
 const REQUEST_QUEUE: usize = 64;
-
-/// A JSON-RPC error as an HTTP response.
-pub(super) fn rpc_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> Response {
-    json_response(status, &Outgoing::Answer(Answer { id, body: Err(error) }))
-}
-
-fn json_response(status: StatusCode, message: &Outgoing) -> Response {
-    match serde_json::to_vec(message) {
-        Ok(body) => {
-            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "a response could not be encoded");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
 
 fn accepts(headers: &HeaderMap, media: &str) -> bool {
     headers
@@ -52,7 +37,7 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
 
 /// The revision a request names in `_meta` (2026-07-28 requests), if any.
 fn stateless_version(request: &Request) -> Option<&str> {
-    if request.method == "initialize" {
+    if request.method == method::INITIALIZE {
         return None;
     }
     request.params.get("_meta")?.get(meta::PROTOCOL_VERSION)?.as_str()
@@ -74,7 +59,7 @@ pub(super) async fn post(State(state): State<Arc<HttpState>>, request: axum::ext
         && let Some(version) = stateless_version(request)
     {
         if let Err(error) = headers::check_stateless(headers, request, version) {
-            return rpc_error(StatusCode::BAD_REQUEST, Some(request.id.clone()), error);
+            return refusal(StatusCode::BAD_REQUEST, Some(request.id.clone()), Refused::invalid(error));
         }
         let Message::Request(request) = message else { unreachable!("matched above") };
         return respond(&state, request, None, sse, caller).await;
@@ -99,18 +84,21 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
     match headers::text(headers, PROTOCOL_VERSION) {
         Ok(None) => {}
         Ok(Some(v)) if v.parse::<ProtocolVersion>().is_ok_and(|v| !v.is_stateless()) => {}
-        Ok(Some(v)) => return rpc_error(StatusCode::BAD_REQUEST, id, crate::transport::unsupported_version(&v)),
-        Err(e) => return rpc_error(StatusCode::BAD_REQUEST, id, e),
+        Ok(Some(v)) => {
+            let error = crate::transport::unsupported_version(&v);
+            return refusal(StatusCode::BAD_REQUEST, id, Refused::invalid(error));
+        }
+        Err(e) => return refusal(StatusCode::BAD_REQUEST, id, Refused::invalid(e)),
     }
     // A session belongs to the principal that opened it: another principal presenting its id gets 404.
     let owner = caller.owner();
     let session_id = headers::text(headers, SESSION_ID).ok().flatten();
     match message {
-        Message::Request(request) if request.method == "initialize" => {
+        Message::Request(request) if request.method == method::INITIALIZE => {
             if session_id.is_some() {
                 let error =
                     ErrorObject::invalid_request("initialize opens a new session: send it without Mcp-Session-Id");
-                return rpc_error(StatusCode::BAD_REQUEST, id, error);
+                return refusal(StatusCode::BAD_REQUEST, id, Refused::invalid(error));
             }
             let session = match state.sessions.open(owner.clone(), caller.key()) {
                 Ok(session) => session,
@@ -142,32 +130,6 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
     }
 }
 
-/// A session that could not be opened: 503 when every session is taken, 429 when the caller holds its
-/// whole share (`http.max_sessions_per_caller`) while others may still open theirs.
-pub(super) fn session_refused(state: &HttpState, full: Full, id: Option<RequestId>) -> Response {
-    match full {
-        Full::Server => {
-            let error = ErrorObject::new(ErrorCode(-32000), "too many open sessions: try again later");
-            let mut response = rpc_error(StatusCode::SERVICE_UNAVAILABLE, id, error);
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            response
-        }
-        Full::Caller => share_refused(
-            state,
-            id,
-            "sessions",
-            "this caller holds its whole share of sessions: close one (DELETE) or let one expire",
-        ),
-    }
-}
-
-/// 429 with `Retry-After`: the caller holds its whole share of `limit` (`sessions`, `streams`).
-fn share_refused(state: &HttpState, id: Option<RequestId>, limit: &str, what: &str) -> Response {
-    let mut error = ErrorObject::new(ErrorCode::RATE_LIMITED, what);
-    error.data = Some(serde_json::json!({ "retryAfterMs": 5000, "limit": limit }));
-    answer_response(state, Answer { id, body: Err(error) }, false)
-}
-
 /// A place for one standalone stream (a session's GET stream, the legacy `GET /sse`) in the caller's share,
 /// with its budget spent (`throttling.per_principal`, `throttling.global`); else the refusal to send.
 pub(super) async fn stream_place(state: &HttpState, caller: &Caller) -> Result<StreamTicket, Response> {
@@ -177,7 +139,10 @@ pub(super) async fn stream_place(state: &HttpState, caller: &Caller) -> Result<S
     };
     match state.pipeline.spend_open(&caller.principal, caller.source).await {
         None => Ok(ticket),
-        Some(refused) => Err(answer_response(state, Answer { id: None, body: refused.body }, false)),
+        Some(refused) => {
+            let response = reply::answer(state, Answer { id: None, body: refused.body }, false);
+            Err(reply::with_outcome(response, refused.outcome))
+        }
     }
 }
 
@@ -185,8 +150,8 @@ pub(super) async fn stream_place(state: &HttpState, caller: &Caller) -> Result<S
 pub(super) fn accept_message(session: &HttpSession, message: Message) {
     match message {
         Message::Notification(n) => match n.method.as_str() {
-            "notifications/initialized" => session.protocol.mark_initialized(),
-            "notifications/cancelled" => {
+            method::NOTIFICATION_INITIALIZED => session.protocol.mark_initialized(),
+            method::NOTIFICATION_CANCELLED => {
                 if let Some(id) = n.params.get("requestId").and_then(|v| serde::Deserialize::deserialize(v).ok()) {
                     session.cancel_request(&id);
                 }
@@ -216,15 +181,15 @@ where
 {
     let Some(session_id) = session_id else {
         let error = ErrorObject::invalid_request("the Mcp-Session-Id header is required after initialize");
-        return rpc_error(StatusCode::BAD_REQUEST, id, error);
+        return refusal(StatusCode::BAD_REQUEST, id, Refused::invalid(error));
     };
     match state.sessions.get(&session_id, owner) {
         Ok(session) => then(session).await,
-        Err(_) => rpc_error(
-            StatusCode::NOT_FOUND,
-            id,
-            ErrorObject::new(ErrorCode(-32001), "session not found: it expired or was closed; initialize again"),
-        ),
+        Err(_) => {
+            let error =
+                ErrorObject::new(ErrorCode(-32001), "session not found: it expired or was closed; initialize again");
+            refusal(StatusCode::NOT_FOUND, id, Refused::invalid(error))
+        }
     }
 }
 
@@ -241,9 +206,8 @@ async fn respond(
     let id = request.id.clone();
     let method = request.method.clone();
     // A request refused here is answered and recorded at once.
-    let refuse = |status: StatusCode, error: ErrorObject| {
-        let response = rpc_error(status, Some(id.clone()), error);
-        super::refused(state, &caller, started, Some((&method, &id)), Outcome::InvalidRequest, response)
+    let refuse = |status: StatusCode, refused: Refused| {
+        reply::refused(state, &caller, started, Some((&method, &id)), status, refused)
     };
     let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
     let (token, notifier, protocol) = match &session {
@@ -252,7 +216,7 @@ async fn respond(
                 let error = ErrorObject::invalid_request(format_args!(
                     "request id {id} is already in use by a request in flight"
                 ));
-                return refuse(StatusCode::BAD_REQUEST, error).await;
+                return refuse(StatusCode::BAD_REQUEST, Refused::invalid(error)).await;
             };
             (token, Notifier::with_requests(tx, Arc::clone(&s.to_client)), s.protocol.clone())
         }
@@ -262,17 +226,17 @@ async fn respond(
     let admitted = crate::transport::admit(&protocol, request, notifier, token.clone(), TransportKind::Http);
     let mut request = match admitted {
         Ok(request) => request,
-        Err(error) => {
+        Err(refused) => {
             if let Some(s) = &session {
                 s.end_request(&id);
             }
             let status = if stateless { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            return refuse(status, error).await;
+            return refuse(status, refused).await;
         }
     };
     caller.stamp(&mut request);
     let mut response = run(state, request, session, sse, token, rx, stateless, id).await;
-    response.extensions_mut().insert(super::Audited); // the corridor wrote its record
+    response.extensions_mut().insert(Audited); // the corridor wrote its record
     response
 }
 
@@ -428,51 +392,9 @@ impl Drop for Running {
 /// The JSON answer of a finished run, or 202 when it was cancelled before it answered.
 fn finished(state: &HttpState, answer: Option<Answer>, stateless: bool) -> Response {
     match answer {
-        Some(answer) => answer_response(state, answer, stateless),
+        Some(answer) => reply::answer(state, answer, stateless),
         None => StatusCode::ACCEPTED.into_response(),
     }
-}
-
-/// An answer as a JSON response: 200; 403 with the `insufficient_scope` challenge; 429 or 503 with
-/// `Retry-After` (whole seconds, rounded up from `data.retryAfterMs`); 404 for an unknown 2026-07-28 method.
-fn answer_response(state: &HttpState, answer: Answer, stateless: bool) -> Response {
-    let mut challenge = None;
-    let mut retry_after = None;
-    let status = match &answer.body {
-        Err(e)
-            if e.code == ErrorCode::RATE_LIMITED
-                || e.code == ErrorCode::THROTTLE_UNAVAILABLE
-                || e.code == ErrorCode::AUDIT_UNAVAILABLE =>
-        {
-            let ms = e.data.as_ref().and_then(|d| d.get("retryAfterMs")).and_then(serde_json::Value::as_u64);
-            retry_after = Some(ms.unwrap_or(1000).div_ceil(1000).max(1));
-            if e.code == ErrorCode::RATE_LIMITED {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-        }
-        Err(e) if stateless && e.code == ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
-        Err(e) if e.code == ErrorCode::FORBIDDEN => {
-            let required: Vec<String> = e
-                .data
-                .as_ref()
-                .and_then(|d| d.get("requiredScopes"))
-                .and_then(|r| serde::Deserialize::deserialize(r).ok())
-                .unwrap_or_default();
-            challenge = Some(state.pipeline.gate().insufficient_scope(&required));
-            StatusCode::FORBIDDEN
-        }
-        _ => StatusCode::OK,
-    };
-    let mut response = json_response(status, &Outgoing::Answer(answer));
-    if let Some(challenge) = challenge {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
-    }
-    if let Some(seconds) = retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
 }
 
 pub(super) fn feed(log: &EventLog, message: Outgoing) {
@@ -480,18 +402,6 @@ pub(super) fn feed(log: &EventLog, message: Outgoing) {
         Outgoing::CloseStream { retry } => log.disconnect(retry),
         other => log.push(&other),
     }
-}
-
-pub(super) fn sse_response(body: Body) -> Response {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// GET: the session's stream for messages not tied to a request, or the resumption of a stream with
@@ -502,14 +412,11 @@ pub(super) async fn get(
     headers: HeaderMap,
 ) -> Response {
     if is_stateless(&headers) {
-        return method_not_allowed();
+        return reply::method_not_allowed();
     }
     if !accepts(&headers, "text/event-stream") {
-        return rpc_error(
-            StatusCode::NOT_ACCEPTABLE,
-            None,
-            ErrorObject::invalid_request("GET needs Accept: text/event-stream"),
-        );
+        let error = ErrorObject::invalid_request("GET needs Accept: text/event-stream");
+        return refusal(StatusCode::NOT_ACCEPTABLE, None, Refused::invalid(error));
     }
     let session_id = headers::text(&headers, SESSION_ID).ok().flatten();
     let keep_alive = state.config.keep_alive;
@@ -523,7 +430,7 @@ pub(super) async fn get(
             && !log.has_sent(*seq)
         {
             let error = ErrorObject::invalid_request("Last-Event-ID names an event this stream has not sent");
-            return rpc_error(StatusCode::BAD_REQUEST, None, error);
+            return refusal(StatusCode::BAD_REQUEST, None, Refused::invalid(error));
         }
         let ticket = match stream_place(state, &caller).await {
             Ok(ticket) => ticket,
@@ -561,7 +468,7 @@ pub(super) async fn delete(
     headers: HeaderMap,
 ) -> Response {
     if is_stateless(&headers) {
-        return method_not_allowed();
+        return reply::method_not_allowed();
     }
     let session_id = headers::text(&headers, SESSION_ID).ok().flatten();
     let sessions = &state.sessions;
@@ -579,8 +486,4 @@ fn is_stateless(headers: &HeaderMap) -> bool {
         .flatten()
         .and_then(|v| v.parse::<ProtocolVersion>().ok())
         .is_some_and(ProtocolVersion::is_stateless)
-}
-
-fn method_not_allowed() -> Response {
-    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, HeaderValue::from_static("POST"))]).into_response()
 }
