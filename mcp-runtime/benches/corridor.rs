@@ -11,7 +11,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use mcp_runtime::config::ThrottlingConfig;
 use mcp_runtime::protocol::{Request, RequestId};
-use mcp_runtime::server::{McpRequest, McpResponse, Notifier, Outcome, Session, ToolSpec, TransportKind};
+use mcp_runtime::request::{McpRequest, McpResponse, Notifier, Outcome, Session, TransportKind};
+use mcp_runtime::server::ToolSpec;
 use mcp_runtime::throttle::{MemoryLimiter, Plan, ThrottleLayer};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -35,9 +36,15 @@ fn request(caller: usize) -> McpRequest {
         method: "tools/call".to_owned(),
         params: params.as_object().unwrap().clone(),
     };
-    let mut admitted = Session::new()
-        .admit(request, Notifier::discard(), CancellationToken::new(), TransportKind::InProcess)
-        .expect("admitted");
+    let session = Session::new();
+    let mut admitted = mcp_runtime::transport::admit(
+        &session,
+        request,
+        Notifier::discard(),
+        CancellationToken::new(),
+        TransportKind::InProcess,
+    )
+    .expect("admitted");
     admitted.source = Some(std::net::IpAddr::from([10, 0, 0, (caller % 200) as u8]));
     admitted
 }
