@@ -11,7 +11,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::protocol::Implementation;
 use crate::server::app::AppParts;
-use crate::server::{App, PromptSpec, ResourceSpec, StartError, ToolSpec};
+use crate::server::{App, PromptSpec, ResourceSpec, StartError, Tool};
 use crate::server::state::StateMap;
 use crate::request::{McpRequest, McpResponse, McpService};
 
@@ -38,7 +38,7 @@ type LayerFn = Box<dyn FnOnce(McpService) -> McpService + Send>;
 pub struct Server {
     info: Implementation,
     instructions: Option<String>,
-    tools: Vec<ToolSpec>,
+    tools: Vec<Tool>,
     resources: Vec<ResourceSpec>,
     prompts: Vec<PromptSpec>,
     state: StateMap,
@@ -51,7 +51,7 @@ impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
             .field("info", &self.info)
-            .field("tools", &self.tools.iter().map(|t| t.name).collect::<Vec<_>>())
+            .field("tools", &self.tools.iter().map(Tool::name).collect::<Vec<_>>())
             .field("resources", &self.resources.iter().map(|r| r.uri).collect::<Vec<_>>())
             .field("prompts", &self.prompts.iter().map(|p| p.name).collect::<Vec<_>>())
             .field("layers", &self.layers.len())
@@ -104,10 +104,11 @@ impl Server {
         self
     }
 
-    /// Adds a tool: `server.tool(my_tool::SPEC)`.
+    /// Adds a tool: a `#[mcp_tool]`'s spec (`server.tool(my_tool::SPEC)`), or a [`Tool`] made at run time
+    /// with [`Tool::builder`] (`server.tool(built)`). Both are served the same way.
     #[must_use]
-    pub fn tool(mut self, spec: &ToolSpec) -> Self {
-        self.tools.push(*spec);
+    pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
+        self.tools.push(tool.into());
         self
     }
 
@@ -130,7 +131,7 @@ impl Server {
     #[must_use]
     pub fn linked(mut self) -> Self {
         use crate::__private::{PROMPTS, RESOURCES, TOOLS};
-        self.tools.extend(TOOLS.iter().map(|spec| **spec));
+        self.tools.extend(TOOLS.iter().map(|spec| Tool::from(*spec)));
         self.resources.extend(RESOURCES.iter().map(|spec| **spec));
         self.prompts.extend(PROMPTS.iter().map(|spec| **spec));
         self

@@ -55,11 +55,11 @@ impl Pipeline {
         let parts = server.into_parts()?;
         let (app, config) = (parts.app, parts.config);
         let tool_scopes: BTreeSet<String> =
-            app.registry().iter().flat_map(|t| t.spec.scopes.iter().map(|s| (*s).to_owned())).collect();
+            app.registry().iter().flat_map(|t| t.tool.scopes().iter().map(|s| s.to_string())).collect();
         let gate = Gate::new(&config.security, parts.authenticator, &app.info().name, tool_scopes)
             .map_err(StartError::Security)?;
         let enforce = gate.enabled();
-        if !enforce && app.registry().iter().any(|t| !t.spec.scopes.is_empty()) {
+        if !enforce && app.registry().iter().any(|t| !t.tool.scopes().is_empty()) {
             tracing::warn!("tools declare scopes but security.strategy is \"none\": scopes are not enforced");
         }
         let filter_tools = enforce && config.security.list_tools == ToolListing::Allowed;
@@ -82,7 +82,7 @@ impl Pipeline {
                 .map_err(StartError::Audit)?,
         );
         let metrics = Metrics::new(
-            app.registry().iter().map(|t| t.spec.name),
+            app.registry().iter().map(|t| t.tool.name()),
             crate::telemetry::meter(&config.tracing, &config.metrics).as_ref(),
         );
         let dropped = Arc::clone(&auditor);

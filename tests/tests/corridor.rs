@@ -259,3 +259,208 @@ fn zero_argument_tools_have_a_closed_object_schema() {
     );
     assert_eq!(manifest["tools"][0]["description"], "Takes no arguments.");
 }
+
+mod built {
+    //! Tools made at run time with `Tool::builder`, served beside macro tools through the same corridor.
+
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use mcp_runtime::Pipeline;
+    use mcp_runtime::config::{ApiKeyEntry, ApiKeys, AuthStrategy, Config};
+    use mcp_runtime::prelude::*;
+    use mcp_runtime::server::Tool;
+    use mcp_runtime::transport::http::{Flavor, serve_on};
+    use mcp_tests::Harness;
+    use serde_json::{Map, Value, json};
+    use tokio::net::TcpListener;
+
+    use super::{Calls, count};
+
+    // What `tally` takes: `count`'s parameters. (Not a doc comment: it would describe the schema.)
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // described, not read: the handler takes the arguments as JSON
+    struct TallyArgs {
+        #[schemars(range(min = 1))]
+        n: u32,
+    }
+
+    /// `count`'s twin, built: counts its calls and says which tool it is.
+    fn tally(calls: Arc<Calls>) -> Tool {
+        Tool::builder("tally")
+            .description("Counts its calls; `n` must be at least 1.")
+            .input_schema::<TallyArgs>()
+            .handler(move |arguments: Map<String, Value>, ctx: Context| {
+                let calls = Arc::clone(&calls);
+                async move {
+                    calls.0.fetch_add(1, Ordering::SeqCst);
+                    format!("{} counted {}", ctx.tool_name(), arguments["n"])
+                }
+            })
+            .build()
+            .unwrap()
+    }
+
+    fn server(calls: &Arc<Calls>) -> Server {
+        let sleepy = Tool::builder("sleepy_built")
+            .timeout(Duration::from_millis(100))
+            .handler(|_, _| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "woke"
+            })
+            .build()
+            .unwrap();
+        let boom = Tool::builder("boom_built")
+            .handler(|_, _| async {
+                panic!("the built tool exploded");
+                #[allow(unreachable_code)]
+                ""
+            })
+            .build()
+            .unwrap();
+        let scarce = Tool::builder("scarce_built").rate("2/min").handler(|_, _| async { "ok" }).build().unwrap();
+        Server::new("built", "0.0.0")
+            .tool(count::SPEC)
+            .tool(tally(Arc::clone(calls)))
+            .tool(sleepy)
+            .tool(boom)
+            .tool(scarce)
+            .with_state(Arc::clone(calls))
+    }
+
+    #[tokio::test]
+    async fn a_built_tool_is_listed_like_its_macro_twin_and_validated_before_its_handler() {
+        let calls = Arc::new(Calls::default());
+        let mut h = Harness::start(server(&calls)).await;
+        let listed = h.request(1, "tools/list", json!({})).await;
+        let mut twins = listed["result"]["tools"].as_array().unwrap().iter().filter_map(|t| {
+            let name = t["name"].as_str()?;
+            let mut t = t.as_object()?.clone();
+            t.remove("name");
+            ["count", "tally"].contains(&name).then_some(t)
+        });
+        let (made, built) = (twins.next().unwrap(), twins.next().unwrap());
+        assert_eq!(made, built, "the same JSON shape, names apart");
+
+        for (id, args) in [(2, json!({"n": 0})), (3, json!({"n": "7"})), (4, json!({"n": 1, "extra": true}))] {
+            h.call(id, "tally", args).await;
+            let answer = h.recv().await;
+            assert_eq!(answer["result"]["isError"], true, "{answer}");
+        }
+        h.call(5, "tally", json!({"n": 0})).await;
+        let text = h.recv().await["result"]["content"][0]["text"].as_str().unwrap().to_owned();
+        assert!(text.contains("minimum of 1"), "the violation is named: {text}");
+        assert_eq!(calls.0.load(Ordering::SeqCst), 0, "no invalid call reached the handler");
+        h.call(6, "tally", json!({"n": 2})).await;
+        assert_eq!(h.recv().await["result"]["content"][0]["text"], "tally counted 2");
+        assert_eq!(calls.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_built_tool_times_out_panics_in_isolation_and_is_rate_limited() {
+        let mut h = Harness::start(server(&Arc::default())).await;
+        h.call(1, "sleepy_built", json!({})).await;
+        let answer = h.recv().await;
+        assert_eq!(answer["result"]["isError"], true);
+        assert!(answer["result"]["content"][0]["text"].as_str().unwrap().contains("timed out after 100ms"), "{answer}");
+
+        h.call(2, "boom_built", json!({})).await;
+        let answer = h.recv().await;
+        assert_eq!(answer["error"]["code"], -32603);
+        assert!(!answer["error"]["message"].as_str().unwrap().contains("exploded"), "{answer}");
+
+        for id in 3..=4 {
+            h.call(id, "scarce_built", json!({})).await;
+            assert_eq!(h.recv().await["result"]["content"][0]["text"], "ok", "within its rate");
+        }
+        h.call(5, "scarce_built", json!({})).await;
+        assert_eq!(h.recv().await["error"]["code"], -32012, "the third call in a minute is refused");
+        h.call(6, "count", json!({"n": 1})).await;
+        assert_eq!(h.recv().await["result"]["content"][0]["text"], "counted 1", "the server keeps serving");
+    }
+
+    #[tokio::test]
+    async fn a_built_tool_with_scopes_is_hidden_from_and_refused_to_a_caller_without_them() {
+        const OPS: &str = "built-ops-key-5f1a";
+        const PLAIN: &str = "built-plain-key-88c3";
+        let mut config = Config::default();
+        config.security.strategy = AuthStrategy::ApiKey;
+        let key = |id: &str, key: &str, scopes: &[&str]| ApiKeyEntry {
+            id: id.into(),
+            hash: mcp_runtime::auth::key_digest(key),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        config.security.keys = ApiKeys::Inline(vec![key("ops", OPS, &["vault:write"]), key("plain", PLAIN, &[])]);
+        let guarded =
+            Tool::builder("guarded").scopes(["vault:write"]).handler(|_, _| async { "opened" }).build().unwrap();
+        let open = Tool::builder("open").handler(|_, _| async { "open" }).build().unwrap();
+        let server = Server::new("scoped-built", "0.0.0").config(config).tool(guarded).tool(open);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+        tokio::spawn(serve_on(listener, Pipeline::build(server).unwrap(), Flavor::Streamable, std::future::pending()));
+
+        let http = reqwest::Client::new();
+        let post = |key: &'static str, method: &'static str, params: Value| {
+            let mut params = params;
+            params["_meta"] = mcp_tests::modern_meta();
+            let mut request = http
+                .post(&url)
+                .bearer_auth(key)
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", method);
+            if let Some(name) = params["name"].as_str() {
+                request = request.header("mcp-name", name);
+            }
+            let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+            async move { request.json(&body).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let names = |listed: &Value| -> Vec<String> {
+            listed["result"]["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names(&post(OPS, "tools/list", json!({})).await), ["guarded", "open"]);
+        assert_eq!(names(&post(PLAIN, "tools/list", json!({})).await), ["open"]);
+        let refused = post(PLAIN, "tools/call", json!({"name": "guarded", "arguments": {}})).await;
+        assert_eq!(refused["error"]["code"], -32011, "{refused}");
+        assert_eq!(refused["error"]["data"]["missingScopes"], json!(["vault:write"]));
+        let allowed = post(OPS, "tools/call", json!({"name": "guarded", "arguments": {}})).await;
+        assert_eq!(allowed["result"]["content"][0]["text"], "opened", "{allowed}");
+    }
+
+    #[test]
+    fn build_names_every_problem_at_once() {
+        let error = Tool::builder("has space")
+            .input_schema_json(json!({"type": "array"}))
+            .rate("often")
+            .scopes(["a b"])
+            .build()
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "tool `has space`",
+            "corridor.rs:",
+            "1-128 characters",
+            "\"type\": \"object\"",
+            "`often` is not a rate",
+            "scope `a b`",
+            "no handler",
+        ] {
+            assert!(error.contains(part), "{part}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_built_tool_named_like_a_macro_tool_is_refused_naming_both_places() {
+        let twin = Tool::builder("count").handler(|_, _| async { "" }).build().unwrap();
+        let server = Server::new("s", "0").tool(count::SPEC).tool(twin).with_state(Arc::new(Calls::default()));
+        let error = Pipeline::build(server).unwrap_err().to_string();
+        assert!(error.contains("two tools are named `count`") && error.matches("corridor.rs:").count() == 2, "{error}");
+    }
+}

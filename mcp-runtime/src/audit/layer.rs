@@ -13,7 +13,7 @@ use crate::server::App;
 #[derive(Clone)]
 pub struct AuditLayer {
     pub(crate) auditor: Arc<Auditor>,
-    pub(crate) marks: Arc<HashMap<&'static str, Marks>>,
+    pub(crate) marks: Arc<HashMap<Box<str>, Marks>>,
 }
 
 impl std::fmt::Debug for AuditLayer {
@@ -28,7 +28,12 @@ impl AuditLayer {
         let marks = app
             .registry()
             .iter()
-            .map(|t| (t.spec.name, Marks { redact: t.spec.audit_redact, clear: t.spec.audit_clear }))
+            .map(|t| {
+                (
+                    t.tool.name().into(),
+                    Marks { redact: t.tool.audit_redact().into(), clear: t.tool.audit_clear().into() },
+                )
+            })
             .collect();
         Self { auditor, marks: Arc::new(marks) }
     }

@@ -10,6 +10,8 @@
 //! structured result reaches the record only as its text mirror in `content`, and a JSON string inside an
 //! argument is no less sensitive for being quoted.
 
+use std::sync::Arc;
+
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value};
 
@@ -22,11 +24,12 @@ pub(crate) struct Redactor {
     mode: AuditArguments,
 }
 
-/// A tool's own marks: arguments always redacted, arguments never redacted.
-#[derive(Debug, Clone, Copy, Default)]
+/// A tool's own marks: arguments always redacted, arguments never redacted. Cheap to clone (and the empty
+/// default allocates nothing).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Marks {
-    pub(crate) redact: &'static [&'static str],
-    pub(crate) clear: &'static [&'static str],
+    pub(crate) redact: Arc<[Arc<str>]>,
+    pub(crate) clear: Arc<[Arc<str>]>,
 }
 
 impl Redactor {
@@ -56,13 +59,14 @@ impl Redactor {
     }
 
     /// A value with every sensitive field masked; the top level honours the tool's marks.
+    #[allow(clippy::needless_pass_by_value)] // two `Arc`s, taken as the `Copy` marks of old were: callers unchanged
     pub(crate) fn redact(&self, value: &Value, marks: Marks) -> Value {
         match value {
             Value::Object(map) => {
                 let mut out = Map::new();
                 for (name, v) in map {
-                    let cleared = marks.clear.contains(&name.as_str());
-                    let sensitive = marks.redact.contains(&name.as_str()) || self.fields.matches(name);
+                    let cleared = marks.clear.iter().any(|c| **c == **name);
+                    let sensitive = marks.redact.iter().any(|r| **r == **name) || self.fields.matches(name);
                     if cleared {
                         out.insert(name.clone(), v.clone());
                     } else if sensitive {
@@ -170,7 +174,7 @@ mod tests {
     #[test]
     fn marks_override_the_names() {
         let r = redactor(None);
-        let marks = Marks { redact: &["customer_id"], clear: &["email"] };
+        let marks = Marks { redact: ["customer_id".into()].into(), clear: ["email".into()].into() };
         let out = r.redact(&json!({"customer_id": "CUST-1", "email": "ok@example.com"}), marks);
         assert_eq!(out, json!({"email": "ok@example.com"}));
     }

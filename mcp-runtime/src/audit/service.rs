@@ -46,7 +46,7 @@ where
     }
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
-        let marks = request.tool_name().and_then(|t| self.layer.marks.get(t)).copied().unwrap_or_default();
+        let marks = request.tool_name().and_then(|t| self.layer.marks.get(t)).cloned().unwrap_or_default();
         let pending = Pending::begin(&request, marks);
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);

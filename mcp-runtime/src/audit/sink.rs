@@ -75,7 +75,7 @@ pub(crate) struct Unfinished {
 
 impl Unfinished {
     fn finish(self, redactor: &Redactor) -> AuditRecord {
-        let (arguments, arguments_sha256) = redactor.arguments(self.arguments.as_ref(), self.marks);
+        let (arguments, arguments_sha256) = redactor.arguments(self.arguments.as_ref(), self.marks.clone());
         AuditRecord {
             ts: rfc3339(self.at),
             request_id: serde_json::to_value(&self.request_id).ok(),
@@ -93,7 +93,9 @@ impl Unfinished {
             latency_us: self.latency_us,
             arguments,
             arguments_sha256,
-            result: self.result.map(|r| redactor.redact(&r, Marks { redact: self.marks.redact, clear: &[] })),
+            result: self
+                .result
+                .map(|r| redactor.redact(&r, Marks { redact: self.marks.redact, clear: Arc::default() })),
             client: self
                 .client
                 .implementation

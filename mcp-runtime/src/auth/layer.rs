@@ -1,8 +1,5 @@
 //! [`AuthorizeLayer`]: scopes, checked on every request that names a tool, a resource or a prompt.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use serde_json::Value;
 use tower::Layer;
 
@@ -19,7 +16,6 @@ use crate::server::App;
 /// authenticates nobody. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AuthorizeLayer {
-    pub(crate) scopes: Arc<HashMap<&'static str, &'static [&'static str]>>,
     pub(crate) app: App,
     pub(crate) enforce: bool,
 }
@@ -29,34 +25,37 @@ pub struct AuthorizeLayer {
 pub(crate) struct Required<'a> {
     pub(crate) kind: &'static str,
     pub(crate) name: &'a str,
-    pub(crate) scopes: &'static [&'static str],
+    pub(crate) scopes: Vec<&'a str>,
 }
 
 impl AuthorizeLayer {
     /// The layer for a server's tools, resources and prompts; `enforce` is false when nobody is
     /// authenticated.
     pub fn new(app: &App, enforce: bool) -> Self {
-        let scopes =
-            app.registry().iter().filter(|t| !t.spec.scopes.is_empty()).map(|t| (t.spec.name, t.spec.scopes)).collect();
-        Self { scopes: Arc::new(scopes), app: app.clone(), enforce }
+        Self { app: app.clone(), enforce }
     }
 
     /// The scopes what `request` names requires, if any. An unknown name requires none here: the handler
     /// answers it as unknown.
-    pub(crate) fn required<'a>(&self, request: &'a McpRequest) -> Option<Required<'a>> {
+    pub(crate) fn required<'a>(&'a self, request: &'a McpRequest) -> Option<Required<'a>> {
         let param = |key: &str| request.params.get(key).and_then(Value::as_str);
         let required = match request.method.as_str() {
             method::TOOLS_CALL => {
                 let name = request.tool_name()?;
-                Required { kind: "tool", name, scopes: self.scopes.get(name)? }
+                let scopes = self.app.registry().get(name)?.tool.scopes().iter().map(|s| &**s).collect();
+                Required { kind: "tool", name, scopes }
             }
             method::RESOURCES_READ | method::RESOURCES_SUBSCRIBE => {
                 let uri = param("uri")?;
-                Required { kind: "resource", name: uri, scopes: self.app.resources().resolve(uri)?.spec.scopes }
+                Required {
+                    kind: "resource",
+                    name: uri,
+                    scopes: self.app.resources().resolve(uri)?.spec.scopes.to_vec(),
+                }
             }
             method::PROMPTS_GET => {
                 let name = param("name")?;
-                Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes }
+                Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes.to_vec() }
             }
             method::COMPLETION_COMPLETE => {
                 let reference = request.params.get("ref")?;
@@ -64,14 +63,14 @@ impl AuthorizeLayer {
                 match text("type")? {
                     "ref/prompt" => {
                         let name = text("name")?;
-                        Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes }
+                        Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes.to_vec() }
                     }
                     "ref/resource" => {
                         let uri = text("uri")?;
                         Required {
                             kind: "resource",
                             name: uri,
-                            scopes: self.app.resources().template(uri)?.spec.scopes,
+                            scopes: self.app.resources().template(uri)?.spec.scopes.to_vec(),
                         }
                     }
                     _ => return None,

@@ -36,7 +36,7 @@ where
         if self.layer.enforce
             && let Some(required) = self.layer.required(&request)
         {
-            let missing = request.principal.missing_scopes(required.scopes);
+            let missing = request.principal.missing_scopes(&required.scopes);
             if !missing.is_empty() {
                 tracing::info!(principal = %request.principal.id, kind = required.kind, name = required.name, missing = ?missing, "request refused: insufficient scope");
                 let error = forbidden(&required, &missing);

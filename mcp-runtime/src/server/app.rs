@@ -14,7 +14,7 @@ use super::registry::{PromptRegistry, Registry, ResourceRegistry};
 use super::resource::ResourceSpec;
 use super::start::StartError;
 use super::state::StateMap;
-use super::tool::ToolSpec;
+use super::tool::Tool;
 use crate::config::ToolsConfig;
 use crate::protocol::{
     Implementation, PromptsCapability, ProtocolVersion, ResourcesCapability, ServerCapabilities, ToolsCapability, meta,
@@ -24,7 +24,7 @@ use crate::protocol::{
 pub(crate) struct AppParts {
     pub(crate) info: Implementation,
     pub(crate) instructions: Option<String>,
-    pub(crate) tools: Vec<ToolSpec>,
+    pub(crate) tools: Vec<Tool>,
     pub(crate) resources: Vec<ResourceSpec>,
     pub(crate) prompts: Vec<PromptSpec>,
     pub(crate) state: StateMap,
@@ -74,7 +74,7 @@ impl App {
     let prompts = PromptRegistry::new(parts.prompts)?;
     let needs = registry
         .iter()
-        .map(|t| ("tool", t.spec.name, t.spec.location, t.spec.state))
+        .map(|t| ("tool", t.tool.name(), t.tool.location(), t.tool.state()))
         .chain(resources.resources().iter().map(|r| ("resource", r.name, r.location, r.state)))
         .chain(resources.templates().iter().map(|t| ("resource", t.spec.name, t.spec.location, t.spec.state)))
         .chain(prompts.iter().map(|p| ("prompt", p.name, p.location, p.state)));
@@ -157,12 +157,17 @@ impl App {
 fn check_state(
     state: &StateMap,
     kind: &'static str,
-    name: &'static str,
-    location: &'static str,
+    name: &str,
+    location: &str,
     needs: &[StateRequirement],
 ) -> Result<(), StartError> {
     match needs.iter().find(|req| !state.contains((req.type_id)())) {
-        Some(req) => Err(StartError::MissingState { kind, name, location, type_name: (req.type_name)() }),
+        Some(req) => Err(StartError::MissingState {
+            kind,
+            name: name.into(),
+            location: location.into(),
+            type_name: (req.type_name)(),
+        }),
         None => Ok(()),
     }
 }
@@ -192,14 +197,14 @@ impl App {
         let limits: serde_json::Map<String, Value> = self
             .registry()
             .iter()
-            .map(|tool| {
-                let spec = &tool.spec;
+            .map(|entry| {
+                let tool = &entry.tool;
                 let limit = serde_json::json!({
-                    "rate": spec.rate.map(|rate| rate.to_string()),
-                    "burst": spec.burst,
-                    "scopes": spec.scopes,
+                    "rate": tool.rate().map(|rate| rate.to_string()),
+                    "burst": tool.burst(),
+                    "scopes": tool.scopes().iter().map(|s| &**s).collect::<Vec<_>>(),
                 });
-                (spec.name.to_owned(), limit)
+                (tool.name().to_owned(), limit)
             })
             .collect();
         manifest["x-mcp-runtime"] = serde_json::json!({ "tools": limits });

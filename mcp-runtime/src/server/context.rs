@@ -24,7 +24,7 @@ pub struct Context {
 
 struct Inner {
     request_id: RequestId,
-    tool: &'static str,
+    tool: Arc<str>,
     version: ProtocolVersion,
     client: Arc<ClientInfo>,
     notifier: Notifier,
@@ -50,7 +50,7 @@ impl fmt::Debug for Context {
 #[derive(Debug)]
 pub(crate) struct ContextParts {
     pub(crate) request_id: RequestId,
-    pub(crate) tool: &'static str,
+    pub(crate) tool: Arc<str>,
     pub(crate) version: ProtocolVersion,
     pub(crate) client: Arc<ClientInfo>,
     pub(crate) notifier: Notifier,
@@ -65,13 +65,13 @@ pub(crate) struct ContextParts {
 impl Context {
     /// The context of the handler that serves `req`; `target` names the tool, resource or prompt. The one
     /// place a request becomes a handler's context.
-    pub(crate) fn for_request(mut req: McpRequest, target: &'static str) -> Self {
+    pub(crate) fn for_request(mut req: McpRequest, target: impl Into<Arc<str>>) -> Self {
         let progress_token = req.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
         let inputs = (req.version.is_stateless() && req.method == crate::protocol::method::TOOLS_CALL)
             .then(|| Arc::new(InputExchange::new(req.params.remove("inputResponses"))));
         Self::new(ContextParts {
             request_id: req.id,
-            tool: target,
+            tool: target.into(),
             version: req.version,
             client: req.client,
             notifier: req.notifier,
@@ -107,8 +107,8 @@ impl Context {
     }
 
     /// The name of the tool being called.
-    pub fn tool_name(&self) -> &'static str {
-        self.inner.tool
+    pub fn tool_name(&self) -> &str {
+        &self.inner.tool
     }
 
     /// The protocol revision the request was made under.
@@ -173,7 +173,7 @@ impl Context {
         if !self.inner.log.allows(level) {
             return;
         }
-        let params = json!({ "level": level, "logger": self.inner.tool, "data": data.into() });
+        let params = json!({ "level": level, "logger": &*self.inner.tool, "data": data.into() });
         self.inner.notifier.notify(OutgoingNotification::new(method::NOTIFICATION_MESSAGE, params)).await;
     }
 

@@ -38,5 +38,5 @@ pub use result::{IntoToolResult, Json, ToolError};
 pub use router::Router;
 pub use start::StartError;
 pub use state::State;
-pub use tool::{Rate, ToolFuture, ToolInvocation, ToolSpec};
+pub use tool::{Rate, Tool, ToolBuilder, ToolFuture, ToolInvocation, ToolSpec};
 pub use uri_template::{TemplateError, UriTemplate};

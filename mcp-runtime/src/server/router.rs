@@ -63,7 +63,7 @@ pub(crate) async fn dispatch(app: &App, req: McpRequest, filter_tools: bool) -> 
     match req.method.as_str() {
         method::TOOLS_CALL if tools => tools::call(app, req).await,
         method::TOOLS_LIST if tools => {
-            let scopes = || app.registry().iter().map(|t| t.spec.scopes);
+            let scopes = || app.registry().iter().map(|t| t.tool.scopes());
             answer(lists::list_scoped(app, &req, "tools", app.registry().definitions(version), scopes, filter_tools))
         }
         method::RESOURCES_LIST if resources => {

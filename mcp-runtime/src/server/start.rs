@@ -1,5 +1,7 @@
 //! [`StartError`]: why a server refuses to start. Each message says what to do.
 
+use std::sync::Arc;
+
 use super::registry::RegistryError;
 
 /// Why a server refuses to start. Each message says what to do.
@@ -24,9 +26,9 @@ pub enum StartError {
         /// `tool`, `resource` or `prompt`.
         kind: &'static str,
         /// Its name.
-        name: &'static str,
+        name: Arc<str>,
         /// Where it is defined.
-        location: &'static str,
+        location: Arc<str>,
         /// The state type.
         type_name: &'static str,
     },
@@ -34,7 +36,7 @@ pub enum StartError {
     #[error("the input schema of tool `{tool}` does not compile: {reason}")]
     Schema {
         /// The tool.
-        tool: &'static str,
+        tool: Arc<str>,
         /// The compiler's message.
         reason: String,
     },

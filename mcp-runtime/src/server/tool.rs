@@ -1,12 +1,17 @@
-//! What `#[mcp_tool]` generates: a [`ToolSpec`] beside the function, and the types its handler uses.
+//! Tools: what `#[mcp_tool]` generates (a static [`ToolSpec`] beside the function), the runtime [`Tool`] a
+//! server holds (converted from a spec for free, or made by [`Tool::builder`]), and the types a handler uses.
+
+mod builder;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use self::builder::ToolBuilder;
 use super::context::Context;
 use super::inject::{FromInvocation, InvocationError, InvocationParts, StateRequirement};
 use crate::protocol::{CallToolResult, ToolAnnotations};
@@ -15,7 +20,7 @@ use crate::protocol::{CallToolResult, ToolAnnotations};
 ///
 /// Hand it to [`Server::tool`](crate::Server::tool) to build an explicit list, or let
 /// [`Server::linked`](crate::Server::linked) (what `#[mcp_server]` does) collect every tool linked into the
-/// binary.
+/// binary. A server holds each as a [`Tool`] (`Tool::from(my_tool::SPEC)`).
 #[derive(Clone, Copy)]
 pub struct ToolSpec {
     /// The tool's name, unique in a server (`[A-Za-z0-9_.-]`, 1–128 characters).
@@ -71,7 +76,7 @@ pub type ToolFuture = Pin<Box<dyn Future<Output = Result<CallToolResult, Invocat
 
 /// Everything a generated tool handler needs for one call.
 pub struct ToolInvocation {
-    pub(crate) tool: &'static str,
+    pub(crate) tool: Arc<str>,
     pub(crate) arguments: Map<String, Value>,
     pub(crate) parts: InvocationParts,
 }
@@ -109,5 +114,222 @@ impl ToolInvocation {
     /// When the value cannot be provided (state never registered).
     pub fn extract<T: FromInvocation>(&self) -> Result<T, InvocationError> {
         self.parts.extract()
+    }
+}
+
+/// A tool as a server holds it: owned data and a boxed handler, so one can be made while the program runs.
+/// Cheap to clone (one `Arc`).
+///
+/// Two ways to one: convert a `#[mcp_tool]`'s spec (`Tool::from(my_tool::SPEC)`, what
+/// [`Server::tool`](crate::Server::tool) does; the schemas stay unrendered until the server starts, as
+/// before), or build one with [`Tool::builder`]. Either way a call goes through the same corridor:
+/// validated against the input schema, throttled, scoped, audited, timed out and isolated from panics.
+#[derive(Clone)]
+pub struct Tool {
+    inner: Arc<Inner>,
+}
+
+/// What a handler of a built or converted tool is.
+type Handler = Box<dyn Fn(ToolInvocation) -> ToolFuture + Send + Sync>;
+
+struct Inner {
+    name: Arc<str>,
+    title: Option<Arc<str>>,
+    description: Option<Arc<str>>,
+    input_schema: Schema,
+    output_schema: Option<Schema>,
+    annotations: ToolAnnotations,
+    rate: Option<Rate>,
+    burst: Option<u32>,
+    scopes: Box<[Arc<str>]>,
+    audit_redact: Box<[Arc<str>]>,
+    audit_clear: Box<[Arc<str>]>,
+    timeout: Option<Duration>,
+    state: Box<[StateRequirement]>,
+    handler: Handler,
+    location: Arc<str>,
+}
+
+/// A JSON Schema as given: rendered by the registry when the server starts (once), or JSON already.
+#[derive(Clone)]
+pub(crate) enum Schema {
+    /// Derived from a type (`#[mcp_tool]`'s parameters, [`ToolBuilder::input_schema`]).
+    Derived(fn() -> schemars::Schema),
+    /// Derived from a result type, which may have none (`<R as IntoToolResult>::output_schema`).
+    DerivedIfAny(fn() -> Option<schemars::Schema>),
+    /// Given as JSON.
+    Json(Value),
+}
+
+impl Schema {
+    /// The schema as JSON, if there is one.
+    pub(crate) fn render(&self) -> Option<Value> {
+        match self {
+            Self::Derived(schema) => Some(schema().to_value()),
+            Self::DerivedIfAny(schema) => schema().map(schemars::Schema::to_value),
+            Self::Json(value) => Some(value.clone()),
+        }
+    }
+}
+
+impl Tool {
+    /// Starts a tool made at run time, without `#[mcp_tool]`: from configuration, a plugin, another
+    /// service's catalogue. Its location in diagnostics (duplicate names) is this call's.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// use mcp_runtime::prelude::*;
+    /// use mcp_runtime::server::Tool;
+    /// use serde_json::json;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let echo = Tool::builder("echo")
+    ///     .description("Says the text back.")
+    ///     .input_schema_json(json!({
+    ///         "type": "object",
+    ///         "properties": {"text": {"type": "string", "maxLength": 100}},
+    ///         "required": ["text"]
+    ///     }))
+    ///     .read_only()
+    ///     .rate("30/min")
+    ///     .timeout(Duration::from_secs(5))
+    ///     // The arguments have passed the schema by now.
+    ///     .handler(|arguments, _ctx: Context| async move {
+    ///         arguments.get("text").and_then(|t| t.as_str()).unwrap_or_default().to_owned()
+    ///     })
+    ///     .build()?;
+    /// Server::new("echo-server", "1.0.0").tool(echo).serve_stdio().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn builder(name: impl Into<Arc<str>>) -> ToolBuilder {
+        ToolBuilder::new(name.into(), std::panic::Location::caller())
+    }
+
+    /// The tool's name, unique in a server (`[A-Za-z0-9_.-]`, 1–128 characters).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Display title.
+    pub fn title(&self) -> Option<&str> {
+        self.inner.title.as_deref()
+    }
+
+    /// What the tool does, for the model.
+    pub fn description(&self) -> Option<&str> {
+        self.inner.description.as_deref()
+    }
+
+    /// Behaviour hints.
+    pub fn annotations(&self) -> &ToolAnnotations {
+        &self.inner.annotations
+    }
+
+    /// The tool's own rate limit (`[throttling.tools]` may override it).
+    pub fn rate(&self) -> Option<Rate> {
+        self.inner.rate
+    }
+
+    /// Extra calls allowed in a burst above the steady rate.
+    pub fn burst(&self) -> Option<u32> {
+        self.inner.burst
+    }
+
+    /// OAuth scopes a caller needs.
+    pub fn scopes(&self) -> &[Arc<str>] {
+        &self.inner.scopes
+    }
+
+    /// Arguments always redacted in audit records.
+    pub fn audit_redact(&self) -> &[Arc<str>] {
+        &self.inner.audit_redact
+    }
+
+    /// Arguments never redacted in audit records, whatever their name.
+    pub fn audit_clear(&self) -> &[Arc<str>] {
+        &self.inner.audit_clear
+    }
+
+    /// How long one call may run (`None`: `tools.default_timeout`).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout
+    }
+
+    /// Application state the handler takes as `State<T>`; checked when the server starts.
+    pub fn state(&self) -> &[StateRequirement] {
+        &self.inner.state
+    }
+
+    /// Where the tool is defined (`file:line`), for diagnostics such as duplicate names.
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// The name, shared (each call's [`Context`] holds it).
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        &self.inner.name
+    }
+
+    /// The input schema as given.
+    pub(crate) fn input_schema(&self) -> &Schema {
+        &self.inner.input_schema
+    }
+
+    /// The output schema as given, if any.
+    pub(crate) fn output_schema(&self) -> Option<&Schema> {
+        self.inner.output_schema.as_ref()
+    }
+
+    /// Starts one call: the handler's future (nothing of the handler runs before it is polled).
+    pub(crate) fn call(&self, invocation: ToolInvocation) -> ToolFuture {
+        (self.inner.handler)(invocation)
+    }
+}
+
+impl fmt::Debug for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tool")
+            .field("name", &self.inner.name)
+            .field("rate", &self.inner.rate)
+            .field("scopes", &self.inner.scopes)
+            .field("timeout", &self.inner.timeout)
+            .field("location", &self.inner.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A `#[mcp_tool]`'s spec as a server holds it: its texts shared, its schemas left to render when the server
+/// starts, its handler the generated function.
+impl From<&ToolSpec> for Tool {
+    fn from(spec: &ToolSpec) -> Self {
+        let names = |list: &[&str]| list.iter().map(|s| Arc::from(*s)).collect();
+        Self {
+            inner: Arc::new(Inner {
+                name: spec.name.into(),
+                title: spec.title.map(Arc::from),
+                description: spec.description.map(Arc::from),
+                input_schema: Schema::Derived(spec.input_schema),
+                output_schema: Some(Schema::DerivedIfAny(spec.output_schema)),
+                annotations: spec.annotations,
+                rate: spec.rate,
+                burst: spec.burst,
+                scopes: names(spec.scopes),
+                audit_redact: names(spec.audit_redact),
+                audit_clear: names(spec.audit_clear),
+                timeout: spec.timeout,
+                state: spec.state.into(),
+                handler: Box::new(spec.handler),
+                location: spec.location.into(),
+            }),
+        }
+    }
+}
+
+impl From<ToolSpec> for Tool {
+    fn from(spec: ToolSpec) -> Self {
+        Self::from(&spec)
     }
 }

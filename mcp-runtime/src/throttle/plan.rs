@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::config::{ThrottlingConfig, ToolScope, ToolThrottle};
 use crate::protocol::method;
-use crate::server::{Rate, ToolSpec};
+use crate::server::{Rate, Tool};
 
 /// A GCRA quota: one call's share comes back every `interval`, and `burst` calls may be made at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,11 +85,12 @@ pub struct ToolLimits {
 }
 
 impl Plan {
-    /// Resolves every tool's limits: `throttling.tools.<name>` over the attribute over `throttling.default_tool`.
+    /// Resolves every tool's limits (of [`Tool`]s, or of `#[mcp_tool]` specs): `throttling.tools.<name>` over
+    /// the tool's own rate over `throttling.default_tool`.
     ///
     /// # Errors
     /// A malformed rate, or `throttling.tools` naming a tool the server does not have.
-    pub fn new<'a>(config: &ThrottlingConfig, tools: impl IntoIterator<Item = &'a ToolSpec>) -> Result<Self, String> {
+    pub fn new<T: Into<Tool>>(config: &ThrottlingConfig, tools: impl IntoIterator<Item = T>) -> Result<Self, String> {
         let parse = |key: &str, text: &str| text.parse::<Rate>().map_err(|e| format!("throttling.{key}: {e}"));
         let global = config.global.as_deref().map(|r| parse("global", r)).transpose()?.map(|r| Quota::new(r, None));
         let per_principal = config
@@ -100,21 +101,23 @@ impl Plan {
             .map(|r| Quota::new(r, None));
         let default_tool = config.default_tool.as_deref().map(|r| parse("default_tool", r)).transpose()?;
         let mut resolved = HashMap::new();
-        for spec in tools {
-            let (rate, burst, max_concurrent) = match config.tools.get(spec.name) {
-                None => (spec.rate, spec.burst, None),
-                Some(ToolThrottle::Rate(text)) => (Some(parse(&format!("tools.{}", spec.name), text)?), None, None),
+        for tool in tools {
+            let tool: Tool = tool.into();
+            let name = tool.name();
+            let (rate, burst, max_concurrent) = match config.tools.get(name) {
+                None => (tool.rate(), tool.burst(), None),
+                Some(ToolThrottle::Rate(text)) => (Some(parse(&format!("tools.{name}"), text)?), None, None),
                 Some(ToolThrottle::Detailed { rate, burst, max_concurrent }) => {
                     let rate = match rate {
-                        Some(text) => Some(parse(&format!("tools.{}", spec.name), text)?),
-                        None => spec.rate,
+                        Some(text) => Some(parse(&format!("tools.{name}"), text)?),
+                        None => tool.rate(),
                     };
-                    (rate, burst.or(spec.burst), *max_concurrent)
+                    (rate, burst.or(tool.burst()), *max_concurrent)
                 }
             };
             let quota = rate.or(default_tool).map(|r| Quota::new(r, burst));
             if quota.is_some() || max_concurrent.is_some() {
-                resolved.insert(spec.name.to_owned(), ToolLimits { quota, max_concurrent });
+                resolved.insert(name.to_owned(), ToolLimits { quota, max_concurrent });
             }
         }
         if let Some(unknown) = config.tools.keys().find(|name| !resolved.contains_key(*name)) {

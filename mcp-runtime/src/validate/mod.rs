@@ -30,15 +30,15 @@ const MAX_MESSAGE_CHARS: usize = 300;
 
 /// Each tool's compiled input schema.
 #[derive(Debug, Clone)]
-pub(crate) struct Validators(Arc<HashMap<&'static str, Validator>>);
+pub(crate) struct Validators(Arc<HashMap<Box<str>, Validator>>);
 
 impl Validators {
     pub(crate) fn compile(app: &App) -> Result<Self, StartError> {
         let mut map = HashMap::with_capacity(app.registry().len());
         for tool in app.registry().iter() {
-            let validator =
-                compile(&tool.input_schema).map_err(|reason| StartError::Schema { tool: tool.spec.name, reason })?;
-            map.insert(tool.spec.name, validator);
+            let validator = compile(&tool.input_schema)
+                .map_err(|reason| StartError::Schema { tool: Arc::clone(tool.tool.shared_name()), reason })?;
+            map.insert(tool.tool.name().into(), validator);
         }
         Ok(Self(Arc::new(map)))
     }

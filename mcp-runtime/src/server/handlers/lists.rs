@@ -14,7 +14,7 @@ use crate::server::pagination::page;
 /// `scopes` gives the entries' scopes, in the order of `all`. Tools are listed per caller whenever
 /// filtering is on; resources, templates and prompts only when some of them has scopes, so a server
 /// without any keeps their lists cacheable by anyone.
-pub(crate) fn list_scoped<I: Iterator<Item = &'static [&'static str]>>(
+pub(crate) fn list_scoped<'a, S: AsRef<str> + 'a, I: Iterator<Item = &'a [S]>>(
     app: &App,
     req: &McpRequest,
     key: &'static str,
@@ -22,8 +22,8 @@ pub(crate) fn list_scoped<I: Iterator<Item = &'static [&'static str]>>(
     scopes: impl Fn() -> I,
     filter: bool,
 ) -> Result<Box<RawValue>, ErrorObject> {
-    let hidden = |scopes: &[&str]| !req.principal.missing_scopes(scopes).is_empty();
-    if !filter || (key != "tools" && scopes().all(<[&str]>::is_empty)) {
+    let hidden = |scopes: &[S]| scopes.iter().any(|s| !req.principal.has_scope(s.as_ref()));
+    if !filter || (key != "tools" && scopes().all(<[S]>::is_empty)) {
         return list(app, req, key, all);
     }
     // What a caller sees depends on its scopes: 2026-07-28 clients may cache it only privately.

@@ -29,13 +29,13 @@ pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
     };
     let Some(tool) = app.registry().get(&name) else { return unknown_tool(&name) };
     let version = req.version;
-    let context = Context::for_request(req, tool.spec.name);
+    let context = Context::for_request(req, std::sync::Arc::clone(tool.tool.shared_name()));
     let inputs = context.input_exchange();
     let parts = InvocationParts::new(context, app.state().clone());
-    let invocation = ToolInvocation { tool: tool.spec.name, arguments, parts };
+    let invocation = ToolInvocation { tool: std::sync::Arc::clone(tool.tool.shared_name()), arguments, parts };
     // The tool's own spans, and the tasks it starts with Context::spawn, are children of this one.
-    let span = tracing::info_span!("mcp.tool", gen_ai.tool.name = tool.spec.name);
-    let run = guarded("tool", &name, tool.timeout, (tool.spec.handler)(invocation)).instrument(span);
+    let span = tracing::info_span!("mcp.tool", gen_ai.tool.name = tool.tool.name());
+    let run = guarded("tool", &name, tool.timeout, tool.tool.call(invocation)).instrument(span);
     let ran = match inputs {
         None => run.await,
         // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).

@@ -1,4 +1,4 @@
-//! The frozen catalogues a server serves — tools, resources and resource templates, prompts — checked
+//! The catalogues a server serves — tools, resources and resource templates, prompts — checked
 //! when the server starts, sorted so every listing is deterministic, and each definition serialized once
 //! per revision dialect (a list page is then a slice).
 
@@ -7,12 +7,14 @@ mod resources;
 mod tools;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 pub use prompts::PromptRegistry;
 pub use resources::{ResourceRegistry, TemplateEntry};
+pub(crate) use tools::valid_name;
 pub use tools::{Registry, ToolEntry};
 
 use crate::protocol::ProtocolVersion;
@@ -25,25 +27,35 @@ pub enum RegistryError {
     #[error("two tools are named `{name}`: one at {first}, one at {second}; tool names must be unique in a server")]
     DuplicateTool {
         /// The shared name.
-        name: &'static str,
+        name: Arc<str>,
         /// Where the first is defined.
-        first: &'static str,
+        first: Arc<str>,
         /// Where the second is defined.
-        second: &'static str,
+        second: Arc<str>,
     },
     /// A tool's name is outside the MCP rules.
     #[error("tool name `{name}` (at {location}) must be 1-128 characters of A-Z a-z 0-9 _ - .")]
     InvalidName {
         /// The name.
-        name: &'static str,
+        name: Arc<str>,
         /// Where the tool is defined.
-        location: &'static str,
+        location: Arc<str>,
     },
     /// A tool's input schema is not an object schema.
     #[error("the input schema of tool `{name}` must have \"type\": \"object\" at its root")]
     InputNotObject {
         /// The tool.
-        name: &'static str,
+        name: Arc<str>,
+    },
+    /// A tool made with [`Tool::builder`](crate::server::Tool::builder) is incomplete or malformed.
+    #[error("tool `{name}` (at {location}): {reason}")]
+    InvalidTool {
+        /// The name.
+        name: Arc<str>,
+        /// Where it was built.
+        location: Arc<str>,
+        /// Every problem, `; `-separated.
+        reason: String,
     },
     /// Two resources (or two templates) share a URI.
     #[error(
@@ -137,18 +149,14 @@ impl Listing {
 #[derive(Debug)]
 struct Catalog<T> {
     entries: Vec<T>,
-    index: HashMap<&'static str, usize>,
+    index: HashMap<Box<str>, usize>,
     listing: Listing,
 }
 
 impl<T> Catalog<T> {
     /// `entries` must already be sorted and free of duplicate keys.
-    fn new(
-        entries: Vec<T>,
-        key: impl Fn(&T) -> &'static str,
-        definition: impl Fn(&T, Dialect) -> Box<RawValue>,
-    ) -> Self {
-        let index = entries.iter().enumerate().map(|(i, e)| (key(e), i)).collect();
+    fn new(entries: Vec<T>, key: impl Fn(&T) -> &str, definition: impl Fn(&T, Dialect) -> Box<RawValue>) -> Self {
+        let index = entries.iter().enumerate().map(|(i, e)| (key(e).into(), i)).collect();
         let listing = Listing::render(&entries, definition);
         Self { entries, index, listing }
     }
@@ -167,6 +175,6 @@ fn raw<T: Serialize>(definition: &T) -> Box<RawValue> {
 }
 
 /// Definitions show a title only where the revision knows one.
-fn title(title: Option<&'static str>, dialect: Dialect) -> Option<&'static str> {
+fn title(title: Option<&str>, dialect: Dialect) -> Option<&str> {
     title.filter(|_| dialect.has_titles())
 }

@@ -1,4 +1,4 @@
-//! The frozen set of tools a server serves: schemas rendered once, listings rendered once per revision.
+//! The tools a server serves: schemas rendered once, listings rendered once per revision.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,13 +9,13 @@ use serde_json::{Map, Value, json};
 
 use super::{Catalog, Dialect, RegistryError};
 use crate::protocol::{ProtocolVersion, ToolAnnotations};
-use crate::server::tool::ToolSpec;
+use crate::server::tool::Tool;
 
 /// One registered tool with its schemas rendered.
 #[derive(Debug)]
 pub struct ToolEntry {
-    /// What `#[mcp_tool]` generated.
-    pub spec: ToolSpec,
+    /// The tool: what `#[mcp_tool]` generated, or what [`Tool::builder`] built.
+    pub tool: Tool,
     /// The input schema as advertised (a JSON Schema 2020-12 object schema).
     pub input_schema: Arc<Value>,
     /// The output schema as advertised (always an object schema; see [`ToolEntry::wrap_output`]).
@@ -34,25 +34,28 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Renders and checks the tools.
+    /// Renders and checks the tools: `#[mcp_tool]` specs (`&ToolSpec`) or [`Tool`]s.
     ///
     /// # Errors
     /// Duplicate or invalid names, and input schemas that are not object schemas.
-    pub fn new(specs: impl IntoIterator<Item = ToolSpec>, default_timeout: Duration) -> Result<Self, RegistryError> {
-        let mut specs: Vec<ToolSpec> = specs.into_iter().collect();
-        specs.sort_by(|a, b| a.name.cmp(b.name).then(a.location.cmp(b.location)));
-        for pair in specs.windows(2) {
-            if pair[0].name == pair[1].name {
+    pub fn new<T: Into<Tool>>(
+        tools: impl IntoIterator<Item = T>,
+        default_timeout: Duration,
+    ) -> Result<Self, RegistryError> {
+        let mut tools: Vec<Tool> = tools.into_iter().map(Into::into).collect();
+        tools.sort_by(|a, b| a.name().cmp(b.name()).then(a.location().cmp(b.location())));
+        for pair in tools.windows(2) {
+            if pair[0].name() == pair[1].name() {
                 return Err(RegistryError::DuplicateTool {
-                    name: pair[0].name,
-                    first: pair[0].location,
-                    second: pair[1].location,
+                    name: Arc::clone(pair[0].shared_name()),
+                    first: pair[0].location().into(),
+                    second: pair[1].location().into(),
                 });
             }
         }
         let tools =
-            specs.into_iter().map(|spec| ToolEntry::render(spec, default_timeout)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { tools: Catalog::new(tools, |t| t.spec.name, ToolEntry::definition) })
+            tools.into_iter().map(|tool| ToolEntry::render(tool, default_timeout)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { tools: Catalog::new(tools, |t| t.tool.name(), ToolEntry::definition) })
     }
 
     /// The tool with this name.
@@ -81,17 +84,21 @@ impl Registry {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+/// Whether `name` follows the MCP rules for tool names.
+pub(crate) fn valid_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 impl ToolEntry {
-    fn render(spec: ToolSpec, default_timeout: Duration) -> Result<Self, RegistryError> {
-        if !valid_name(spec.name) {
-            return Err(RegistryError::InvalidName { name: spec.name, location: spec.location });
+    fn render(tool: Tool, default_timeout: Duration) -> Result<Self, RegistryError> {
+        if !valid_name(tool.name()) {
+            return Err(RegistryError::InvalidName {
+                name: Arc::clone(tool.shared_name()),
+                location: tool.location().into(),
+            });
         }
-        let mut input = (spec.input_schema)().to_value();
+        let mut input = tool.input_schema().render().unwrap_or(Value::Null);
         if let Value::Object(map) = &mut input {
             // schemars titles the root after the generated argument struct: noise for a model.
             map.remove("title");
@@ -99,12 +106,11 @@ impl ToolEntry {
             map.entry("properties").or_insert_with(|| json!({}));
         }
         if input.get("type") != Some(&json!("object")) {
-            return Err(RegistryError::InputNotObject { name: spec.name });
+            return Err(RegistryError::InputNotObject { name: Arc::clone(tool.shared_name()) });
         }
-        let (output_schema, wrap_output) = match (spec.output_schema)() {
+        let (output_schema, wrap_output) = match tool.output_schema().and_then(|s| s.render()) {
             None => (None, false),
             Some(schema) => {
-                let schema = schema.to_value();
                 if schema.get("type") == Some(&json!("object")) {
                     (Some(Arc::new(schema)), false)
                 } else {
@@ -113,11 +119,11 @@ impl ToolEntry {
             }
         };
         Ok(Self {
-            timeout: spec.timeout.unwrap_or(default_timeout),
+            timeout: tool.timeout().unwrap_or(default_timeout),
             input_schema: Arc::new(input),
             output_schema,
             wrap_output,
-            spec,
+            tool,
         })
     }
 
@@ -136,12 +142,12 @@ impl ToolEntry {
             #[serde(skip_serializing_if = "Option::is_none")]
             annotations: Option<&'a ToolAnnotations>,
         }
-        let annotations =
-            (dialect != Dialect::Base && !self.spec.annotations.is_empty()).then_some(&self.spec.annotations);
+        let tool = &self.tool;
+        let annotations = (dialect != Dialect::Base && !tool.annotations().is_empty()).then_some(tool.annotations());
         let def = Definition {
-            name: self.spec.name,
-            title: super::title(self.spec.title, dialect),
-            description: self.spec.description,
+            name: tool.name(),
+            title: super::title(tool.title(), dialect),
+            description: tool.description(),
             input_schema: &self.input_schema,
             output_schema: self.output_schema.as_deref().filter(|_| dialect == Dialect::Structured),
             annotations,
