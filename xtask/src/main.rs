@@ -69,26 +69,49 @@ fn test(extra: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = root();
     imports::run(&root)?;
-    let peers = install_peers()?;
-    // One build of everything the tests spawn, then the tests themselves (same profile, same artifacts).
-    run(Command::new(cargo()).args(["build", "--workspace", "--bins"]).current_dir(&root))?;
+    let peers = phase("installing the peers", install_peers)?;
+    // Two builds, each made once: the binaries the tests spawn, built as `mcp_tests::bin` builds them (these
+    // packages, so these features, and `cargo_command`'s environment), which leaves that build inside the tests
+    // nothing to do; then the tests. `cargo test` unifies the dev-dependencies' features (libc's, serde's, ...)
+    // into every crate, so its build cannot serve the binaries, and a `cargo build --workspace` would be a
+    // third build of everything.
+    phase("building the binaries the tests spawn", || {
+        run(cargo_command()
+            .args(["build", "--bins", "-p", "inventory", "-p", "support-routing", "-p", "conformance-server"])
+            .args(["-p", "mcp-cli"])
+            .current_dir(&root))
+    })?;
+    phase("building the tests", || run(cargo_command().args(["test", "--workspace", "--no-run"]).current_dir(&root)))?;
     let extra = extra.iter().skip_while(|a| *a == "--");
-    run(with_open_files_raised(&cargo())
-        .args(["test", "--workspace", "--", "--include-ignored"])
-        .args(extra)
-        .env("MCP_TEST_NODE", &peers.node)
-        .env("MCP_TEST_REDIS_SERVER", &peers.redis.0)
-        .env("MCP_TEST_REDIS_LIBS", peers.redis.1.as_deref().unwrap_or(Path::new("")))
-        .env("MCP_TEST_SARIF_MULTITOOL", &peers.sarif)
-        .current_dir(&root))?;
-    conformance()?;
+    phase("running the tests", || {
+        let mut tests = with_open_files_raised(&cargo());
+        strip_crate_variables(&mut tests);
+        run(tests
+            .args(["test", "--workspace", "--", "--include-ignored"])
+            .args(extra)
+            .env("MCP_TEST_NODE", &peers.node)
+            .env("MCP_TEST_REDIS_SERVER", &peers.redis.0)
+            .env("MCP_TEST_REDIS_LIBS", peers.redis.1.as_deref().unwrap_or(Path::new("")))
+            .env("MCP_TEST_SARIF_MULTITOOL", &peers.sarif)
+            .current_dir(&root))
+    })?;
+    phase("the conformance suite", conformance)?;
     // The short soak, on the debug binaries just built: every fault in turn within one minute.
-    run_soak(&root, &peers.redis, "debug", "1", "16")?;
-    deny()?;
-    // Each fuzz target for 60 s (its own instrumented build, in target/fuzz).
-    fuzz::run(&root, &cargo(), &["--smoke".to_owned()])?;
-    eprintln!("xtask: every test ran in {:.0?}", started.elapsed());
+    phase("the soak", || run_soak(&root, &peers.redis, "debug", "1", "16"))?;
+    phase("cargo deny", deny)?;
+    // Each fuzz target for a few seconds (its own instrumented build, in target/fuzz-smoke).
+    phase("the fuzz smoke", || fuzz::run(&root, &cargo(), &["--smoke".to_owned()]))?;
+    eprintln!("xtask: every test ran in {} s", started.elapsed().as_secs());
     Ok(())
+}
+
+/// Runs one phase of `cargo xtask test` and says how long it took, failed or not, so that a CI log shows
+/// where the time goes.
+fn phase<T>(name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let result = work();
+    eprintln!("xtask: {name} took {} s", started.elapsed().as_secs());
+    result
 }
 
 /// `program` run through `sh` with the soft limit on open files raised to the hard limit first: the isolation
@@ -119,7 +142,7 @@ fn soak(args: &[String]) -> Result<()> {
     }
     let root = root();
     let redis = install_redis(&root)?;
-    let mut build = Command::new(cargo());
+    let mut build = cargo_command();
     build.args(["build", "--locked", "-p", "inventory", "-p", "mcp-tests", "--bin", "inventory", "--bin", "soak"]);
     if profile == "release" {
         build.arg("--release");
@@ -185,7 +208,8 @@ fn conformance() -> Result<()> {
             .current_dir(&dir))?;
         std::fs::write(dir.join("node_modules/.xtask-installed"), b"")?;
     }
-    run(Command::new(cargo()).args(["build", "--quiet", "-p", "conformance-server"]).current_dir(&root))?;
+    // The features and environment of the tests' build of it: nothing to do after `cargo xtask test`'s build.
+    run(cargo_command().args(["build", "--quiet", "-p", "conformance-server"]).current_dir(&root))?;
     let server = root.join("target/debug/conformance-server");
     let mut child = Command::new(&server)
         .args(["--transport", "http", "--bind", "127.0.0.1:0"])
@@ -331,6 +355,26 @@ fn stale(source: &Path, stamp: &Path) -> Result<bool> {
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// `cargo`, without the variables `cargo run` set for this process (`CARGO_PKG_*`, `CARGO_MANIFEST_*`, ...),
+/// as `mcp_tests::cargo_command` runs it from the tests. Build scripts declare some of them as inputs (ring's
+/// `rerun-if-env-changed`): builds with and without them would each redo ring and every crate above it.
+fn cargo_command() -> Command {
+    let mut command = Command::new(cargo());
+    strip_crate_variables(&mut command);
+    command
+}
+
+fn strip_crate_variables(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let per_crate = ["CARGO_PKG_", "CARGO_MANIFEST_"].iter().any(|p| name.starts_with(p))
+            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR"].contains(&name);
+        if per_crate {
+            command.env_remove(name);
+        }
+    }
 }
 
 fn which(program: &str) -> Result<PathBuf> {
