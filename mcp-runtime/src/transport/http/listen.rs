@@ -13,6 +13,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::{Flavor, HttpState, router};
@@ -68,6 +70,8 @@ pub async fn serve_on(
 
 /// Accepts connections and serves `app` on each until `shutdown` completes, then gives the open ones
 /// `grace` to finish: at most `http.max_connections` at once, each with `http.header_read_timeout`.
+/// Connections still open after the grace are closed, and their requests dropped (recorded as
+/// cancelled), before this returns: nothing is answered after the caller flushes the audit trail.
 pub(crate) async fn accept(
     listener: TcpListener,
     app: Router,
@@ -77,6 +81,7 @@ pub(crate) async fn accept(
 ) {
     let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
+    let (tasks, closed) = (TaskTracker::new(), CancellationToken::new());
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -105,15 +110,25 @@ pub(crate) async fn accept(
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+        let closed = closed.clone();
+        tasks.spawn(async move {
+            tokio::select! {
+                ended = connection => if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
+                () = closed.cancelled() => {}
             }
             drop(permit);
         });
     }
+    // New connections are refused at once rather than left waiting in the backlog: a client (or a load
+    // balancer) retries elsewhere instead of hanging until the process exits.
+    drop(listener);
     tracing::info!("shutting down: draining in-flight HTTP requests");
     if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!("shutdown grace elapsed with connections still open");
+        tracing::warn!("shutdown grace elapsed with connections still open: closing them");
     }
+    closed.cancel();
+    tasks.close();
+    tasks.wait().await;
 }
