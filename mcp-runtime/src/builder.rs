@@ -10,10 +10,10 @@ use tower::{Layer, Service};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::protocol::Implementation;
-use crate::server::app::AppParts;
-use crate::server::{App, PromptSpec, ResourceSpec, StartError, Tool};
-use crate::server::state::StateMap;
 use crate::request::{McpRequest, McpResponse, McpService};
+use crate::server::app::AppParts;
+use crate::server::state::StateMap;
+use crate::server::{App, PromptSpec, ResourceSpec, StartError, Tool};
 
 type LayerFn = Box<dyn FnOnce(McpService) -> McpService + Send>;
 
@@ -204,4 +204,3 @@ impl Server {
         Ok(Parts { app, layers: self.layers, config: self.config, authenticator: self.authenticator })
     }
 }
-

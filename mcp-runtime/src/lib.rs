@@ -29,8 +29,8 @@
 //! `server/discover`). See `docs/ARCHITECTURE.md` in the repository for the corridor and the crates.
 
 pub mod audit;
-mod builder;
 pub mod auth;
+mod builder;
 pub mod config;
 pub mod pipeline;
 pub mod prelude;
@@ -111,6 +111,6 @@ pub use mcp_macros::mcp_tool;
 pub use schemars;
 pub use serde_json;
 
-pub use crate::pipeline::Pipeline;
 pub use crate::builder::Server;
+pub use crate::pipeline::Pipeline;
 pub use crate::server::{Context, Json, ResourceError, StartError, State, ToolError};

@@ -1,6 +1,6 @@
 //! `use mcp_runtime::prelude::*;` brings what a tool, resource, prompt and server need.
 
-pub use crate::protocol::{CallToolResult, Content, GetPromptResult, LogLevel, PromptMessage, ResourceContents};
 pub use crate::Server;
+pub use crate::protocol::{CallToolResult, Content, GetPromptResult, LogLevel, PromptMessage, ResourceContents};
 pub use crate::server::{Blob, CompletionContext, Context, Json, ResourceError, State, ToolError};
 pub use crate::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};

@@ -72,7 +72,7 @@ impl ChainKey {
         let message = parts.concat();
         match &self.0 {
             Some(key) => hex::encode(hmac(key, &message)),
-            None => hex::encode(crate::auth::sha256(&message)),
+            None => hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&message)),
         }
     }
 

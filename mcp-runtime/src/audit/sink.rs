@@ -275,7 +275,11 @@ impl Encoder {
                 TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
                 SpanId::from(0x00f0_67aa_0ba9_02b7),
             )),
-            principal: Arc::new(Principal::new("ops", ["inventory:read".to_owned()], crate::auth::AuthMethod::ApiKey)),
+            principal: Arc::new(Principal::new(
+                "ops",
+                ["inventory:read".to_owned()],
+                crate::request::AuthMethod::ApiKey,
+            )),
             transport: TransportKind::Http,
             version: ProtocolVersion::LATEST,
             source: Some(IpAddr::from([10, 0, 0, 7])),

@@ -66,43 +66,43 @@ impl App {
     /// # Errors
     /// Nothing to serve, duplicate or invalid entries, missing state.
     pub(crate) fn new(parts: AppParts) -> Result<Self, StartError> {
-    if parts.tools.is_empty() && parts.resources.is_empty() && parts.prompts.is_empty() {
-        return Err(StartError::NothingToServe);
-    }
-    let registry = Registry::new(parts.tools, parts.tools_config.default_timeout)?;
-    let resources = ResourceRegistry::new(parts.resources)?;
-    let prompts = PromptRegistry::new(parts.prompts)?;
-    let needs = registry
-        .iter()
-        .map(|t| ("tool", t.tool.name(), t.tool.location(), t.tool.state()))
-        .chain(resources.resources().iter().map(|r| ("resource", r.name, r.location, r.state)))
-        .chain(resources.templates().iter().map(|t| ("resource", t.spec.name, t.spec.location, t.spec.state)))
-        .chain(prompts.iter().map(|p| ("prompt", p.name, p.location, p.state)));
-    for (kind, name, location, state) in needs {
-        check_state(&parts.state, kind, name, location, state)?;
-    }
-    // Only what is registered is advertised; `listChanged: false` because the sets are frozen.
-    let capabilities = ServerCapabilities {
-        tools: (!registry.is_empty()).then_some(ToolsCapability { list_changed: Some(false) }),
-        resources: (!resources.is_empty())
-            .then_some(ResourcesCapability { subscribe: Some(true), list_changed: Some(false) }),
-        prompts: (!prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(false) }),
-        completions: (resources.has_completions() || prompts.has_completions()).then(serde_json::Map::new),
-        logging: Some(serde_json::Map::new()),
-        experimental: None,
-    };
-    let server_info_meta = json!({ meta::SERVER_INFO: &parts.info });
-    Ok(App(Arc::new(AppInner {
-        info: parts.info,
-        server_info_meta,
-        capabilities,
-        instructions: parts.instructions,
-        registry,
-        resources,
-        prompts,
-        state: parts.state,
-        tools: parts.tools_config,
-    })))
+        if parts.tools.is_empty() && parts.resources.is_empty() && parts.prompts.is_empty() {
+            return Err(StartError::NothingToServe);
+        }
+        let registry = Registry::new(parts.tools, parts.tools_config.default_timeout)?;
+        let resources = ResourceRegistry::new(parts.resources)?;
+        let prompts = PromptRegistry::new(parts.prompts)?;
+        let needs = registry
+            .iter()
+            .map(|t| ("tool", t.tool.name(), t.tool.location(), t.tool.state()))
+            .chain(resources.resources().iter().map(|r| ("resource", r.name, r.location, r.state)))
+            .chain(resources.templates().iter().map(|t| ("resource", t.spec.name, t.spec.location, t.spec.state)))
+            .chain(prompts.iter().map(|p| ("prompt", p.name, p.location, p.state)));
+        for (kind, name, location, state) in needs {
+            check_state(&parts.state, kind, name, location, state)?;
+        }
+        // Only what is registered is advertised; `listChanged: false` because the sets are frozen.
+        let capabilities = ServerCapabilities {
+            tools: (!registry.is_empty()).then_some(ToolsCapability { list_changed: Some(false) }),
+            resources: (!resources.is_empty())
+                .then_some(ResourcesCapability { subscribe: Some(true), list_changed: Some(false) }),
+            prompts: (!prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(false) }),
+            completions: (resources.has_completions() || prompts.has_completions()).then(serde_json::Map::new),
+            logging: Some(serde_json::Map::new()),
+            experimental: None,
+        };
+        let server_info_meta = json!({ meta::SERVER_INFO: &parts.info });
+        Ok(App(Arc::new(AppInner {
+            info: parts.info,
+            server_info_meta,
+            capabilities,
+            instructions: parts.instructions,
+            registry,
+            resources,
+            prompts,
+            state: parts.state,
+            tools: parts.tools_config,
+        })))
     }
 
     /// The server's name and version.

@@ -88,4 +88,3 @@ pub(crate) fn outcome_of_failure(failure: Failure) -> Outcome {
         Failure::TimedOut => Outcome::Timeout,
     }
 }
-

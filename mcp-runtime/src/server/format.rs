@@ -107,11 +107,8 @@ impl Format<'_> {
             #[serde(rename = "_meta")]
             meta: &'a Value,
         }
-        let body = to_raw(&InputRequired {
-            result_type: "input_required",
-            input_requests: requests,
-            meta: self.server_info,
-        });
+        let body =
+            to_raw(&InputRequired { result_type: "input_required", input_requests: requests, meta: self.server_info });
         McpResponse { body, outcome: Outcome::InputRequired }
     }
 }

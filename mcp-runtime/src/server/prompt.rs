@@ -222,7 +222,6 @@ pub(crate) fn check_arguments(spec: &PromptSpec, raw: Option<Value>) -> Result<H
     Ok(arguments)
 }
 
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -260,8 +260,6 @@ pub(crate) fn resource_not_found(version: ProtocolVersion, uri: &str) -> ErrorOb
     ErrorObject::new(code, "resource not found").with_data(json!({ "uri": uri }))
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,6 @@ impl Service<McpRequest> for Router {
     }
 }
 
-
 pub(crate) async fn dispatch(app: &App, req: McpRequest, filter_tools: bool) -> McpResponse {
     let version = req.version;
     let stateless = version.is_stateless();

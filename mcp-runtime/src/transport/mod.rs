@@ -12,13 +12,13 @@ mod stdio;
 
 use std::io;
 
-pub use admit::{Refused, admit};
 pub(crate) use admit::unsupported_version;
+pub use admit::{Refused, admit};
 pub use stdio::{CLIENT_CREDENTIAL_VARS, serve_io};
 
+use crate::Server;
 use crate::config::TransportKindConfig;
 use crate::pipeline::Pipeline;
-use crate::Server;
 use crate::server::StartError;
 
 /// Why serving stopped with an error.

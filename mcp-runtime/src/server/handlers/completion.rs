@@ -25,10 +25,7 @@ pub(crate) async fn complete(app: &App, req: McpRequest) -> McpResponse {
             match guarded("completion", name, app.handler_timeout(), (completer.complete)(value, context)).await {
                 Ok(completion) => completion,
                 Err(failure) => {
-                    return McpResponse::error(
-                        failed("completion of", name, failure),
-                        outcome_of_failure(failure),
-                    );
+                    return McpResponse::error(failed("completion of", name, failure), outcome_of_failure(failure));
                 }
             }
         }
@@ -87,7 +84,6 @@ fn string<'a>(object: Option<&'a Value>, key: &str, what: &str) -> Result<&'a st
         .and_then(Value::as_str)
         .ok_or_else(|| ErrorObject::invalid_params(format_args!("completion/complete needs `{what}` as a string")))
 }
-
 
 /// A completion request resolved: whose argument, its completer, the partial value, the other arguments.
 struct Target {

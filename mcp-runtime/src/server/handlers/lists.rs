@@ -40,7 +40,9 @@ fn list(app: &App, req: &McpRequest, key: &'static str, all: &[Box<RawValue>]) -
     one_page(app, req, key, all, Cache::Public)
 }
 
-fn one_page<T: Serialize>(app: &App, req: &McpRequest,
+fn one_page<T: Serialize>(
+    app: &App,
+    req: &McpRequest,
     key: &'static str,
     all: &[T],
     cache: Cache,

@@ -30,9 +30,7 @@ pub(crate) async fn get(app: &App, mut req: McpRequest) -> McpResponse {
     let version = req.version;
     let parts = InvocationParts::new(Context::for_request(req, spec.name), app.state().clone());
     let invocation = PromptInvocation { prompt: spec.name, arguments, parts };
-    let (error, outcome) = match guarded("prompt", spec.name, app.handler_timeout(), (spec.handler)(invocation))
-        .await
-    {
+    let (error, outcome) = match guarded("prompt", spec.name, app.handler_timeout(), (spec.handler)(invocation)).await {
         Ok(Ok(Ok(mut result))) => {
             if result.description.is_none() {
                 result.description = spec.description.map(str::to_owned);

@@ -49,10 +49,9 @@ pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
             let outcome = if result.is_error { Outcome::ToolError } else { Outcome::Ok };
             (result, outcome)
         }
-        Ok(Err(InvocationError::InvalidArguments(reason))) => (
-            CallToolResult::error(format!("invalid arguments for tool `{name}`: {reason}")),
-            Outcome::InvalidArguments,
-        ),
+        Ok(Err(InvocationError::InvalidArguments(reason))) => {
+            (CallToolResult::error(format!("invalid arguments for tool `{name}`: {reason}")), Outcome::InvalidArguments)
+        }
         Ok(Err(e @ InvocationError::MissingState(_))) => {
             return McpResponse::error(not_invoked("tool", &name, e), Outcome::Panic);
         }
