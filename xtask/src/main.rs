@@ -70,17 +70,10 @@ fn test(extra: &[String]) -> Result<()> {
     let root = root();
     imports::run(&root)?;
     let peers = phase("installing the peers", install_peers)?;
-    // Two builds, each made once: the binaries the tests spawn, built as `mcp_tests::bin` builds them (these
-    // packages, so these features, and `cargo_command`'s environment), which leaves that build inside the tests
-    // nothing to do; then the tests. `cargo test` unifies the dev-dependencies' features (libc's, serde's, ...)
-    // into every crate, so its build cannot serve the binaries, and a `cargo build --workspace` would be a
-    // third build of everything.
-    phase("building the binaries the tests spawn", || {
-        run(cargo_command()
-            .args(["build", "--bins", "-p", "inventory", "-p", "support-routing", "-p", "conformance-server"])
-            .args(["-p", "mcp-cli"])
-            .current_dir(&root))
-    })?;
+    // Two builds, each made once: the binaries the tests spawn (`build_spawned`), then the tests. `cargo test`
+    // unifies the dev-dependencies' features (libc's, serde's, ...) into every crate, so its build cannot serve
+    // the binaries, and a `cargo build --workspace` would be a third build of everything.
+    phase("building the binaries the tests spawn", build_spawned)?;
     phase("building the tests", || run(cargo_command().args(["test", "--workspace", "--no-run"]).current_dir(&root)))?;
     let extra = extra.iter().skip_while(|a| *a == "--");
     phase("running the tests", || {
@@ -103,6 +96,22 @@ fn test(extra: &[String]) -> Result<()> {
     phase("the fuzz smoke", || fuzz::run(&root, &cargo(), &["--smoke".to_owned()]))?;
     eprintln!("xtask: every test ran in {} s", started.elapsed().as_secs());
     Ok(())
+}
+
+/// The packages whose binaries the tests spawn, as `mcp_tests::bin` (`tests/src/lib.rs`) names them.
+const SPAWNED: [&str; 4] = ["inventory", "support-routing", "conformance-server", "mcp-cli"];
+
+/// `cargo build --bins` of `SPAWNED`, with the packages, so the features, and the environment of
+/// `mcp_tests::bin`'s build: after either, the other has nothing to do. Fewer packages would be other
+/// features: `-p conformance-server` alone builds serde without the `rc` feature mcp-cli's rmcp turns on,
+/// and so again everything above serde.
+fn build_spawned() -> Result<()> {
+    let mut build = cargo_command();
+    build.args(["build", "--bins"]);
+    for package in SPAWNED {
+        build.args(["-p", package]);
+    }
+    run(build.current_dir(root()))
 }
 
 /// Runs one phase of `cargo xtask test` and says how long it took, failed or not, so that a CI log shows
@@ -211,8 +220,8 @@ fn conformance() -> Result<()> {
             .current_dir(&dir))?;
         std::fs::write(dir.join("node_modules/.xtask-installed"), b"")?;
     }
-    // The features and environment of the tests' build of it: nothing to do after `cargo xtask test`'s build.
-    run(cargo_command().args(["build", "--quiet", "-p", "conformance-server"]).current_dir(&root))?;
+    // With the other binaries the tests spawn: nothing to do after `cargo xtask test`'s build of them.
+    build_spawned()?;
     let server = root.join("target/debug/conformance-server");
     let mut child = Command::new(&server)
         .args(["--transport", "http", "--bind", "127.0.0.1:0"])
