@@ -12,8 +12,9 @@ use crate::config::Config;
 use crate::protocol::Implementation;
 use crate::request::{McpRequest, McpResponse, McpService};
 use crate::server::app::AppParts;
+use crate::server::live::Live;
 use crate::server::state::StateMap;
-use crate::server::{App, PromptSpec, ResourceSpec, StartError, Tool};
+use crate::server::{App, PromptSpec, ResourceSpec, ServerHandle, StartError, Tool};
 
 type LayerFn = Box<dyn FnOnce(McpService) -> McpService + Send>;
 
@@ -45,6 +46,7 @@ pub struct Server {
     layers: Vec<LayerFn>,
     config: Config,
     authenticator: Option<Arc<dyn Authenticator>>,
+    live: Arc<Live>,
 }
 
 impl fmt::Debug for Server {
@@ -80,7 +82,16 @@ impl Server {
             layers: Vec::new(),
             config: Config::default(),
             authenticator: None,
+            live: Arc::default(),
         }
+    }
+
+    /// The handle that changes what this server serves while it runs: add, remove, enable and disable
+    /// tools, resources, templates and prompts, and say that a resource changed (see [`ServerHandle`]).
+    /// Take it before serving and move it where the changes come from (a plugin loader, a database
+    /// watcher). What it adds before the start is checked with the rest when the server starts.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle::new(Arc::clone(&self.live))
     }
 
     /// Sets the display title.
@@ -190,7 +201,7 @@ impl Server {
         &self.info
     }
 
-    /// Checks and freezes the server: the registry, state requirements, capabilities.
+    /// Checks the server: the catalogues, state requirements, capabilities.
     pub(crate) fn into_parts(self) -> Result<Parts, StartError> {
         let app = App::new(AppParts {
             info: self.info,
@@ -200,6 +211,8 @@ impl Server {
             prompts: self.prompts,
             state: self.state,
             tools_config: self.config.tools.clone(),
+            listen: self.config.listen.clone(),
+            live: self.live,
         })?;
         Ok(Parts { app, layers: self.layers, config: self.config, authenticator: self.authenticator })
     }

@@ -54,16 +54,19 @@ impl Pipeline {
     pub fn build(server: Server) -> Result<Self, StartError> {
         let parts = server.into_parts()?;
         let (app, config) = (parts.app, parts.config);
+        let catalog = app.catalog();
         let tool_scopes: BTreeSet<String> =
-            app.registry().iter().flat_map(|t| t.tool.scopes().iter().map(|s| s.to_string())).collect();
+            catalog.tools().iter().flat_map(|t| t.tool.scopes().iter().map(|s| s.to_string())).collect();
         let gate = Gate::new(&config.security, parts.authenticator, &app.info().name, tool_scopes)
             .map_err(StartError::Security)?;
         let enforce = gate.enabled();
-        if !enforce && app.registry().iter().any(|t| !t.tool.scopes().is_empty()) {
+        if !enforce && catalog.tools().iter().any(|t| !t.tool.scopes().is_empty()) {
             tracing::warn!("tools declare scopes but security.strategy is \"none\": scopes are not enforced");
         }
         let filter_tools = enforce && config.security.list_tools == ToolListing::Allowed;
-        let validate = ValidateLayer::new(&app)?;
+        // Change notifications follow the listings: a caller hears of what it may see.
+        app.bus().set_scoped(filter_tools);
+        let validate = ValidateLayer::new(&app);
         let throttle = ThrottleLayer::new(&app, &config.throttling, config.security.allow_inline_secrets)
             .map_err(StartError::Throttling)?;
         let throttle_limiter = throttle.as_ref().map(|t| Arc::clone(t.limiter()));
@@ -82,7 +85,7 @@ impl Pipeline {
                 .map_err(StartError::Audit)?,
         );
         let metrics = Metrics::new(
-            app.registry().iter().map(|t| t.tool.name()),
+            catalog.tools().iter().map(|t| t.tool.name()),
             crate::telemetry::meter(&config.tracing, &config.metrics).as_ref(),
         );
         let dropped = Arc::clone(&auditor);

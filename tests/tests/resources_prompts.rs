@@ -468,9 +468,10 @@ fn linked_collects_the_resources_and_prompts_of_the_binary() {
     let pipeline =
         Pipeline::build(Server::new("linked", "0").linked().with_state(Notes { by_key: BTreeMap::new() })).unwrap();
     let app = pipeline.app();
-    assert!(app.resources().get("test://static-text").is_some());
-    assert!(app.resources().template("test://template/{id}/data").is_some());
-    assert!(app.prompts().get("greet").is_some());
+    let catalog = app.catalog();
+    assert!(catalog.resources().get("test://static-text").is_some());
+    assert!(catalog.resources().template("test://template/{id}/data").is_some());
+    assert!(catalog.prompts().get("greet").is_some());
     let manifest = app.manifest();
     assert!(manifest["resourceTemplates"].as_array().is_some_and(|t| t.len() == 2), "{manifest}");
 }

@@ -1,19 +1,19 @@
 //! [`AuditLayer`]: the outermost stage of the corridor.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tower::Layer;
 
+use super::Auditor;
 use super::service::Audit;
-use super::{Auditor, Marks};
 use crate::server::App;
 
 /// Records every request that enters the corridor. Cheap to clone.
 #[derive(Clone)]
 pub struct AuditLayer {
     pub(crate) auditor: Arc<Auditor>,
-    pub(crate) marks: Arc<HashMap<Box<str>, Marks>>,
+    /// What is served: each call's tool, for its `#[audit(...)]` marks.
+    pub(crate) app: App,
 }
 
 impl std::fmt::Debug for AuditLayer {
@@ -23,19 +23,10 @@ impl std::fmt::Debug for AuditLayer {
 }
 
 impl AuditLayer {
-    /// The layer for `app`'s tools (their `#[audit(...)]` marks), writing through `auditor`.
+    /// The layer for `app`'s tools (their `#[audit(...)]` marks, read per call: tools come and go),
+    /// writing through `auditor`.
     pub fn new(app: &App, auditor: Arc<Auditor>) -> Self {
-        let marks = app
-            .registry()
-            .iter()
-            .map(|t| {
-                (
-                    t.tool.name().into(),
-                    Marks { redact: t.tool.audit_redact().into(), clear: t.tool.audit_clear().into() },
-                )
-            })
-            .collect();
-        Self { auditor, marks: Arc::new(marks) }
+        Self { auditor, app: app.clone() }
     }
 }
 

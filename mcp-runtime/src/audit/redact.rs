@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::names::Names;
 use crate::config::{AuditArguments, AuditConfig};
+use crate::server::Tool;
 
 pub(crate) struct Redactor {
     fields: Names,
@@ -24,12 +25,32 @@ pub(crate) struct Redactor {
     mode: AuditArguments,
 }
 
-/// A tool's own marks: arguments always redacted, arguments never redacted. Cheap to clone (and the empty
-/// default allocates nothing).
+/// A tool's own marks: arguments always redacted, arguments never redacted — read from the tool the request
+/// names (one `Arc` clone; none without a tool).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Marks {
-    pub(crate) redact: Arc<[Arc<str>]>,
-    pub(crate) clear: Arc<[Arc<str>]>,
+    tool: Option<Tool>,
+    /// Whether the "never redacted" marks apply (to arguments; a result honours only the redactions).
+    clears: bool,
+}
+
+impl Marks {
+    pub(crate) fn of(tool: &Tool) -> Self {
+        Self { tool: Some(tool.clone()), clears: true }
+    }
+
+    /// The same tool's redactions only.
+    pub(crate) fn redactions(&self) -> Self {
+        Self { tool: self.tool.clone(), clears: false }
+    }
+
+    fn redact(&self) -> &[Arc<str>] {
+        self.tool.as_ref().map_or(&[], Tool::audit_redact)
+    }
+
+    fn clear(&self) -> &[Arc<str>] {
+        self.tool.as_ref().filter(|_| self.clears).map_or(&[], Tool::audit_clear)
+    }
 }
 
 impl Redactor {
@@ -59,14 +80,14 @@ impl Redactor {
     }
 
     /// A value with every sensitive field masked; the top level honours the tool's marks.
-    #[allow(clippy::needless_pass_by_value)] // two `Arc`s, taken as the `Copy` marks of old were: callers unchanged
+    #[allow(clippy::needless_pass_by_value)] // one `Arc`, taken as the `Copy` marks of old were: callers unchanged
     pub(crate) fn redact(&self, value: &Value, marks: Marks) -> Value {
         match value {
             Value::Object(map) => {
                 let mut out = Map::new();
                 for (name, v) in map {
-                    let cleared = marks.clear.iter().any(|c| **c == **name);
-                    let sensitive = marks.redact.iter().any(|r| **r == **name) || self.fields.matches(name);
+                    let cleared = marks.clear().iter().any(|c| **c == **name);
+                    let sensitive = marks.redact().iter().any(|r| **r == **name) || self.fields.matches(name);
                     if cleared {
                         out.insert(name.clone(), v.clone());
                     } else if sensitive {
@@ -174,7 +195,13 @@ mod tests {
     #[test]
     fn marks_override_the_names() {
         let r = redactor(None);
-        let marks = Marks { redact: ["customer_id".into()].into(), clear: ["email".into()].into() };
+        let tool = Tool::builder("t")
+            .audit_redact(["customer_id"])
+            .audit_clear(["email"])
+            .handler(|_, _: crate::server::Context| async { "" })
+            .build()
+            .unwrap();
+        let marks = Marks::of(&tool);
         let out = r.redact(&json!({"customer_id": "CUST-1", "email": "ok@example.com"}), marks);
         assert_eq!(out, json!({"email": "ok@example.com"}));
     }

@@ -46,7 +46,10 @@ where
     }
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
-        let marks = request.tool_name().and_then(|t| self.layer.marks.get(t)).cloned().unwrap_or_default();
+        let marks = request
+            .tool_name()
+            .and_then(|t| self.layer.app.catalog().tools().get(t).map(|entry| Marks::of(&entry.tool)))
+            .unwrap_or_default();
         let pending = Pending::begin(&request, marks);
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);

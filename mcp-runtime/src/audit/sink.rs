@@ -93,9 +93,7 @@ impl Unfinished {
             latency_us: self.latency_us,
             arguments,
             arguments_sha256,
-            result: self
-                .result
-                .map(|r| redactor.redact(&r, Marks { redact: self.marks.redact, clear: Arc::default() })),
+            result: self.result.map(|r| redactor.redact(&r, self.marks.redactions())),
             client: self
                 .client
                 .implementation

@@ -6,7 +6,7 @@ use tower::Layer;
 use super::service::Authorize;
 use crate::protocol::method;
 use crate::request::McpRequest;
-use crate::server::App;
+use crate::server::{App, Catalogs};
 
 /// Refuses a request whose principal lacks a scope that what it names requires: `tools/call`
 /// (`#[mcp_tool(scopes = [...])]`), `resources/read` and `resources/subscribe` (`#[mcp_resource(scopes =
@@ -35,27 +35,23 @@ impl AuthorizeLayer {
         Self { app: app.clone(), enforce }
     }
 
-    /// The scopes what `request` names requires, if any. An unknown name requires none here: the handler
-    /// answers it as unknown.
-    pub(crate) fn required<'a>(&'a self, request: &'a McpRequest) -> Option<Required<'a>> {
+    /// The scopes what `request` names requires in `catalog` (what is served now), if any. An unknown name
+    /// requires none here: the handler answers it as unknown.
+    pub(crate) fn required<'a>(request: &'a McpRequest, catalog: &'a Catalogs) -> Option<Required<'a>> {
         let param = |key: &str| request.params.get(key).and_then(Value::as_str);
         let required = match request.method.as_str() {
             method::TOOLS_CALL => {
                 let name = request.tool_name()?;
-                let scopes = self.app.registry().get(name)?.tool.scopes().iter().map(|s| &**s).collect();
+                let scopes = catalog.tools().get(name)?.tool.scopes().iter().map(|s| &**s).collect();
                 Required { kind: "tool", name, scopes }
             }
             method::RESOURCES_READ | method::RESOURCES_SUBSCRIBE => {
                 let uri = param("uri")?;
-                Required {
-                    kind: "resource",
-                    name: uri,
-                    scopes: self.app.resources().resolve(uri)?.spec.scopes.to_vec(),
-                }
+                Required { kind: "resource", name: uri, scopes: catalog.resources().resolve(uri)?.spec.scopes.to_vec() }
             }
             method::PROMPTS_GET => {
                 let name = param("name")?;
-                Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes.to_vec() }
+                Required { kind: "prompt", name, scopes: catalog.prompts().get(name)?.scopes.to_vec() }
             }
             method::COMPLETION_COMPLETE => {
                 let reference = request.params.get("ref")?;
@@ -63,14 +59,14 @@ impl AuthorizeLayer {
                 match text("type")? {
                     "ref/prompt" => {
                         let name = text("name")?;
-                        Required { kind: "prompt", name, scopes: self.app.prompts().get(name)?.scopes.to_vec() }
+                        Required { kind: "prompt", name, scopes: catalog.prompts().get(name)?.scopes.to_vec() }
                     }
                     "ref/resource" => {
                         let uri = text("uri")?;
                         Required {
                             kind: "resource",
                             name: uri,
-                            scopes: self.app.resources().template(uri)?.spec.scopes.to_vec(),
+                            scopes: catalog.resources().template(uri)?.spec.scopes.to_vec(),
                         }
                     }
                     _ => return None,

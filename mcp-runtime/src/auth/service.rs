@@ -33,8 +33,9 @@ where
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
         let _span = self.layer.enforce.then(|| tracing::debug_span!("mcp.authorize").entered());
-        if self.layer.enforce
-            && let Some(required) = self.layer.required(&request)
+        let catalog = self.layer.enforce.then(|| self.layer.app.catalog());
+        if let Some(catalog) = &catalog
+            && let Some(required) = AuthorizeLayer::required(&request, catalog)
         {
             let missing = request.principal.missing_scopes(&required.scopes);
             if !missing.is_empty() {

@@ -123,8 +123,8 @@ pub(crate) use model::parse_cidr;
 pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
-    JwtConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol, SecurityConfig, SpanLevel,
-    StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig,
-    TransportConfig, TransportKindConfig,
+    JwtConfig, ListenConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol,
+    SecurityConfig, SpanLevel, StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig,
+    TraceExporter, TracingConfig, TransportConfig, TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

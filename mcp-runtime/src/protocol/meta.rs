@@ -15,3 +15,5 @@ pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 /// Request `_meta`: the token progress notifications refer to.
 pub const PROGRESS_TOKEN: &str = "progressToken";
+/// `_meta` of every message on a `subscriptions/listen` stream (2026-07-28): the listen request's id.
+pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";

@@ -28,6 +28,8 @@ pub const PROMPTS_LIST: &str = "prompts/list";
 pub const PROMPTS_GET: &str = "prompts/get";
 /// Completes an argument of a prompt or resource template.
 pub const COMPLETION_COMPLETE: &str = "completion/complete";
+/// 2026-07-28 (SEP-2575): one long-lived request carrying the change notifications its filter asks for.
+pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
 
 /// Client → server: the handshake is complete.
 pub const NOTIFICATION_INITIALIZED: &str = "notifications/initialized";
@@ -37,6 +39,17 @@ pub const NOTIFICATION_CANCELLED: &str = "notifications/cancelled";
 pub const NOTIFICATION_PROGRESS: &str = "notifications/progress";
 /// Server → client: a log message.
 pub const NOTIFICATION_MESSAGE: &str = "notifications/message";
+/// Server → client: the tool list changed; fetch it again.
+pub const NOTIFICATION_TOOLS_LIST_CHANGED: &str = "notifications/tools/list_changed";
+/// Server → client: the prompt list changed; fetch it again.
+pub const NOTIFICATION_PROMPTS_LIST_CHANGED: &str = "notifications/prompts/list_changed";
+/// Server → client: the resource list (or the resource templates) changed; fetch it again.
+pub const NOTIFICATION_RESOURCES_LIST_CHANGED: &str = "notifications/resources/list_changed";
+/// Server → client: a subscribed resource changed (`params.uri`); read it again.
+pub const NOTIFICATION_RESOURCES_UPDATED: &str = "notifications/resources/updated";
+/// Server → client, 2026-07-28: the first message of a `subscriptions/listen` stream, with the honoured
+/// filter.
+pub const NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED: &str = "notifications/subscriptions/acknowledged";
 
 /// Server → client: asks the client's model for a completion.
 pub const SAMPLING_CREATE_MESSAGE: &str = "sampling/createMessage";

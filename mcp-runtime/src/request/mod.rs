@@ -4,6 +4,7 @@
 //! handshake-era [`Session`] a request may belong to. It imports nothing of the crate but `protocol`.
 
 mod client;
+mod events;
 mod network;
 mod outcome;
 mod peer;
@@ -21,12 +22,15 @@ use tower::util::BoxCloneSyncService;
 
 pub(crate) use self::client::LogGate;
 pub use self::client::{ClientInfo, Notifier};
+pub use self::events::{
+    Audience, Bus, Change, Filter, ListenLimits, ListenRefused, Listener, MAX_SUBSCRIPTIONS, Pending, Subscriptions,
+};
 pub(crate) use self::network::client_network;
 pub use self::outcome::{Decision, Outcome};
 pub use self::peer::{PeerError, PendingRequests};
 pub(crate) use self::principal::anonymous;
 pub use self::principal::{AuthMethod, Principal};
-pub use self::session::{Handshake, MAX_SUBSCRIPTIONS, Session};
+pub use self::session::{Handshake, Session};
 use crate::protocol::{ErrorObject, ProtocolVersion, RequestId, method};
 
 /// Which transport a request arrived on (for logs and records; no layer branches on it).

@@ -1,11 +1,11 @@
 //! The handshake-era session of a connection: what `initialize` settled, the log level, subscriptions.
 //! (Admission of a request under the right revision is `transport::admit`.)
 
-use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
 use super::client::{ClientInfo, LogGate};
+use super::events::Subscriptions;
 use crate::protocol::{ErrorObject, LogLevel, ProtocolVersion};
 
 /// A connection's handshake state (stdio: the process; HTTP: one `Mcp-Session-Id`). Cheap to clone.
@@ -20,7 +20,7 @@ struct SessionState {
     handshake: OnceLock<Handshake>,
     initialized: AtomicBool,
     log_level: Arc<AtomicU8>,
-    subscriptions: Mutex<BTreeSet<String>>,
+    subscriptions: Subscriptions,
 }
 
 impl Default for SessionState {
@@ -30,14 +30,10 @@ impl Default for SessionState {
             handshake: OnceLock::new(),
             initialized: AtomicBool::new(false),
             log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
-            subscriptions: Mutex::default(),
+            subscriptions: Subscriptions::default(),
         }
     }
 }
-
-/// At most this many resource subscriptions per session: the client chooses the URIs, and state a client
-/// can grow must be bounded.
-pub const MAX_SUBSCRIPTIONS: usize = 1024;
 
 /// What `initialize` settled.
 #[derive(Debug, Clone)]
@@ -96,34 +92,10 @@ impl Session {
         self.inner.log_level.store(level as u8, Ordering::Relaxed);
     }
 
-    /// Records `resources/subscribe`.
-    ///
-    /// # Errors
-    /// −32602 when the session already holds [`MAX_SUBSCRIPTIONS`] other subscriptions.
-    pub(crate) fn subscribe(&self, uri: String) -> Result<(), ErrorObject> {
-        let mut subscriptions = self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner);
-        if subscriptions.len() >= MAX_SUBSCRIPTIONS && !subscriptions.contains(&uri) {
-            return Err(ErrorObject::invalid_params(format_args!(
-                "this session already holds {MAX_SUBSCRIPTIONS} resource subscriptions: unsubscribe first"
-            )));
-        }
-        subscriptions.insert(uri);
-        Ok(())
-    }
-
-    /// Records `resources/unsubscribe` (of a URI never subscribed to: nothing to do).
-    pub(crate) fn unsubscribe(&self, uri: &str) {
-        self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).remove(uri);
-    }
-
-    /// Whether the client subscribed to updates of `uri`.
-    pub fn is_subscribed(&self, uri: &str) -> bool {
-        self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).contains(uri)
-    }
-
-    /// The URIs the client subscribed to, sorted.
-    pub fn subscriptions(&self) -> Vec<String> {
-        self.inner.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+    /// The resources the client subscribed to (`resources/subscribe`, at most
+    /// [`MAX_SUBSCRIPTIONS`](super::MAX_SUBSCRIPTIONS)): what its listener hears updates of.
+    pub fn subscriptions(&self) -> &Subscriptions {
+        &self.inner.subscriptions
     }
 
     /// The revision this session's requests are served under, if any was negotiated.
@@ -141,19 +113,21 @@ impl Session {
 mod tests {
     use super::*;
     use crate::protocol::ErrorCode;
+    use crate::request::MAX_SUBSCRIPTIONS;
 
     #[test]
     fn subscriptions_are_per_session_and_bounded() {
         let (a, b) = (Session::new(), Session::new());
-        a.subscribe("test://x".into()).unwrap();
-        assert!(a.is_subscribed("test://x") && !b.is_subscribed("test://x"));
-        a.unsubscribe("test://x");
-        a.unsubscribe("test://never");
-        assert!(a.subscriptions().is_empty());
+        let (a, b) = (a.subscriptions(), b.subscriptions());
+        a.insert("test://x".into()).unwrap();
+        assert!(a.contains("test://x") && !b.contains("test://x"));
+        a.remove("test://x");
+        a.remove("test://never");
+        assert!(a.is_empty());
         for i in 0..MAX_SUBSCRIPTIONS {
-            a.subscribe(format!("test://{i}")).unwrap();
+            a.insert(format!("test://{i}")).unwrap();
         }
-        assert_eq!(a.subscribe("test://one-more".into()).unwrap_err().code, ErrorCode::INVALID_PARAMS);
-        assert!(a.subscribe("test://0".into()).is_ok(), "subscribing again is not growth");
+        assert_eq!(a.insert("test://one-more".into()).unwrap_err().code, ErrorCode::INVALID_PARAMS);
+        assert!(a.insert("test://0".into()).is_ok(), "subscribing again is not growth");
     }
 }

@@ -1,5 +1,5 @@
-//! [`App`]: a checked server as plain data — its identity, capabilities and registries — that the router,
-//! the handlers and the layers read. The `Server` builder (`crate::builder`) makes one.
+//! [`App`]: a checked server as plain data — its identity, capabilities and live catalogues — that the
+//! router, the handlers and the layers read. The `Server` builder (`crate::builder`) makes one.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,17 +8,18 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::format::Format;
-use super::inject::StateRequirement;
+use super::handle::ServerHandle;
+use super::live::{Catalogs, Live};
 use super::prompt::PromptSpec;
-use super::registry::{PromptRegistry, Registry, ResourceRegistry};
 use super::resource::ResourceSpec;
 use super::start::StartError;
 use super::state::StateMap;
 use super::tool::Tool;
-use crate::config::ToolsConfig;
+use crate::config::{ListenConfig, ToolsConfig};
 use crate::protocol::{
     Implementation, PromptsCapability, ProtocolVersion, ResourcesCapability, ServerCapabilities, ToolsCapability, meta,
 };
+use crate::request::{Bus, ListenLimits};
 
 /// What an [`App`] is made of, before it is checked.
 pub(crate) struct AppParts {
@@ -29,9 +30,13 @@ pub(crate) struct AppParts {
     pub(crate) prompts: Vec<PromptSpec>,
     pub(crate) state: StateMap,
     pub(crate) tools_config: ToolsConfig,
+    pub(crate) listen: ListenConfig,
+    /// The catalogues the builder's handle may have changed already.
+    pub(crate) live: Arc<Live>,
 }
 
-/// A checked, frozen server: what the corridor's layers and the router read. Cheap to clone.
+/// A checked server: what the corridor's layers and the router read. Its identity and capabilities are
+/// fixed at start; what it serves is live ([`App::catalog`]). Cheap to clone.
 #[derive(Clone)]
 pub struct App(Arc<AppInner>);
 
@@ -40,54 +45,51 @@ struct AppInner {
     server_info_meta: Value,
     capabilities: ServerCapabilities,
     instructions: Option<String>,
-    registry: Registry,
-    resources: ResourceRegistry,
-    prompts: PromptRegistry,
+    live: ServerHandle,
     state: StateMap,
     tools: ToolsConfig,
 }
 
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let catalog = self.catalog();
         f.debug_struct("App")
             .field("info", &self.0.info)
-            .field("tools", &self.0.registry.len())
-            .field("resources", &self.0.resources.resources().len())
-            .field("resource_templates", &self.0.resources.templates().len())
-            .field("prompts", &self.0.prompts.len())
+            .field("tools", &catalog.tools().len())
+            .field("resources", &catalog.resources().resources().len())
+            .field("resource_templates", &catalog.resources().templates().len())
+            .field("prompts", &catalog.prompts().len())
             .finish_non_exhaustive()
     }
 }
 
 impl App {
-    /// Checks and freezes what a server serves: the registries (names, schemas), each handler's state
-    /// requirements against `state`, and the capabilities to advertise.
+    /// Checks what a server serves — the builder's entries and those its handle added before the start:
+    /// names, schemas, each handler's state requirements against `state` — and the capabilities to
+    /// advertise: each kind held at start, with `listChanged` (and resource `subscribe`), since changes are
+    /// announced on every transport.
     ///
     /// # Errors
     /// Nothing to serve, duplicate or invalid entries, missing state.
     pub(crate) fn new(parts: AppParts) -> Result<Self, StartError> {
-        if parts.tools.is_empty() && parts.resources.is_empty() && parts.prompts.is_empty() {
+        let live = parts.live;
+        let held =
+            live.start(parts.tools, parts.resources, parts.prompts, &parts.state, &parts.tools_config.disabled)?;
+        if !held {
             return Err(StartError::NothingToServe);
         }
-        let registry = Registry::new(parts.tools, parts.tools_config.default_timeout)?;
-        let resources = ResourceRegistry::new(parts.resources)?;
-        let prompts = PromptRegistry::new(parts.prompts)?;
-        let needs = registry
-            .iter()
-            .map(|t| ("tool", t.tool.name(), t.tool.location(), t.tool.state()))
-            .chain(resources.resources().iter().map(|r| ("resource", r.name, r.location, r.state)))
-            .chain(resources.templates().iter().map(|t| ("resource", t.spec.name, t.spec.location, t.spec.state)))
-            .chain(prompts.iter().map(|p| ("prompt", p.name, p.location, p.state)));
-        for (kind, name, location, state) in needs {
-            check_state(&parts.state, kind, name, location, state)?;
-        }
-        // Only what is registered is advertised; `listChanged: false` because the sets are frozen.
+        live.bus().set_limits(ListenLimits {
+            max_total: parts.listen.max_listeners,
+            max_per_caller: parts.listen.max_listeners_per_caller,
+        });
+        let (tools, resources, prompts) = live.held_kinds();
+        let catalog = live.catalogs();
+        let completions = catalog.resources().has_completions() || catalog.prompts().has_completions();
         let capabilities = ServerCapabilities {
-            tools: (!registry.is_empty()).then_some(ToolsCapability { list_changed: Some(false) }),
-            resources: (!resources.is_empty())
-                .then_some(ResourcesCapability { subscribe: Some(true), list_changed: Some(false) }),
-            prompts: (!prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(false) }),
-            completions: (resources.has_completions() || prompts.has_completions()).then(serde_json::Map::new),
+            tools: tools.then_some(ToolsCapability { list_changed: Some(true) }),
+            resources: resources.then_some(ResourcesCapability { subscribe: Some(true), list_changed: Some(true) }),
+            prompts: prompts.then_some(PromptsCapability { list_changed: Some(true) }),
+            completions: completions.then(serde_json::Map::new),
             logging: Some(serde_json::Map::new()),
             experimental: None,
         };
@@ -97,9 +99,7 @@ impl App {
             server_info_meta,
             capabilities,
             instructions: parts.instructions,
-            registry,
-            resources,
-            prompts,
+            live: ServerHandle::new(live),
             state: parts.state,
             tools: parts.tools_config,
         })))
@@ -110,19 +110,20 @@ impl App {
         &self.0.info
     }
 
-    /// The tools.
-    pub fn registry(&self) -> &Registry {
-        &self.0.registry
+    /// What is served now: the enabled tools, resources, templates and prompts, one consistent snapshot
+    /// (a request reads one from its start to its answer).
+    pub fn catalog(&self) -> Arc<Catalogs> {
+        self.0.live.catalogs()
     }
 
-    /// The resources and resource templates.
-    pub fn resources(&self) -> &ResourceRegistry {
-        &self.0.resources
+    /// The handle that changes what is served.
+    pub fn handle(&self) -> &ServerHandle {
+        &self.0.live
     }
 
-    /// The prompts.
-    pub fn prompts(&self) -> &PromptRegistry {
-        &self.0.prompts
+    /// The change-event bus the transports' listeners are on.
+    pub fn bus(&self) -> &Bus {
+        self.0.live.bus()
     }
 
     /// What the server offers.
@@ -154,24 +155,6 @@ impl App {
     }
 }
 
-fn check_state(
-    state: &StateMap,
-    kind: &'static str,
-    name: &str,
-    location: &str,
-    needs: &[StateRequirement],
-) -> Result<(), StartError> {
-    match needs.iter().find(|req| !state.contains((req.type_id)())) {
-        Some(req) => Err(StartError::MissingState {
-            kind,
-            name: name.into(),
-            location: location.into(),
-            type_name: (req.type_name)(),
-        }),
-        None => Ok(()),
-    }
-}
-
 impl App {
     /// Every definition as the list methods show them under 2025-11-25, in one object: `tools`, and
     /// `resources`, `resourceTemplates` and `prompts` when there are any (what `--print-manifest` prints
@@ -180,22 +163,23 @@ impl App {
     /// n | null, "scopes": [...]}`), before any `[throttling]` override of the configuration.
     pub fn manifest(&self) -> Value {
         let v = ProtocolVersion::LATEST_HANDSHAKE;
+        let catalog = self.catalog();
         let values = |all: &[Box<RawValue>]| -> Vec<Value> {
             all.iter().map(|raw| serde_json::from_str(raw.get()).expect("rendered JSON")).collect()
         };
-        let mut manifest = serde_json::json!({ "tools": values(self.registry().definitions(v)) });
+        let mut manifest = serde_json::json!({ "tools": values(catalog.tools().definitions(v)) });
         let extra = [
-            ("resources", self.resources().resource_definitions(v)),
-            ("resourceTemplates", self.resources().template_definitions(v)),
-            ("prompts", self.prompts().definitions(v)),
+            ("resources", catalog.resources().resource_definitions(v)),
+            ("resourceTemplates", catalog.resources().template_definitions(v)),
+            ("prompts", catalog.prompts().definitions(v)),
         ];
         for (key, all) in extra {
             if !all.is_empty() {
                 manifest[key] = Value::Array(values(all));
             }
         }
-        let limits: serde_json::Map<String, Value> = self
-            .registry()
+        let limits: serde_json::Map<String, Value> = catalog
+            .tools()
             .iter()
             .map(|entry| {
                 let tool = &entry.tool;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::handle::ServerHandle;
 use super::input::InputExchange;
 use crate::protocol::method;
 use crate::protocol::{LogLevel, OutgoingNotification, ProgressToken, ProtocolVersion, RequestId, meta};
@@ -34,6 +35,7 @@ struct Inner {
     log: LogGate,
     inputs: Option<Arc<InputExchange>>,
     principal: Arc<Principal>,
+    server: ServerHandle,
 }
 
 impl fmt::Debug for Context {
@@ -60,12 +62,14 @@ pub(crate) struct ContextParts {
     /// 2026-07-28 `tools/call`: where requests to the client are answered from `inputResponses`.
     pub(crate) inputs: Option<Arc<InputExchange>>,
     pub(crate) principal: Arc<Principal>,
+    /// The server the request is served by.
+    pub(crate) server: ServerHandle,
 }
 
 impl Context {
     /// The context of the handler that serves `req`; `target` names the tool, resource or prompt. The one
     /// place a request becomes a handler's context.
-    pub(crate) fn for_request(mut req: McpRequest, target: impl Into<Arc<str>>) -> Self {
+    pub(crate) fn for_request(mut req: McpRequest, target: impl Into<Arc<str>>, server: &ServerHandle) -> Self {
         let progress_token = req.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
         let inputs = (req.version.is_stateless() && req.method == crate::protocol::method::TOOLS_CALL)
             .then(|| Arc::new(InputExchange::new(req.params.remove("inputResponses"))));
@@ -80,6 +84,7 @@ impl Context {
             log: req.log,
             inputs,
             principal: req.principal,
+            server: server.clone(),
         })
     }
 
@@ -97,8 +102,15 @@ impl Context {
                 log: p.log,
                 inputs: p.inputs,
                 principal: p.principal,
+                server: p.server,
             }),
         }
+    }
+
+    /// The server serving this request: change what it serves (take a tool off during maintenance, add
+    /// one a plugin brought) or say that a resource changed (`ctx.server().notify_resource_updated(uri)`).
+    pub fn server(&self) -> &ServerHandle {
+        &self.inner.server
     }
 
     /// The JSON-RPC id of the request.

@@ -7,9 +7,11 @@ mod completion;
 mod context;
 mod execute;
 mod format;
+mod handle;
 mod handlers;
 mod inject;
 mod input;
+pub(crate) mod live;
 mod pagination;
 mod prompt;
 mod registry;
@@ -27,9 +29,13 @@ pub use completion::{
 };
 pub use context::Context;
 pub use execute::unknown_tool;
+pub use handle::ServerHandle;
 pub use inject::{FromInvocation, InvocationError, InvocationParts, StateRequirement};
+pub use live::Catalogs;
 pub use prompt::{FromPromptArgument, IntoPromptMessages, PromptArgument, PromptFuture, PromptInvocation, PromptSpec};
-pub use registry::{PromptRegistry, Registry, RegistryError, ResourceRegistry, TemplateEntry, ToolEntry};
+pub use registry::{
+    PromptRegistry, Registry, RegistryError, ResourceRegistry, TemplateEntry, ToolEntry, compile as compile_schema,
+};
 pub use resource::{
     Blob, FromUriVariable, IntoResourceContents, ReadResult, ResourceError, ResourceFuture, ResourceInvocation,
     ResourceSpec,

@@ -62,17 +62,21 @@ pub(crate) async fn dispatch(app: &App, req: McpRequest, filter_tools: bool) -> 
     match req.method.as_str() {
         method::TOOLS_CALL if tools => tools::call(app, req).await,
         method::TOOLS_LIST if tools => {
-            let scopes = || app.registry().iter().map(|t| t.tool.scopes());
-            answer(lists::list_scoped(app, &req, "tools", app.registry().definitions(version), scopes, filter_tools))
+            let catalog = app.catalog();
+            let all = catalog.tools().definitions(version);
+            let scopes = || catalog.tools().iter().map(|t| t.tool.scopes());
+            answer(lists::list_scoped(app, &req, "tools", all, scopes, filter_tools))
         }
         method::RESOURCES_LIST if resources => {
-            let scopes = || app.resources().resources().iter().map(|r| r.scopes);
-            let all = app.resources().resource_definitions(version);
+            let catalog = app.catalog();
+            let scopes = || catalog.resources().resources().iter().map(|r| r.scopes);
+            let all = catalog.resources().resource_definitions(version);
             answer(lists::list_scoped(app, &req, "resources", all, scopes, filter_tools))
         }
         method::RESOURCES_TEMPLATES_LIST if resources => {
-            let scopes = || app.resources().templates().iter().map(|t| t.spec.scopes);
-            let all = app.resources().template_definitions(version);
+            let catalog = app.catalog();
+            let scopes = || catalog.resources().templates().iter().map(|t| t.spec.scopes);
+            let all = catalog.resources().template_definitions(version);
             answer(lists::list_scoped(app, &req, "resourceTemplates", all, scopes, filter_tools))
         }
         method::RESOURCES_READ if resources => resources::read(app, req).await,
@@ -80,8 +84,16 @@ pub(crate) async fn dispatch(app: &App, req: McpRequest, filter_tools: bool) -> 
         method::RESOURCES_SUBSCRIBE if resources && !stateless => answer(resources::subscription(app, req, true)),
         method::RESOURCES_UNSUBSCRIBE if resources && !stateless => answer(resources::subscription(app, req, false)),
         method::PROMPTS_LIST if prompts => {
-            let scopes = || app.prompts().iter().map(|p| p.scopes);
-            answer(lists::list_scoped(app, &req, "prompts", app.prompts().definitions(version), scopes, filter_tools))
+            let catalog = app.catalog();
+            let scopes = || catalog.prompts().iter().map(|p| p.scopes);
+            answer(lists::list_scoped(
+                app,
+                &req,
+                "prompts",
+                catalog.prompts().definitions(version),
+                scopes,
+                filter_tools,
+            ))
         }
         method::PROMPTS_GET if prompts => prompts::get(app, req).await,
         method::COMPLETION_COMPLETE if capabilities.completions.is_some() => completion::complete(app, req).await,

@@ -42,7 +42,7 @@ impl ThrottleLayer {
     /// # Errors
     /// A malformed rate, an unknown tool under `throttling.tools`, an unusable Redis URL.
     pub fn new(app: &App, config: &ThrottlingConfig, allow_inline_secrets: bool) -> Result<Option<Self>, String> {
-        let plan = Plan::new(config, app.registry().iter().map(|t| t.tool.clone()))?;
+        let plan = Plan::new(config, app.catalog().tools().iter().map(|t| t.tool.clone()))?;
         if plan.is_empty() {
             return Ok(None);
         }

@@ -64,7 +64,7 @@ async fn stdio_pipeline(pipeline: Pipeline) -> Result<(), ServeError> {
     let credentials = stdio::client_credentials(&pipeline).await.map_err(StartError::Security)?;
     tracing::info!(
         server = %pipeline.app().info().name,
-        tools = pipeline.app().registry().len(),
+        tools = pipeline.app().catalog().tools().len(),
         "serving MCP on stdio"
     );
     let (stdin, stdout) = (pipe::Stdin::spawn()?, pipe::Stdout::spawn()?);

@@ -1,22 +1,20 @@
 use tower::Layer;
 
-use super::{Validate, Validators};
-use crate::server::{App, StartError};
+use super::Validate;
+use crate::server::App;
 
-/// Adds argument validation to the corridor. Cheap to clone: the compiled schemas are shared.
+/// Adds argument validation to the corridor. Cheap to clone. Each tool's input schema is compiled once,
+/// when the tool is registered (at start or through the [`ServerHandle`](crate::server::ServerHandle)),
+/// and held with it.
 #[derive(Debug, Clone)]
 pub struct ValidateLayer {
     app: App,
-    validators: Validators,
 }
 
 impl ValidateLayer {
-    /// Compiles every tool's input schema once.
-    ///
-    /// # Errors
-    /// A schema that is not valid JSON Schema 2020-12, naming the tool.
-    pub fn new(app: &App) -> Result<Self, StartError> {
-        Ok(Self { app: app.clone(), validators: Validators::compile(app)? })
+    /// Validation of the calls of `app`'s tools, whatever they are when the call comes.
+    pub fn new(app: &App) -> Self {
+        Self { app: app.clone() }
     }
 }
 
@@ -24,6 +22,6 @@ impl<S> Layer<S> for ValidateLayer {
     type Service = Validate<S>;
 
     fn layer(&self, inner: S) -> Validate<S> {
-        Validate::new(inner, self.app.clone(), self.validators.clone())
+        Validate::new(inner, self.app.clone())
     }
 }

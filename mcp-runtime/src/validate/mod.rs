@@ -1,7 +1,7 @@
 //! The corridor's *validate* step: `tools/call` arguments are checked against the tool's input schema
 //! before any quota is spent or any handler runs.
 //!
-//! Schemas are compiled once, when the layer is built, as JSON Schema 2020-12 with:
+//! Schemas are compiled once, when a tool is registered ([`compile`]), as JSON Schema 2020-12 with:
 //! - no remote `$ref` resolution (no network or file access on behalf of a schema),
 //! - the linear-time `regex` engine for `pattern` (no catastrophic backtracking on attacker input).
 //!
@@ -11,54 +11,21 @@
 mod layer;
 mod service;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
-use jsonschema::{PatternOptions, Validator};
+use jsonschema::Validator;
 use serde_json::Value;
 
 pub use layer::ValidateLayer;
 pub use service::Validate;
 
-use crate::server::{App, StartError};
+/// Compiles one schema with this runtime's safety settings (what registering a tool does).
+pub use crate::server::compile_schema as compile;
 
 /// At most this many violations are reported per call (the rest are counted).
 const MAX_REPORTED: usize = 10;
 /// A reported violation is cut to this many characters (it may quote attacker input).
 const MAX_MESSAGE_CHARS: usize = 300;
-
-/// Each tool's compiled input schema.
-#[derive(Debug, Clone)]
-pub(crate) struct Validators(Arc<HashMap<Box<str>, Validator>>);
-
-impl Validators {
-    pub(crate) fn compile(app: &App) -> Result<Self, StartError> {
-        let mut map = HashMap::with_capacity(app.registry().len());
-        for tool in app.registry().iter() {
-            let validator = compile(&tool.input_schema)
-                .map_err(|reason| StartError::Schema { tool: Arc::clone(tool.tool.shared_name()), reason })?;
-            map.insert(tool.tool.name().into(), validator);
-        }
-        Ok(Self(Arc::new(map)))
-    }
-
-    pub(crate) fn get(&self, tool: &str) -> Option<&Validator> {
-        self.0.get(tool)
-    }
-}
-
-/// Compiles one schema with this runtime's safety settings.
-///
-/// # Errors
-/// The compiler's message when the schema is not valid JSON Schema 2020-12.
-pub fn compile(schema: &Value) -> Result<Validator, String> {
-    jsonschema::draft202012::options()
-        .with_pattern_options(PatternOptions::regex())
-        .should_validate_formats(true)
-        .build(schema)
-        .map_err(|e| e.to_string())
-}
 
 /// Checks `arguments`; `None` when they are valid, else one line per violation.
 pub fn violations(validator: &Validator, arguments: &Value) -> Option<String> {

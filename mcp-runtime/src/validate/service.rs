@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use serde_json::Value;
 use tower::Service;
 
-use super::{Validators, violations};
+use super::violations;
 use crate::protocol::CallToolResult;
 use crate::request::{McpRequest, McpResponse, Outcome};
 use crate::server::{App, unknown_tool};
@@ -16,12 +16,11 @@ use crate::server::{App, unknown_tool};
 pub struct Validate<S> {
     inner: S,
     app: App,
-    validators: Validators,
 }
 
 impl<S> Validate<S> {
-    pub(crate) fn new(inner: S, app: App, validators: Validators) -> Self {
-        Self { inner, app, validators }
+    pub(crate) fn new(inner: S, app: App) -> Self {
+        Self { inner, app }
     }
 
     /// The wrapped service.
@@ -42,7 +41,9 @@ impl<S> Validate<S> {
     /// `Some(answer)` when the request must not reach the handler.
     fn check(&self, req: &McpRequest) -> Option<McpResponse> {
         let name = req.tool_name()?;
-        let Some(validator) = self.validators.get(name) else { return Some(unknown_tool(name)) };
+        let catalog = self.app.catalog();
+        let Some(tool) = catalog.tools().get(name) else { return Some(unknown_tool(name)) };
+        let validator = &tool.validator;
         let empty = Value::Object(serde_json::Map::new());
         let arguments = match req.params.get("arguments") {
             None | Some(Value::Null) => &empty,

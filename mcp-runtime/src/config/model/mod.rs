@@ -27,6 +27,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// How tools run and are listed.
     pub tools: ToolsConfig,
+    /// Who may listen for change notifications, and how many at once.
+    pub listen: ListenConfig,
     /// Who may call the server, and what each caller may do.
     pub security: SecurityConfig,
     /// How often each caller and each tool may be called.
@@ -186,11 +188,36 @@ pub struct ToolsConfig {
     /// How long 2026-07-28 clients may cache list and `server/discover` results (`ttlMs`).
     #[serde(with = "duration")]
     pub list_ttl: Duration,
+    /// Tools the server has but does not serve: unlisted, and unknown to `tools/call`. Re-read on `SIGHUP`
+    /// and when the configuration file changes; clients are told the tool list changed.
+    pub disabled: Vec<String>,
 }
 
 impl Default for ToolsConfig {
     fn default() -> Self {
-        Self { default_timeout: Duration::from_secs(60), page_size: 100, list_ttl: Duration::from_secs(300) }
+        Self {
+            default_timeout: Duration::from_secs(60),
+            page_size: 100,
+            list_ttl: Duration::from_secs(300),
+            disabled: Vec::new(),
+        }
+    }
+}
+
+/// `[listen]`: the listeners of change notifications (a handshake session's stream, a 2026-07-28
+/// `subscriptions/listen`), capped so that no caller can hold the server's memory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenConfig {
+    /// Listeners at once, in all; one more is refused (−32012, `data.limit = "listeners"`).
+    pub max_listeners: usize,
+    /// Listeners at once per caller (its principal, or its network when anonymous).
+    pub max_listeners_per_caller: usize,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        Self { max_listeners: 1024, max_listeners_per_caller: 8 }
     }
 }
 

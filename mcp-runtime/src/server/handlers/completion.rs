@@ -20,7 +20,7 @@ pub(crate) async fn complete(app: &App, req: McpRequest) -> McpResponse {
         Err(e) => return McpResponse::error(e, Outcome::InvalidRequest),
         Ok(None) => Completion::default(),
         Ok(Some(Target { name, completer, value, arguments })) => {
-            let parts = InvocationParts::new(Context::for_request(req, name), app.state().clone());
+            let parts = InvocationParts::new(Context::for_request(req, name, app.handle()), app.state().clone());
             let context = CompletionContext { arguments, parts };
             match guarded("completion", name, app.handler_timeout(), (completer.complete)(value, context)).await {
                 Ok(completion) => completion,
@@ -40,11 +40,12 @@ fn complete_target(app: &App, req: &McpRequest) -> Result<Option<Target>, ErrorO
     let argument = req.params.get("argument");
     let name = string(argument, "name", "argument.name")?;
     let value = string(argument, "value", "argument.value")?;
+    let catalog = app.catalog();
     let (target, known, completers): (&'static str, Vec<&str>, &'static [Completer]) =
         match string(reference, "type", "ref.type")? {
             "ref/prompt" => {
                 let prompt = string(reference, "name", "ref.name")?;
-                let spec = app
+                let spec = catalog
                     .prompts()
                     .get(prompt)
                     .ok_or_else(|| ErrorObject::invalid_params(format_args!("unknown prompt: {prompt}")))?;
@@ -52,7 +53,7 @@ fn complete_target(app: &App, req: &McpRequest) -> Result<Option<Target>, ErrorO
             }
             "ref/resource" => {
                 let uri = string(reference, "uri", "ref.uri")?;
-                let entry = app.resources().template(uri).ok_or_else(|| {
+                let entry = catalog.resources().template(uri).ok_or_else(|| {
                     ErrorObject::invalid_params(format_args!("no resource template `{uri}` on this server"))
                 })?;
                 (entry.spec.name, entry.template.variables().collect(), entry.spec.completions)

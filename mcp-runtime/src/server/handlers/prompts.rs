@@ -19,7 +19,8 @@ pub(crate) async fn get(app: &App, mut req: McpRequest) -> McpResponse {
             Outcome::InvalidRequest,
         );
     };
-    let Some(spec) = app.prompts().get(&name) else {
+    let catalog = app.catalog();
+    let Some(spec) = catalog.prompts().get(&name) else {
         let error = ErrorObject::invalid_params(format_args!("unknown prompt: {name}"));
         return McpResponse::error(error, Outcome::InvalidRequest);
     };
@@ -28,7 +29,7 @@ pub(crate) async fn get(app: &App, mut req: McpRequest) -> McpResponse {
         Err(e) => return McpResponse::error(e, Outcome::InvalidArguments),
     };
     let version = req.version;
-    let parts = InvocationParts::new(Context::for_request(req, spec.name), app.state().clone());
+    let parts = InvocationParts::new(Context::for_request(req, spec.name, app.handle()), app.state().clone());
     let invocation = PromptInvocation { prompt: spec.name, arguments, parts };
     let (error, outcome) = match guarded("prompt", spec.name, app.handler_timeout(), (spec.handler)(invocation)).await {
         Ok(Ok(Ok(mut result))) => {

@@ -24,11 +24,12 @@ pub(crate) async fn read(app: &App, mut req: McpRequest) -> McpResponse {
         Err(e) => return McpResponse::error(e, Outcome::InvalidRequest),
     };
     let version = req.version;
-    let Some(found) = app.resources().resolve(&uri) else {
+    let catalog = app.catalog();
+    let Some(found) = catalog.resources().resolve(&uri) else {
         return McpResponse::error(resource_not_found(version, &uri), Outcome::InvalidRequest);
     };
     let spec = found.spec;
-    let parts = InvocationParts::new(Context::for_request(req, spec.name), app.state().clone());
+    let parts = InvocationParts::new(Context::for_request(req, spec.name, app.handle()), app.state().clone());
     let invocation =
         ResourceInvocation { uri: uri.clone(), mime_type: spec.mime_type, variables: found.variables, parts };
     let (error, outcome) = match guarded("resource", spec.name, app.handler_timeout(), (spec.handler)(invocation)).await
@@ -56,12 +57,12 @@ pub(crate) fn subscription(app: &App, mut req: McpRequest, subscribe: bool) -> R
     let uri = uri_param(method, &mut req)?;
     let Some(session) = &req.session else { return Err(ErrorObject::method_not_found(method)) };
     if subscribe {
-        if app.resources().resolve(&uri).is_none() {
+        if app.catalog().resources().resolve(&uri).is_none() {
             return Err(resource_not_found(req.version, &uri));
         }
-        session.subscribe(uri)?;
+        session.subscriptions().insert(uri)?;
     } else {
-        session.unsubscribe(&uri);
+        session.subscriptions().remove(&uri);
     }
     app.format().finish(req.version, &empty(), Cache::No)
 }

@@ -27,15 +27,17 @@ pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
             );
         }
     };
-    let Some(tool) = app.registry().get(&name) else { return unknown_tool(&name) };
+    let catalog = app.catalog();
+    let Some(tool) = catalog.tools().get(&name) else { return unknown_tool(&name) };
+    let timeout = tool.timeout(app.handler_timeout());
     let version = req.version;
-    let context = Context::for_request(req, std::sync::Arc::clone(tool.tool.shared_name()));
+    let context = Context::for_request(req, std::sync::Arc::clone(tool.tool.shared_name()), app.handle());
     let inputs = context.input_exchange();
     let parts = InvocationParts::new(context, app.state().clone());
     let invocation = ToolInvocation { tool: std::sync::Arc::clone(tool.tool.shared_name()), arguments, parts };
     // The tool's own spans, and the tasks it starts with Context::spawn, are children of this one.
     let span = tracing::info_span!("mcp.tool", gen_ai.tool.name = tool.tool.name());
-    let run = guarded("tool", &name, tool.timeout, tool.tool.call(invocation)).instrument(span);
+    let run = guarded("tool", &name, timeout, tool.tool.call(invocation)).instrument(span);
     let ran = match inputs {
         None => run.await,
         // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).
@@ -59,7 +61,7 @@ pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
             return McpResponse::error(failed("tool", &name, Failure::Panicked), Outcome::Panic);
         }
         Err(Failure::TimedOut) => {
-            (CallToolResult::error(format!("tool `{name}` timed out after {:?}", tool.timeout)), Outcome::Timeout)
+            (CallToolResult::error(format!("tool `{name}` timed out after {timeout:?}")), Outcome::Timeout)
         }
     };
     app.format().tool_response(version, result, tool.wrap_output, outcome)

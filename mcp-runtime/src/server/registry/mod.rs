@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 
 pub use prompts::PromptRegistry;
 pub use resources::{ResourceRegistry, TemplateEntry};
+pub use tools::compile;
 pub(crate) use tools::valid_name;
 pub use tools::{Registry, ToolEntry};
 
@@ -46,6 +47,28 @@ pub enum RegistryError {
     InputNotObject {
         /// The tool.
         name: Arc<str>,
+    },
+    /// A tool's input schema does not compile as JSON Schema 2020-12.
+    #[error("the input schema of tool `{name}` does not compile: {reason}")]
+    InvalidSchema {
+        /// The tool.
+        name: Arc<str>,
+        /// The compiler's message.
+        reason: String,
+    },
+    /// A tool, resource or prompt takes `State<T>` that the server does not have.
+    #[error(
+        "{kind} `{name}` (at {location}) takes State<{type_name}>, but the server has none: call Server::with_state"
+    )]
+    MissingState {
+        /// `tool`, `resource` or `prompt`.
+        kind: &'static str,
+        /// Its name.
+        name: Arc<str>,
+        /// Where it is defined.
+        location: Arc<str>,
+        /// The state type.
+        type_name: &'static str,
     },
     /// A tool made with [`Tool::builder`](crate::server::Tool::builder) is incomplete or malformed.
     #[error("tool `{name}` (at {location}): {reason}")]

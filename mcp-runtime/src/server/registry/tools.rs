@@ -1,8 +1,10 @@
-//! The tools a server serves: schemas rendered once, listings rendered once per revision.
+//! The tools a server serves: schemas rendered and compiled once, when a tool is registered; listings
+//! rendered once per revision each time the set changes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use jsonschema::{PatternOptions, Validator};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
@@ -11,8 +13,8 @@ use super::{Catalog, Dialect, RegistryError};
 use crate::protocol::{ProtocolVersion, ToolAnnotations};
 use crate::server::tool::Tool;
 
-/// One registered tool with its schemas rendered.
-#[derive(Debug)]
+/// One registered tool with its schemas rendered and its input schema compiled. Cheap to clone.
+#[derive(Debug, Clone)]
 pub struct ToolEntry {
     /// The tool: what `#[mcp_tool]` generated, or what [`Tool::builder`] built.
     pub tool: Tool,
@@ -23,8 +25,8 @@ pub struct ToolEntry {
     /// Whether structured results are wrapped as `{"result": value}` because the function's output
     /// schema is not an object (a list, say) and handshake-era clients accept only objects.
     pub wrap_output: bool,
-    /// The effective timeout of one call.
-    pub timeout: Duration,
+    /// The input schema, compiled (what the validate step checks arguments with).
+    pub(crate) validator: Arc<Validator>,
 }
 
 /// The tools of a server, sorted by name (so listings are deterministic).
@@ -37,25 +39,29 @@ impl Registry {
     /// Renders and checks the tools: `#[mcp_tool]` specs (`&ToolSpec`) or [`Tool`]s.
     ///
     /// # Errors
-    /// Duplicate or invalid names, and input schemas that are not object schemas.
-    pub fn new<T: Into<Tool>>(
-        tools: impl IntoIterator<Item = T>,
-        default_timeout: Duration,
-    ) -> Result<Self, RegistryError> {
-        let mut tools: Vec<Tool> = tools.into_iter().map(Into::into).collect();
-        tools.sort_by(|a, b| a.name().cmp(b.name()).then(a.location().cmp(b.location())));
-        for pair in tools.windows(2) {
-            if pair[0].name() == pair[1].name() {
+    /// Duplicate or invalid names, input schemas that are not object schemas or do not compile.
+    pub fn new<T: Into<Tool>>(tools: impl IntoIterator<Item = T>) -> Result<Self, RegistryError> {
+        let entries = tools.into_iter().map(|tool| ToolEntry::render(tool.into())).collect::<Result<Vec<_>, _>>()?;
+        Self::of_entries(entries)
+    }
+
+    /// A registry of rendered entries, in any order.
+    ///
+    /// # Errors
+    /// Two entries with one name.
+    pub(crate) fn of_entries(mut entries: Vec<ToolEntry>) -> Result<Self, RegistryError> {
+        entries.sort_by(|a, b| a.tool.name().cmp(b.tool.name()).then(a.tool.location().cmp(b.tool.location())));
+        for pair in entries.windows(2) {
+            let (a, b) = (&pair[0].tool, &pair[1].tool);
+            if a.name() == b.name() {
                 return Err(RegistryError::DuplicateTool {
-                    name: Arc::clone(pair[0].shared_name()),
-                    first: pair[0].location().into(),
-                    second: pair[1].location().into(),
+                    name: Arc::clone(a.shared_name()),
+                    first: a.location().into(),
+                    second: b.location().into(),
                 });
             }
         }
-        let tools =
-            tools.into_iter().map(|tool| ToolEntry::render(tool, default_timeout)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { tools: Catalog::new(tools, |t| t.tool.name(), ToolEntry::definition) })
+        Ok(Self { tools: Catalog::new(entries, |t| t.tool.name(), ToolEntry::definition) })
     }
 
     /// The tool with this name.
@@ -90,8 +96,26 @@ pub(crate) fn valid_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
+/// Compiles a JSON Schema with this runtime's safety settings: JSON Schema 2020-12, no remote `$ref`
+/// resolution (no network or file access on behalf of a schema), the linear-time `regex` engine for
+/// `pattern` (no catastrophic backtracking on attacker input), formats checked.
+///
+/// # Errors
+/// The compiler's message when the schema is not valid JSON Schema 2020-12.
+pub fn compile(schema: &Value) -> Result<Validator, String> {
+    jsonschema::draft202012::options()
+        .with_pattern_options(PatternOptions::regex())
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
 impl ToolEntry {
-    fn render(tool: Tool, default_timeout: Duration) -> Result<Self, RegistryError> {
+    /// Renders a tool's schemas and compiles its input schema: the work of registering it, done once.
+    ///
+    /// # Errors
+    /// An invalid name, an input schema that is not an object schema or does not compile.
+    pub fn render(tool: Tool) -> Result<Self, RegistryError> {
         if !valid_name(tool.name()) {
             return Err(RegistryError::InvalidName {
                 name: Arc::clone(tool.shared_name()),
@@ -118,13 +142,14 @@ impl ToolEntry {
                 }
             }
         };
-        Ok(Self {
-            timeout: tool.timeout().unwrap_or(default_timeout),
-            input_schema: Arc::new(input),
-            output_schema,
-            wrap_output,
-            tool,
-        })
+        let validator = compile(&input)
+            .map_err(|reason| RegistryError::InvalidSchema { name: Arc::clone(tool.shared_name()), reason })?;
+        Ok(Self { input_schema: Arc::new(input), output_schema, wrap_output, validator: Arc::new(validator), tool })
+    }
+
+    /// How long one call may run: the tool's own timeout, else `default` (`tools.default_timeout`).
+    pub fn timeout(&self, default: Duration) -> Duration {
+        self.tool.timeout().unwrap_or(default)
     }
 
     fn definition(&self, dialect: Dialect) -> Box<RawValue> {
