@@ -48,7 +48,7 @@ where
     fn call(&mut self, request: McpRequest) -> Self::Future {
         let marks = request
             .tool_name()
-            .and_then(|t| self.layer.app.catalog().tools().get(t).map(|entry| Marks::of(&entry.tool)))
+            .and_then(|t| self.layer.app.glance().tools().get(t).map(|entry| Marks::of(&entry.tool)))
             .unwrap_or_default();
         let pending = Pending::begin(&request, marks);
         let clone = self.inner.clone();

@@ -33,7 +33,7 @@ where
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
         let _span = self.layer.enforce.then(|| tracing::debug_span!("mcp.authorize").entered());
-        let catalog = self.layer.enforce.then(|| self.layer.app.catalog());
+        let catalog = self.layer.enforce.then(|| self.layer.app.glance());
         if let Some(catalog) = &catalog
             && let Some(required) = AuthorizeLayer::required(&request, catalog)
         {

@@ -116,6 +116,11 @@ impl App {
         self.0.live.catalogs()
     }
 
+    /// [`App::catalog`] for a look that does not cross an `.await`: what the layers use on every call.
+    pub(crate) fn glance(&self) -> arc_swap::Guard<Arc<Catalogs>> {
+        self.0.live.glance()
+    }
+
     /// The handle that changes what is served.
     pub fn handle(&self) -> &ServerHandle {
         &self.0.live

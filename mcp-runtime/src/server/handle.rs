@@ -148,6 +148,10 @@ impl ServerHandle {
         self.live.catalogs()
     }
 
+    pub(crate) fn glance(&self) -> arc_swap::Guard<Arc<Catalogs>> {
+        self.live.glance()
+    }
+
     /// The server's change-event bus (what the transports' listeners hear).
     pub fn bus(&self) -> &Bus {
         self.live.bus()

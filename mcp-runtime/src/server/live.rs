@@ -109,6 +109,11 @@ impl Live {
         self.current.load_full()
     }
 
+    /// The current snapshot, for a look that does not cross an `.await` (no reference count touched).
+    pub(crate) fn glance(&self) -> arc_swap::Guard<Arc<Catalogs>> {
+        self.current.load()
+    }
+
     pub(crate) fn bus(&self) -> &Bus {
         &self.bus
     }

@@ -41,7 +41,7 @@ impl<S> Validate<S> {
     /// `Some(answer)` when the request must not reach the handler.
     fn check(&self, req: &McpRequest) -> Option<McpResponse> {
         let name = req.tool_name()?;
-        let catalog = self.app.catalog();
+        let catalog = self.app.glance();
         let Some(tool) = catalog.tools().get(name) else { return Some(unknown_tool(name)) };
         let validator = &tool.validator;
         let empty = Value::Object(serde_json::Map::new());
