@@ -1,11 +1,12 @@
-//! The handshake-era session of a connection: what `initialize` settled, the log level, subscriptions.
+//! The handshake-era session of a connection: what `initialize` settled, the log level, subscriptions,
+//! and the session's change listener until its transport takes it.
 //! (Admission of a request under the right revision is `transport::admit`.)
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::client::{ClientInfo, LogGate};
-use super::events::Subscriptions;
+use super::events::{Listener, Subscriptions};
 use crate::protocol::{ErrorObject, LogLevel, ProtocolVersion};
 
 /// A connection's handshake state (stdio: the process; HTTP: one `Mcp-Session-Id`). Cheap to clone.
@@ -21,6 +22,9 @@ struct SessionState {
     initialized: AtomicBool,
     log_level: Arc<AtomicU8>,
     subscriptions: Subscriptions,
+    /// The session's listener on the server's bus, from `initialize` until the transport takes it to
+    /// deliver what it hears.
+    listener: Mutex<Option<Listener>>,
 }
 
 impl Default for SessionState {
@@ -31,6 +35,7 @@ impl Default for SessionState {
             initialized: AtomicBool::new(false),
             log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
             subscriptions: Subscriptions::default(),
+            listener: Mutex::default(),
         }
     }
 }
@@ -96,6 +101,19 @@ impl Session {
     /// [`MAX_SUBSCRIPTIONS`](super::MAX_SUBSCRIPTIONS)): what its listener hears updates of.
     pub fn subscriptions(&self) -> &Subscriptions {
         &self.inner.subscriptions
+    }
+
+    /// Keeps the session's change listener (`initialize` registers it) until the transport takes it.
+    pub(crate) fn set_listener(&self, listener: Listener) {
+        *self.inner.listener.lock().unwrap_or_else(PoisonError::into_inner) = Some(listener);
+    }
+
+    /// Takes the session's change listener, to deliver what it hears on the session's outbound stream (the
+    /// stdio connection, the standalone GET stream, the legacy SSE stream). `None` when `initialize`
+    /// registered none (the server advertises nothing to listen for, or the listener caps refused it) or
+    /// the transport took it already. A listener never taken leaves the bus with the session.
+    pub(crate) fn take_listener(&self) -> Option<Listener> {
+        self.inner.listener.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
     /// The revision this session's requests are served under, if any was negotiated.

@@ -30,6 +30,7 @@ pub use completion::{
 pub use context::Context;
 pub use execute::unknown_tool;
 pub use handle::ServerHandle;
+pub(crate) use handlers::listen::session_listener;
 pub use inject::{FromInvocation, InvocationError, InvocationParts, StateRequirement};
 pub use live::Catalogs;
 pub use prompt::{FromPromptArgument, IntoPromptMessages, PromptArgument, PromptFuture, PromptInvocation, PromptSpec};

@@ -9,7 +9,7 @@ use tower::Service;
 
 use super::app::App;
 use super::format::{Cache, answer, empty};
-use super::handlers::{completion, lifecycle, lists, prompts, resources, tools};
+use super::handlers::{completion, lifecycle, listen, lists, prompts, resources, tools};
 use crate::protocol::{ErrorObject, method};
 use crate::request::{McpRequest, McpResponse, Outcome};
 
@@ -99,6 +99,7 @@ pub(crate) async fn dispatch(app: &App, req: McpRequest, filter_tools: bool) -> 
         method::COMPLETION_COMPLETE if capabilities.completions.is_some() => completion::complete(app, req).await,
         method::INITIALIZE => answer(lifecycle::initialize(app, &req)),
         method::SERVER_DISCOVER if stateless => answer(lifecycle::discover(app)),
+        method::SUBSCRIPTIONS_LISTEN if stateless => listen::listen(app, req).await,
         // Removed in 2026-07-28: liveness is the transport's business, the log level comes per request.
         method::PING if !stateless => answer(app.format().finish(version, &empty(), Cache::No)),
         method::LOGGING_SET_LEVEL if !stateless => answer(lifecycle::set_level(app, &req)),

@@ -11,6 +11,11 @@
 //! - notifications and responses (to the server's own requests) are handled as soon as they are read.
 //!
 //! Each request of a batch takes a place of its own, by the same rule: a batch is no way around the bound.
+//! A 2026-07-28 `subscriptions/listen` holds its place for as long as it listens (no timeout cuts it): size
+//! `transport.max_in_flight` for the listens a client keeps open plus its calls.
+//!
+//! Once `initialize` succeeded, the session's change listener (see `server/handlers/listen.rs`) is delivered
+//! on the connection by a task of its own, until the connection ends.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,7 +36,7 @@ use crate::protocol::jsonrpc::decode;
 use crate::protocol::{
     Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, Rejected, Request, RequestId, method,
 };
-use crate::request::{Notifier, Outcome, PendingRequests, Session, TransportKind};
+use crate::request::{Listener, Notifier, Outcome, PendingRequests, Session, TransportKind};
 
 type InFlight = Arc<Mutex<HashMap<RequestId, Flight>>>;
 
@@ -66,6 +71,8 @@ pub(crate) struct Connection {
     /// The client's credential (stdio: from the environment), checked for every request; `None` when the
     /// server authenticates nobody.
     credentials: Option<Arc<Credentials>>,
+    /// Cancelled when the connection ends: its session's change listener leaves the bus at once.
+    ended: CancellationToken,
 }
 
 impl Connection {
@@ -87,6 +94,7 @@ impl Connection {
             tasks: TaskTracker::new(),
             transport,
             credentials: credentials.map(Arc::new),
+            ended: CancellationToken::new(),
         }
     }
 
@@ -104,6 +112,9 @@ impl Connection {
                     if request.method == method::INITIALIZE {
                         if let (Some(answer), _) = self.prepare(request, None, std::future::ready(())).await {
                             let _ = self.out.send(Outgoing::Answer(answer)).await;
+                        }
+                        if let Some(listener) = self.session.take_listener() {
+                            self.deliver(listener);
                         }
                         return;
                     }
@@ -371,8 +382,35 @@ impl Connection {
         let _ = self.out.send(Outgoing::Answer(answer)).await;
     }
 
-    /// Lets in-flight requests finish for up to `grace`, then cancels the rest.
+    /// Delivers what the session's listener hears as notifications on the connection, after the answers
+    /// queued before them, until the connection ends or the server shuts down. The outbound queue is
+    /// bounded: while a client does not read, this task waits and the bus coalesces what changes meanwhile
+    /// (each kind of list change once, each updated resource once), so the server never waits for it.
+    fn deliver(&self, listener: Listener) {
+        let (out, ended) = (self.out.clone(), self.ended.clone());
+        tokio::spawn(async move {
+            let delivery = async {
+                while let Some(pending) = listener.next().await {
+                    for notification in pending.notifications(None) {
+                        if out.send(Outgoing::Notification(notification)).await.is_err() {
+                            return; // stdout is gone
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                biased;
+                () = ended.cancelled() => {}
+                () = delivery => {}
+            }
+            drop(listener); // leaves the bus, and frees its caller's place, now
+        });
+    }
+
+    /// Lets in-flight requests finish for up to `grace`, then cancels the rest. The session's listener leaves
+    /// the bus first.
     pub(crate) async fn drain(self, grace: Duration) {
+        self.ended.cancel();
         self.tasks.close();
         if tokio::time::timeout(grace, self.tasks.wait()).await.is_err() {
             let tokens: Vec<_> = self

@@ -53,7 +53,9 @@ pub(crate) async fn client_credentials(pipeline: &Pipeline) -> Result<Option<Cre
 }
 
 /// Serves one client over a reader and a writer (stdin and stdout, or a pipe in tests) until the reader
-/// ends or `shutdown` completes; in-flight requests then get `transport.shutdown_grace` to finish. When the
+/// ends or `shutdown` completes; in-flight requests then get `transport.shutdown_grace` to finish. Either
+/// way the server's change bus is closed first: a stdio server has one client, so open
+/// `subscriptions/listen` requests end with their result and the session's listener leaves. When the
 /// server authenticates, the client's credential comes from the environment (`MCP_CLIENT_KEY`, else
 /// `MCP_CLIENT_TOKEN`), is checked before anything is read, and again for every request.
 ///
@@ -135,6 +137,9 @@ where
             break Ok(()); // stdout is gone: nobody can read answers any more
         }
     };
+    // The client is gone or the server is stopping: a stdio server serves no one else, so its bus closes
+    // now, before the grace, and `subscriptions/listen` requests end with their result.
+    flusher.app().bus().close();
     connection.drain(grace).await;
     flusher.flush().await; // every finished request's record is written before the process exits
     drop(tx);

@@ -21,6 +21,8 @@ pub(crate) fn initialize(app: &App, req: &McpRequest) -> Result<Box<RawValue>, E
     let version = ProtocolVersion::negotiate(&params.protocol_version);
     let client = ClientInfo { implementation: Some(params.client_info), capabilities: params.capabilities };
     session.open(Handshake { version, client: Arc::new(client) })?;
+    // The session's change listener, from now on: what changes before the client's stream opens waits for it.
+    super::listen::register_session(app, req, session);
     tracing::debug!(requested = %params.protocol_version, negotiated = %version, "session initialized");
     app.format().finish(
         version,

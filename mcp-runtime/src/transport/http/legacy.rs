@@ -121,6 +121,7 @@ pub(super) async fn message(
         }
     });
     let initialize = matches!(&admitted, Ok(r) if r.method == method::INITIALIZE);
+    let listening = Arc::clone(&session);
     let run = async move {
         let body = match admitted {
             Err(error) => Some(Err(error)),
@@ -137,6 +138,10 @@ pub(super) async fn message(
     };
     if initialize {
         run.await; // the session must be open before the client's next POST is admitted
+        // The stream is the session's outbound stream: its change notifications go there too.
+        if let Some(listener) = listening.protocol.take_listener() {
+            super::session::deliver_to(&listening, log, listener);
+        }
     } else {
         tokio::spawn(run);
     }

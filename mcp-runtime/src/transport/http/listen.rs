@@ -42,7 +42,9 @@ pub(crate) async fn serve(
     serve_on(listener, pipeline, flavor, shutdown).await
 }
 
-/// Serves on an already bound listener (tests bind port 0 and read the address).
+/// Serves on an already bound listener (tests bind port 0 and read the address). When `shutdown`
+/// completes, the server's change bus is closed (open `subscriptions/listen` requests end with their
+/// result), new connections are refused, and open ones get `transport.shutdown_grace`.
 ///
 /// # Errors
 /// I/O errors of the listener.
@@ -63,6 +65,13 @@ pub async fn serve_on(
         }
         Flavor::LegacySse => tracing::info!(address = %local, "serving MCP over legacy HTTP+SSE at /sse and /messages"),
     }
+    // When shutdown starts, before the grace: `subscriptions/listen` requests end with their result (and
+    // their streams with them), and the sessions' deliveries stop.
+    let bus = state.pipeline.app().bus().clone();
+    let shutdown = async move {
+        shutdown.await;
+        bus.close();
+    };
     accept(listener, app, &config, grace, shutdown).await;
     state.pipeline.flush().await; // every finished request's record is written before the process exits
     Ok(())

@@ -3,15 +3,17 @@
 //! client).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::sse::EventLog;
-use crate::protocol::RequestId;
-use crate::request::{PendingRequests, Session};
+use crate::protocol::{Outgoing, RequestId};
+use crate::request::{Listener, Pending, PendingRequests, Session};
 
 /// SSE streams one session keeps for resumption; the oldest finished ones go first.
 const STREAMS_PER_SESSION: usize = 64;
@@ -31,6 +33,30 @@ pub(crate) struct HttpSession {
     next_stream: AtomicU64,
     streams: Mutex<Vec<Arc<EventLog>>>,
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    /// The standalone GET streams a client is reading now, latest last: where change notifications go.
+    outlets: Mutex<Outlets>,
+    /// Woken when an outlet is attached.
+    outlet_attached: Notify,
+    /// Whether a task delivers the session's change notifications.
+    delivering: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Outlets {
+    next: u64,
+    open: Vec<(u64, Arc<EventLog>)>,
+}
+
+/// A standalone GET stream being read: the session's outlet until it is dropped (with the response body).
+pub(crate) struct Attached {
+    session: Arc<HttpSession>,
+    id: u64,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.session.outlets.lock().unwrap_or_else(PoisonError::into_inner).open.retain(|(id, _)| *id != self.id);
+    }
 }
 
 impl HttpSession {
@@ -71,6 +97,77 @@ impl HttpSession {
 
     pub(crate) fn end_request(&self, id: &RequestId) {
         self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+
+    /// Makes `log` (a standalone GET stream, its reader attached) the session's outlet for change
+    /// notifications while the returned guard lives.
+    pub(crate) fn attach(self: &Arc<Self>, log: Arc<EventLog>) -> Attached {
+        let id = {
+            let mut outlets = self.outlets.lock().unwrap_or_else(PoisonError::into_inner);
+            let id = outlets.next;
+            outlets.next += 1;
+            outlets.open.push((id, log));
+            id
+        };
+        self.outlet_attached.notify_waiters();
+        Attached { session: Arc::clone(self), id }
+    }
+
+    /// The latest attached outlet, waiting for one while there is none.
+    async fn outlet(&self) -> Arc<EventLog> {
+        loop {
+            let attached = self.outlet_attached.notified();
+            tokio::pin!(attached);
+            attached.as_mut().enable();
+            if let Some((_, log)) = self.outlets.lock().unwrap_or_else(PoisonError::into_inner).open.last() {
+                return Arc::clone(log);
+            }
+            attached.await;
+        }
+    }
+
+    /// Claims the delivery of this session's change notifications: `false` when a task delivers them
+    /// already (or another request claimed it first).
+    pub(crate) fn claim_delivery(&self) -> bool {
+        !self.delivering.swap(true, Ordering::AcqRel)
+    }
+
+    /// Gives a claim back: no listener could be had.
+    pub(crate) fn release_delivery(&self) {
+        self.delivering.store(false, Ordering::Release);
+    }
+
+    /// Delivers what the session's listener hears on the session's standalone GET stream (Streamable
+    /// HTTP), until the session ends or the server shuts down; the listener then leaves the bus at once.
+    ///
+    /// While no GET stream is open, nothing is sent and nothing is lost: what changes stays pending,
+    /// coalesced (each kind of list change once, each subscribed resource once), and goes out as soon as
+    /// the client opens one. Pushing onto a stream never waits for its reader (its log is bounded, and a
+    /// reader that falls behind resumes with `Last-Event-ID`), so the server never waits for a client.
+    pub(crate) fn deliver(self: Arc<Self>, listener: Listener) {
+        self.delivering.store(true, Ordering::Release);
+        tokio::spawn(async move {
+            let closed = self.closed.clone();
+            let delivery = async {
+                while let Some(mut pending) = listener.next().await {
+                    let outlet = self.outlet().await;
+                    // What changed again while no stream was open goes out with it, once.
+                    if let Some(Some(more)) = listener.next().now_or_never() {
+                        pending.tools |= more.tools;
+                        pending.prompts |= more.prompts;
+                        pending.resources |= more.resources;
+                        pending.updated.extend(more.updated);
+                    }
+                    push(&outlet, pending);
+                }
+            };
+            tokio::select! {
+                biased;
+                () = closed.cancelled() => {}
+                () = delivery => {}
+            }
+            drop(listener);
+        });
     }
 
     pub(crate) fn cancel_request(&self, id: &RequestId) {
@@ -140,6 +237,9 @@ impl Sessions {
             next_stream: AtomicU64::new(0),
             streams: Mutex::default(),
             in_flight: Mutex::default(),
+            outlets: Mutex::default(),
+            outlet_attached: Notify::new(),
+            delivering: AtomicBool::new(false),
         });
         map.insert(session.id.clone(), Arc::clone(&session));
         Ok(session)
@@ -194,6 +294,33 @@ impl Sessions {
     pub(crate) fn len(&self) -> usize {
         self.map().len()
     }
+}
+
+/// Pushes what a listener heard onto a stream, as notifications.
+pub(crate) fn push(log: &EventLog, pending: Pending) {
+    for notification in pending.notifications(None) {
+        log.push(&Outgoing::Notification(notification));
+    }
+}
+
+/// Delivers what a legacy session's listener hears on its one stream (`GET /sse`), until the session
+/// ends (its stream's client went away) or the server shuts down.
+pub(crate) fn deliver_to(session: &HttpSession, log: Arc<EventLog>, listener: Listener) {
+    session.delivering.store(true, Ordering::Release);
+    let closed = session.closed.clone();
+    tokio::spawn(async move {
+        let delivery = async {
+            while let Some(pending) = listener.next().await {
+                push(&log, pending);
+            }
+        };
+        tokio::select! {
+            biased;
+            () = closed.cancelled() => {}
+            () = delivery => {}
+        }
+        drop(listener);
+    });
 }
 
 /// 192 bits from the operating system's CSPRNG, as hex: visible ASCII, unguessable.

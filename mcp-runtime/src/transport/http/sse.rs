@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ use crate::protocol::Outgoing;
 pub(crate) struct EventLog {
     stream: u64,
     capacity: usize,
+    /// A session's standalone GET stream (not a request's): it carries change notifications.
+    standalone: AtomicBool,
     state: Mutex<LogState>,
     changed: Notify,
 }
@@ -56,7 +59,23 @@ impl EventId {
 
 impl EventLog {
     pub(crate) fn new(stream: u64, capacity: usize) -> Arc<Self> {
-        Arc::new(Self { stream, capacity: capacity.max(1), state: Mutex::default(), changed: Notify::new() })
+        Arc::new(Self {
+            stream,
+            capacity: capacity.max(1),
+            standalone: AtomicBool::new(false),
+            state: Mutex::default(),
+            changed: Notify::new(),
+        })
+    }
+
+    /// Marks this log as a session's standalone GET stream.
+    pub(crate) fn mark_standalone(&self) {
+        self.standalone.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether this log is a session's standalone GET stream.
+    pub(crate) fn is_standalone(&self) -> bool {
+        self.standalone.load(Ordering::Relaxed)
     }
 
     pub(crate) fn stream_id(&self) -> u64 {

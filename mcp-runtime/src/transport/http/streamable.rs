@@ -21,7 +21,7 @@ use super::{Caller, HttpState};
 use crate::protocol::{
     Answer, ErrorCode, ErrorObject, Message, Outgoing, ProtocolVersion, Request, RequestId, meta, method,
 };
-use crate::request::{Notifier, Session, TransportKind};
+use crate::request::{Notifier, Outcome, Session, TransportKind};
 use crate::transport::Refused;
 
 /// Messages a request may queue before its task waits for the HTTP side.
@@ -60,6 +60,13 @@ pub(super) async fn post(State(state): State<Arc<HttpState>>, request: axum::ext
     {
         if let Err(error) = headers::check_stateless(headers, request, version) {
             return refusal(StatusCode::BAD_REQUEST, Some(request.id.clone()), Refused::invalid(error));
+        }
+        if request.method == method::SUBSCRIPTIONS_LISTEN && !sse {
+            // Its notifications travel on the POST's SSE stream: a JSON-only answer would carry nothing.
+            let error = ErrorObject::invalid_request(
+                "subscriptions/listen streams its notifications: send Accept: application/json, text/event-stream",
+            );
+            return refusal(StatusCode::NOT_ACCEPTABLE, Some(request.id.clone()), Refused::invalid(error));
         }
         let Message::Request(request) = message else { unreachable!("matched above") };
         return respond(&state, request, None, sse, caller).await;
@@ -108,6 +115,9 @@ async fn handshake(state: &HttpState, headers: &HeaderMap, message: Message, sse
             if session.protocol.handshake().is_some() {
                 if let Ok(value) = HeaderValue::from_str(&session.id) {
                     response.headers_mut().insert(SESSION_ID, value);
+                }
+                if let Some(listener) = session.protocol.take_listener() {
+                    Arc::clone(&session).deliver(listener);
                 }
             } else {
                 state.sessions.remove(&session.id); // initialize failed: nothing to keep
@@ -436,10 +446,14 @@ pub(super) async fn get(
             Ok(ticket) => ticket,
             Err(refused) => return refused,
         };
+        if let Some(refused) = listen_here(state, &session, &caller) {
+            return refused;
+        }
         let (log, after) = match resumed {
             Some((log, seq)) => (log, Some(seq)),
             None => {
                 let log = session.open_stream(capacity);
+                log.mark_standalone();
                 log.prime();
                 // Ends with the session.
                 let watch = Arc::clone(&log);
@@ -451,14 +465,41 @@ pub(super) async fn get(
                 (log, None)
             }
         };
-        // The stream holds its place in the caller's share until the body is dropped.
+        // A standalone stream (not the resumption of a request's) is where the session's change
+        // notifications go while it is read.
+        let outlet = log.is_standalone().then(|| session.attach(Arc::clone(&log)));
+        // The stream holds its place in the caller's share, and its outlet, until the body is dropped.
         let body = log.follow(after, keep_alive).map(move |chunk| {
-            let _place = &ticket;
+            let _held = (&ticket, &outlet);
             chunk
         });
         sse_response(Body::from_stream(body))
     })
     .await
+}
+
+/// Makes sure the session has its change listener before its GET stream opens: `initialize` registered it
+/// unless the listener caps (`[listen]`) refused it then; it is asked for again now, and when there is
+/// still no place the stream is refused (429, −32012 with `data.limit = "listeners"`) rather than opened
+/// to carry nothing: the refusal to answer with, if any.
+fn listen_here(state: &HttpState, session: &Arc<HttpSession>, caller: &Caller) -> Option<Response> {
+    if !session.claim_delivery() {
+        return None;
+    }
+    let app = state.pipeline.app();
+    match crate::server::session_listener(app, &caller.principal, caller.source, &session.protocol) {
+        Ok(Some(listener)) => {
+            Arc::clone(session).deliver(listener);
+            None
+        }
+        Ok(None) => None, // the server announces nothing
+        Err(refused) => {
+            session.release_delivery();
+            tracing::warn!(principal = %caller.principal.id, error = %refused, "a session's GET stream was refused: no change listener");
+            let refused = Refused::new(refused.error(), Outcome::RateLimited);
+            Some(refusal(StatusCode::TOO_MANY_REQUESTS, None, refused))
+        }
+    }
 }
 
 /// DELETE: ends the session. 2026-07-28 has no sessions (405).

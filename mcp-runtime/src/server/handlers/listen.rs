@@ -1,0 +1,272 @@
+//! Change notifications: the listener a handshake-era session gets at `initialize`, and the 2026-07-28
+//! `subscriptions/listen` request (SEP-2575), both on the server's [`Bus`](crate::request::Bus).
+//!
+//! A session's listener hears every kind of list change the server advertises and the resources the
+//! session subscribed to (`resources/subscribe`); its transport delivers what it hears on the session's
+//! outbound stream. A `subscriptions/listen` request is a stream of its own: acknowledged with the filter
+//! it is honoured with, then one frame per change, every frame tagged with the request's id
+//! (`_meta."io.modelcontextprotocol/subscriptionId"`), until the server shuts down (answered `{}`) or the
+//! client cancels or hangs up (unanswered; its place on the bus is free at once).
+//!
+//! No timeout applies to a listen: it lasts as long as the client wants. It holds one of its caller's
+//! listener places (`[listen] max_listeners_per_caller`), and over stdio one of the connection's
+//! `transport.max_in_flight` places.
+
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::protocol::{ErrorObject, OutgoingNotification, ServerCapabilities, meta, method};
+use crate::request::{
+    Filter, ListenRefused, Listener, MAX_SUBSCRIPTIONS, McpRequest, McpResponse, Outcome, Principal, Session,
+    Subscriptions,
+};
+use crate::server::App;
+use crate::server::format::Cache;
+
+/// What the server announces of each kind: a list change only when the kind is advertised with
+/// `listChanged`, resource updates only when resources are advertised with `subscribe`.
+#[derive(Debug, Clone, Copy)]
+struct Announced {
+    tools: bool,
+    prompts: bool,
+    resources: bool,
+    updates: bool,
+}
+
+impl Announced {
+    fn of(capabilities: &ServerCapabilities) -> Self {
+        Self {
+            tools: capabilities.tools.as_ref().is_some_and(|c| c.list_changed == Some(true)),
+            prompts: capabilities.prompts.as_ref().is_some_and(|c| c.list_changed == Some(true)),
+            resources: capabilities.resources.as_ref().is_some_and(|c| c.list_changed == Some(true)),
+            updates: capabilities.resources.as_ref().is_some_and(|c| c.subscribe == Some(true)),
+        }
+    }
+
+    fn anything(self) -> bool {
+        self.tools || self.prompts || self.resources || self.updates
+    }
+}
+
+/// A handshake session's listener: every list change the server announces, and updates of the resources
+/// the session subscribes to. `Ok(None)` when the server announces nothing.
+///
+/// # Errors
+/// When the listener caps (`[listen]`) refuse it, or the server is shutting down.
+pub(crate) fn session_listener(
+    app: &App,
+    principal: &Arc<Principal>,
+    source: Option<std::net::IpAddr>,
+    session: &Session,
+) -> Result<Option<Listener>, ListenRefused> {
+    let announced = Announced::of(app.capabilities());
+    if !announced.anything() {
+        return Ok(None);
+    }
+    let filter = Filter {
+        tools: announced.tools,
+        prompts: announced.prompts,
+        resources: announced.resources,
+        updates: session.subscriptions().clone(),
+    };
+    app.bus().listen(Arc::clone(principal), &principal.budget_key(source), filter).map(Some)
+}
+
+/// At `initialize`: registers the session's listener, for its transport to take
+/// ([`Session::take_listener`]). A refused listener does not fail `initialize`: it is logged, and over
+/// Streamable HTTP the session's GET stream asks again (and is refused with the listener error, HTTP 429,
+/// when there is still no place).
+pub(crate) fn register_session(app: &App, req: &McpRequest, session: &Session) {
+    match session_listener(app, &req.principal, req.source, session) {
+        Ok(Some(listener)) => session.set_listener(listener),
+        Ok(None) => {}
+        Err(refused) => tracing::warn!(
+            principal = %req.principal.id,
+            error = %refused,
+            "the session was opened without change notifications: its listener was refused ([listen] caps)"
+        ),
+    }
+}
+
+/// The filter a `subscriptions/listen` asks for.
+#[derive(Debug, Default)]
+struct Requested {
+    tools: bool,
+    prompts: bool,
+    resources: bool,
+    uris: Vec<String>,
+}
+
+impl Requested {
+    fn read(params: &Map<String, Value>) -> Result<Self, ErrorObject> {
+        let Some(Value::Object(notifications)) = params.get("notifications") else {
+            return Err(ErrorObject::invalid_params(
+                "subscriptions/listen needs `notifications`: an object with toolsListChanged, promptsListChanged, \
+                 resourcesListChanged (booleans) and resourceSubscriptions (an array of URIs), each optional",
+            ));
+        };
+        let flag = |key: &str| match notifications.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(ErrorObject::invalid_params(format_args!("`notifications.{key}` must be a boolean"))),
+        };
+        let uris = match notifications.get("resourceSubscriptions") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => {
+                if items.len() > MAX_SUBSCRIPTIONS {
+                    return Err(ErrorObject::invalid_params(format_args!(
+                        "`notifications.resourceSubscriptions` holds {} URIs: at most {MAX_SUBSCRIPTIONS} are \
+                         accepted",
+                        items.len()
+                    )));
+                }
+                items.iter().map(|item| item.as_str().map(str::to_owned)).collect::<Option<Vec<String>>>().ok_or_else(
+                    || ErrorObject::invalid_params("`notifications.resourceSubscriptions` must be an array of URIs"),
+                )?
+            }
+            Some(_) => {
+                return Err(ErrorObject::invalid_params(
+                    "`notifications.resourceSubscriptions` must be an array of URIs",
+                ));
+            }
+        };
+        Ok(Self {
+            tools: flag("toolsListChanged")?,
+            prompts: flag("promptsListChanged")?,
+            resources: flag("resourcesListChanged")?,
+            uris,
+        })
+    }
+
+    /// The subset the server honours, and its wire form (the acknowledgment's `notifications`: only what
+    /// is honoured, nothing false or empty).
+    fn honour(self, announced: Announced) -> Result<(Filter, Value), ErrorObject> {
+        let uris = if announced.updates { self.uris } else { Vec::new() };
+        let filter = Filter {
+            tools: self.tools && announced.tools,
+            prompts: self.prompts && announced.prompts,
+            resources: self.resources && announced.resources,
+            updates: Subscriptions::of(uris)?,
+        };
+        let mut wire = Map::new();
+        for (on, key) in [
+            (filter.tools, "toolsListChanged"),
+            (filter.prompts, "promptsListChanged"),
+            (filter.resources, "resourcesListChanged"),
+        ] {
+            if on {
+                wire.insert(key.to_owned(), Value::Bool(true));
+            }
+        }
+        let uris = filter.updates.to_vec();
+        if !uris.is_empty() {
+            wire.insert("resourceSubscriptions".to_owned(), json!(uris));
+        }
+        Ok((filter, Value::Object(wire)))
+    }
+}
+
+/// `subscriptions/listen`: acknowledges the honoured filter, then sends each change it hears through the
+/// request's notifier until the server shuts down (answered `{}`), or the client cancels (unanswered).
+/// Beyond the listener caps: −32012 (`data.limit = "listeners"`, audited `rate_limited`); a listen that
+/// arrives while the server shuts down is answered `{}` at once.
+pub(crate) async fn listen(app: &App, req: McpRequest) -> McpResponse {
+    let (filter, honoured) =
+        match Requested::read(&req.params).and_then(|r| r.honour(Announced::of(app.capabilities()))) {
+            Ok(honoured) => honoured,
+            Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
+        };
+    let mut tag = Map::new();
+    tag.insert(meta::SUBSCRIPTION_ID.to_owned(), json!(req.id));
+    let caller = req.principal.budget_key(req.source);
+    let listener = match app.bus().listen(Arc::clone(&req.principal), &caller, filter) {
+        Ok(listener) => listener,
+        // The server is shutting down: the stream ends as every open one does, at once.
+        Err(ListenRefused::Closed) => return McpResponse { body: ended(app, &req, tag), outcome: Outcome::Ok },
+        Err(refused) => {
+            tracing::debug!(principal = %req.principal.id, error = %refused, "subscriptions/listen refused");
+            return McpResponse::error(refused.error(), Outcome::RateLimited);
+        }
+    };
+    let ack = OutgoingNotification::new(
+        method::NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED,
+        json!({ "notifications": honoured, "_meta": &tag }),
+    );
+    req.notifier.notify(ack).await;
+    loop {
+        let pending = tokio::select! {
+            biased;
+            () = req.cancel.cancelled() => {
+                // The transport drops an answer to a cancelled request; the listener leaves the bus now.
+                return McpResponse::error(ErrorObject::internal("the listen was cancelled"), Outcome::Cancelled);
+            }
+            pending = listener.next() => pending,
+        };
+        let Some(pending) = pending else { break };
+        for notification in pending.notifications(Some(&tag)) {
+            req.notifier.notify(notification).await;
+        }
+    }
+    drop(listener);
+    McpResponse { body: ended(app, &req, tag), outcome: Outcome::Ok }
+}
+
+/// The result that ends a listen: `{}` in the 2026-07-28 envelope, its `_meta` naming the subscription too.
+fn ended(app: &App, req: &McpRequest, tag: Map<String, Value>) -> Result<Box<RawValue>, ErrorObject> {
+    let formatted = app.format().finish(req.version, &Map::new(), Cache::No)?;
+    let mut body: Map<String, Value> = serde_json::from_str(formatted.get())
+        .map_err(|e| ErrorObject::internal(format_args!("the listen result could not be formatted: {e}")))?;
+    match body.get_mut("_meta") {
+        Some(Value::Object(meta)) => meta.extend(tag),
+        _ => {
+            body.insert("_meta".to_owned(), Value::Object(tag));
+        }
+    }
+    crate::protocol::jsonrpc::to_raw(&body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{PromptsCapability, ResourcesCapability, ToolsCapability};
+
+    fn read(v: Value) -> Result<Requested, ErrorObject> {
+        let Value::Object(params) = v else { panic!() };
+        Requested::read(&params)
+    }
+
+    #[test]
+    fn the_filter_is_read_strictly() {
+        assert!(read(json!({})).is_err(), "notifications is required");
+        assert!(read(json!({"notifications": true})).is_err());
+        assert!(read(json!({"notifications": {"toolsListChanged": "yes"}})).is_err());
+        assert!(read(json!({"notifications": {"resourceSubscriptions": "stock://A"}})).is_err());
+        assert!(read(json!({"notifications": {"resourceSubscriptions": [1]}})).is_err());
+        let many: Vec<String> = (0..=MAX_SUBSCRIPTIONS).map(|i| format!("s://{i}")).collect();
+        assert!(read(json!({"notifications": {"resourceSubscriptions": many}})).is_err());
+        let r = read(json!({"notifications": {"toolsListChanged": true, "resourceSubscriptions": ["a://1"]}})).unwrap();
+        assert!(r.tools && !r.prompts && !r.resources && r.uris == ["a://1"]);
+    }
+
+    #[test]
+    fn only_what_the_server_announces_is_honoured() {
+        let capabilities = ServerCapabilities {
+            tools: Some(ToolsCapability { list_changed: Some(true) }),
+            prompts: Some(PromptsCapability { list_changed: Some(false) }),
+            ..ServerCapabilities::default()
+        };
+        let everything = json!({"notifications": {"toolsListChanged": true, "promptsListChanged": true,
+            "resourcesListChanged": true, "resourceSubscriptions": ["a://1"]}});
+        let (filter, wire) = read(everything.clone()).unwrap().honour(Announced::of(&capabilities)).unwrap();
+        assert!(filter.tools && !filter.prompts && !filter.resources && filter.updates.is_empty());
+        assert_eq!(wire, json!({"toolsListChanged": true}));
+        let capabilities = ServerCapabilities {
+            resources: Some(ResourcesCapability { subscribe: Some(true), list_changed: Some(true) }),
+            ..ServerCapabilities::default()
+        };
+        let (_, wire) = read(everything).unwrap().honour(Announced::of(&capabilities)).unwrap();
+        assert_eq!(wire, json!({"resourcesListChanged": true, "resourceSubscriptions": ["a://1"]}));
+    }
+}
