@@ -83,8 +83,8 @@ pub fn support_routing_bin() -> PathBuf {
     bin("support-routing")
 }
 
-/// The inventory example's public demo key of principal `ops` (`inventory:read`, `inventory:write`): its
-/// digest is in `examples/inventory/mcp.toml`.
+/// The inventory example's public demo key of principal `ops` (`inventory:read`, `inventory:write`,
+/// `inventory:admin` for `set_maintenance`, `mcp:metrics`): its digest is in `examples/inventory/mcp.toml`.
 pub const OPS_KEY: &str = "inv-demo-ops-7f3a9c";
 /// The inventory example's public demo key of principal `viewer` (`inventory:read` only).
 pub const VIEWER_KEY: &str = "inv-demo-viewer-2b8e41";

@@ -1,6 +1,12 @@
 //! An inventory gateway: stock look-ups and adjustments for AI agents, over MCP.
 //!
 //! The tools live in this library so tests can serve them in-process; `main.rs` is the server binary.
+//!
+//! It is also a live server: `stock://{sku}` is a resource template clients subscribe to, and a successful
+//! `adjust_stock` tells them that SKU's stock changed (`notifications/resources/updated`); an administrator's
+//! `set_maintenance` takes `adjust_stock` off the server and puts it back, and every client listening for
+//! list changes hears of it (`notifications/tools/list_changed`). Both go through the server's handle,
+//! [`Context::server`].
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -27,6 +33,17 @@ pub struct Warehouse {
     pub id: String,
     /// Where it is.
     pub city: String,
+}
+
+/// One SKU's stock, as the `stock://{sku}` resource reads it: units on hand per warehouse and in total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkuStock {
+    /// The stock keeping unit.
+    pub sku: String,
+    /// Units on hand in each warehouse that stocks it, by warehouse id.
+    pub warehouses: BTreeMap<String, i64>,
+    /// Units on hand over every warehouse.
+    pub total: i64,
 }
 
 /// An in-memory inventory: units on hand by (SKU, warehouse).
@@ -128,6 +145,8 @@ pub async fn adjust_stock(
         *entry = next;
         next
     };
+    // Clients subscribed to this SKU's `stock://` resource are told to read it again.
+    ctx.server().notify_resource_updated(&format!("stock://{sku}"));
     ctx.info(format!("adjusted {sku} in {warehouse_id} by {delta}")).await;
     Ok(Json(StockLevel { sku, warehouse_id: Some(warehouse_id), on_hand }))
 }
@@ -138,11 +157,51 @@ pub async fn list_warehouses(inventory: State<Inventory>) -> Json<Vec<Warehouse>
     Json(inventory.warehouses.clone())
 }
 
-/// The server with the inventory's tools and state, for tests and embedding.
+/// The tool `set_maintenance` takes off the server while maintenance is on.
+const MAINTAINED: &str = "adjust_stock";
+
+/// Turns maintenance mode on or off. While it is on, stock cannot be adjusted: `adjust_stock` is taken off
+/// the server (clients listening for tool list changes are told) until maintenance is turned off again.
+#[mcp_tool(rate = "10/min", scopes = ["inventory:admin"], destructive, idempotent)]
+pub async fn set_maintenance(
+    /// `true` to start maintenance, `false` to end it.
+    enabled: bool,
+    ctx: Context,
+) -> String {
+    let server = ctx.server();
+    let changed = if enabled { server.disable_tool(MAINTAINED) } else { server.enable_tool(MAINTAINED) };
+    let served = server.tool_names().iter().any(|name| name == MAINTAINED);
+    match (enabled, changed, served) {
+        (true, true, _) => format!("maintenance on: {MAINTAINED} is off the server until maintenance ends"),
+        (true, false, _) => format!("maintenance was already on: {MAINTAINED} stays off the server"),
+        (false, true, true) => format!("maintenance off: {MAINTAINED} is back"),
+        (false, false, true) => format!("maintenance was not on: {MAINTAINED} is served"),
+        (false, _, false) => {
+            format!("maintenance off, but {MAINTAINED} stays off the server: the configuration disables it")
+        }
+    }
+}
+
+/// The stock of one SKU, as JSON: units on hand in each warehouse that stocks it, and the total. Subscribe
+/// to it to be told when an adjustment changes it.
+#[mcp_resource(uri = "stock://{sku}", name = "stock", mime_type = "application/json", scopes = ["inventory:read"])]
+pub async fn sku_stock(sku: String, inventory: State<Inventory>) -> Option<Json<SkuStock>> {
+    let warehouses: BTreeMap<String, i64> =
+        inventory.stock().iter().filter(|((s, _), _)| *s == sku).map(|((_, w), n)| (w.clone(), *n)).collect();
+    if warehouses.is_empty() {
+        return None;
+    }
+    let total = warehouses.values().sum();
+    Some(Json(SkuStock { sku, warehouses, total }))
+}
+
+/// The server with the inventory's tools, resource template and state, for tests and embedding.
 pub fn server() -> Server {
     Server::new("inventory-gateway", env!("CARGO_PKG_VERSION"))
         .tool(lookup_stock::SPEC)
         .tool(adjust_stock::SPEC)
         .tool(list_warehouses::SPEC)
+        .tool(set_maintenance::SPEC)
+        .resource(sku_stock::SPEC)
         .with_state(Inventory::seeded())
 }
