@@ -28,7 +28,11 @@ fn config() -> ClientConfig {
     ClientConfig::new(ClientCapabilities::default(), Implementation::new("mcp-tests-rmcp", "0.0.1"))
 }
 
-async fn call(client: &RunningService<RoleClient, ClientConfig>, tool: &str, args: Value) -> CallToolResult {
+async fn call(
+    client: &RunningService<RoleClient, impl rmcp::ClientHandler>,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
     let args = args.as_object().cloned().expect("an object");
     client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args)).await.expect("a result")
 }
@@ -41,7 +45,7 @@ async fn exercise(client: &RunningService<RoleClient, ClientConfig>) {
     client.set_response_cache_config(ClientCacheConfig::disabled()).await;
     let tools = client.list_all_tools().await.expect("tools/list");
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock"]);
+    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"]);
     let lookup = tools.iter().find(|t| t.name == "lookup_stock").unwrap();
     let schema = Value::Object((*lookup.input_schema).clone());
     assert_eq!(schema["properties"]["sku"]["pattern"], "^[A-Z0-9]{5,12}$");
@@ -153,4 +157,79 @@ async fn a_tool_samples_the_client_model_in_both_eras() {
     assert_eq!(client.peer_info().unwrap().protocol_version, ProtocolVersion::V_2026_07_28);
     assert_eq!(text(&client.call_tool(ask()).await.unwrap()), "LLM response: 4");
     client.cancel().await.expect("clean shutdown");
+}
+
+/// A client that reports every change notification its handler hears, as `method` or `method uri`.
+#[derive(Clone)]
+struct Heard(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl rmcp::ClientHandler for Heard {
+    async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
+        let _ = self.0.send("notifications/tools/list_changed".to_owned());
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        let _ = self.0.send(format!("notifications/resources/updated {}", params.uri));
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        config()
+    }
+}
+
+/// The next notification `Heard` reported, within [`mcp_tests::TIMEOUT`].
+async fn heard(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>, what: &str) -> String {
+    tokio::time::timeout(mcp_tests::TIMEOUT, rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no notification within {:?} while waiting for {what}", mcp_tests::TIMEOUT))
+        .expect("the client's handler is alive")
+}
+
+async fn tool_names(client: &RunningService<RoleClient, impl rmcp::ClientHandler>) -> Vec<String> {
+    client.list_all_tools().await.expect("tools/list").into_iter().map(|t| t.name.to_string()).collect()
+}
+
+/// The inventory's live parts in the handshake era, seen through rmcp's `ClientHandler` callbacks: a
+/// subscribed `stock://` resource is announced updated by `adjust_stock` (and another SKU's is not), and
+/// `set_maintenance` takes `adjust_stock` off the server and back, each a `tools/list_changed`.
+#[tokio::test]
+async fn rmcp_hears_list_changes_and_resource_updates_in_the_handshake_era() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let client = Heard(tx).serve(transport()).await.expect("initialize");
+    client.set_response_cache_config(ClientCacheConfig::disabled()).await;
+    let info = client.peer_info().expect("the server answered initialize");
+    assert_eq!(info.protocol_version, ProtocolVersion::V_2025_11_25);
+    let caps = &info.capabilities;
+    assert_eq!(caps.tools.as_ref().and_then(|t| t.list_changed), Some(true), "{caps:?}");
+    assert_eq!(caps.resources.as_ref().and_then(|r| r.subscribe), Some(true), "{caps:?}");
+
+    #[allow(deprecated)] // resources/subscribe is the handshake era's way; rmcp points 2026-07-28 at listen
+    client.subscribe(rmcp::model::SubscribeRequestParams::new("stock://ABC123")).await.expect("resources/subscribe");
+    call(&client, "adjust_stock", json!({"sku": "WIDGET9", "warehouse_id": "WH-EAST", "delta": 1})).await;
+    let adjusted = call(&client, "adjust_stock", json!({"sku": "ABC123", "warehouse_id": "WH-WEST", "delta": 3})).await;
+    assert_eq!(adjusted.structured_content.unwrap()["on_hand"], 5);
+    assert_eq!(
+        heard(&mut rx, "resources/updated").await,
+        "notifications/resources/updated stock://ABC123",
+        "the subscribed SKU only (WIDGET9 changed first)"
+    );
+
+    let on = call(&client, "set_maintenance", json!({"enabled": true})).await;
+    assert!(text(&on).contains("maintenance on"), "{}", text(&on));
+    assert_eq!(heard(&mut rx, "tools/list_changed").await, "notifications/tools/list_changed");
+    assert_eq!(tool_names(&client).await, ["list_warehouses", "lookup_stock", "set_maintenance"]);
+    let refused =
+        client.call_tool(CallToolRequestParams::new("adjust_stock").with_arguments(serde_json::Map::new())).await;
+    assert!(refused.is_err(), "adjust_stock is off the server: {refused:?}");
+
+    let off = call(&client, "set_maintenance", json!({"enabled": false})).await;
+    assert!(text(&off).contains("maintenance off"), "{}", text(&off));
+    assert_eq!(heard(&mut rx, "tools/list_changed").await, "notifications/tools/list_changed");
+    assert_eq!(tool_names(&client).await, ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"]);
+    client.cancel().await.expect("clean shutdown");
+    assert_eq!(rx.try_recv().ok(), None, "nothing more was announced");
 }
