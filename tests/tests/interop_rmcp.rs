@@ -2,16 +2,18 @@
 
 #![allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value in tests
 
-use mcp_tests::{NetworkServer, OPS_KEY, inventory_bin};
+use mcp_tests::{NetworkServer, OPS_KEY, TIMEOUT, inventory_bin};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
+    ResourceUpdatedNotificationParam, SubscribeRequestParams, SubscriptionFilter,
 };
-use rmcp::service::RunningService;
+use rmcp::service::{NotificationContext, Peer, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientCacheConfig, ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::process::Command;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 fn transport() -> TokioChildProcess {
     let mut command = Command::new(inventory_bin());
@@ -28,11 +30,7 @@ fn config() -> ClientConfig {
     ClientConfig::new(ClientCapabilities::default(), Implementation::new("mcp-tests-rmcp", "0.0.1"))
 }
 
-async fn call(
-    client: &RunningService<RoleClient, impl rmcp::ClientHandler>,
-    tool: &str,
-    args: Value,
-) -> CallToolResult {
+async fn call(client: &Peer<RoleClient>, tool: &str, args: Value) -> CallToolResult {
     let args = args.as_object().cloned().expect("an object");
     client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args)).await.expect("a result")
 }
@@ -161,17 +159,17 @@ async fn a_tool_samples_the_client_model_in_both_eras() {
 
 /// A client that reports every change notification its handler hears, as `method` or `method uri`.
 #[derive(Clone)]
-struct Heard(tokio::sync::mpsc::UnboundedSender<String>);
+struct Heard(UnboundedSender<String>);
 
 impl rmcp::ClientHandler for Heard {
-    async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         let _ = self.0.send("notifications/tools/list_changed".to_owned());
     }
 
     async fn on_resource_updated(
         &self,
-        params: rmcp::model::ResourceUpdatedNotificationParam,
-        _context: rmcp::service::NotificationContext<RoleClient>,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
     ) {
         let _ = self.0.send(format!("notifications/resources/updated {}", params.uri));
     }
@@ -181,55 +179,126 @@ impl rmcp::ClientHandler for Heard {
     }
 }
 
-/// The next notification `Heard` reported, within [`mcp_tests::TIMEOUT`].
-async fn heard(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>, what: &str) -> String {
-    tokio::time::timeout(mcp_tests::TIMEOUT, rx.recv())
+/// A client with its change notifications, the cache off so every `tools/list` asks the server.
+async fn heard_client<T, E, A>(transport: T) -> (RunningService<RoleClient, Heard>, UnboundedReceiver<String>)
+where
+    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let client = Heard(tx).serve(transport).await.expect("initialize");
+    client.set_response_cache_config(ClientCacheConfig::disabled()).await;
+    (client, rx)
+}
+
+/// The next notification `Heard` reported, within [`TIMEOUT`].
+async fn heard(rx: &mut UnboundedReceiver<String>, what: &str) -> String {
+    tokio::time::timeout(TIMEOUT, rx.recv())
         .await
-        .unwrap_or_else(|_| panic!("no notification within {:?} while waiting for {what}", mcp_tests::TIMEOUT))
+        .unwrap_or_else(|_| panic!("no notification within {TIMEOUT:?} while waiting for {what}"))
         .expect("the client's handler is alive")
 }
 
-async fn tool_names(client: &RunningService<RoleClient, impl rmcp::ClientHandler>) -> Vec<String> {
+async fn tool_names(client: &Peer<RoleClient>) -> Vec<String> {
     client.list_all_tools().await.expect("tools/list").into_iter().map(|t| t.name.to_string()).collect()
 }
 
-/// The inventory's live parts in the handshake era, seen through rmcp's `ClientHandler` callbacks: a
-/// subscribed `stock://` resource is announced updated by `adjust_stock` (and another SKU's is not), and
-/// `set_maintenance` takes `adjust_stock` off the server and back, each a `tools/list_changed`.
-#[tokio::test]
-async fn rmcp_hears_list_changes_and_resource_updates_in_the_handshake_era() {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let client = Heard(tx).serve(transport()).await.expect("initialize");
-    client.set_response_cache_config(ClientCacheConfig::disabled()).await;
-    let info = client.peer_info().expect("the server answered initialize");
+const ALL_TOOLS: [&str; 4] = ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"];
+const MAINTENANCE_TOOLS: [&str; 3] = ["list_warehouses", "lookup_stock", "set_maintenance"];
+
+/// `admin` changes the inventory, `listener` hears it through its `ClientHandler` (`events`): its subscribed
+/// `stock://ABC123` announced updated by `adjust_stock` (WIDGET9, adjusted first, not), and `set_maintenance`
+/// taking `adjust_stock` off the server and back, each a `tools/list_changed`.
+async fn hear_a_live_inventory(
+    listener: &Peer<RoleClient>,
+    events: &mut UnboundedReceiver<String>,
+    admin: &Peer<RoleClient>,
+) {
+    let info = listener.peer_info().expect("the server answered initialize");
     assert_eq!(info.protocol_version, ProtocolVersion::V_2025_11_25);
     let caps = &info.capabilities;
     assert_eq!(caps.tools.as_ref().and_then(|t| t.list_changed), Some(true), "{caps:?}");
     assert_eq!(caps.resources.as_ref().and_then(|r| r.subscribe), Some(true), "{caps:?}");
 
     #[allow(deprecated)] // resources/subscribe is the handshake era's way; rmcp points 2026-07-28 at listen
-    client.subscribe(rmcp::model::SubscribeRequestParams::new("stock://ABC123")).await.expect("resources/subscribe");
-    call(&client, "adjust_stock", json!({"sku": "WIDGET9", "warehouse_id": "WH-EAST", "delta": 1})).await;
-    let adjusted = call(&client, "adjust_stock", json!({"sku": "ABC123", "warehouse_id": "WH-WEST", "delta": 3})).await;
+    listener.subscribe(SubscribeRequestParams::new("stock://ABC123")).await.expect("resources/subscribe");
+    call(admin, "adjust_stock", json!({"sku": "WIDGET9", "warehouse_id": "WH-EAST", "delta": 1})).await;
+    let adjusted = call(admin, "adjust_stock", json!({"sku": "ABC123", "warehouse_id": "WH-WEST", "delta": 3})).await;
     assert_eq!(adjusted.structured_content.unwrap()["on_hand"], 5);
     assert_eq!(
-        heard(&mut rx, "resources/updated").await,
+        heard(events, "resources/updated").await,
         "notifications/resources/updated stock://ABC123",
         "the subscribed SKU only (WIDGET9 changed first)"
     );
 
-    let on = call(&client, "set_maintenance", json!({"enabled": true})).await;
+    let on = call(admin, "set_maintenance", json!({"enabled": true})).await;
     assert!(text(&on).contains("maintenance on"), "{}", text(&on));
-    assert_eq!(heard(&mut rx, "tools/list_changed").await, "notifications/tools/list_changed");
-    assert_eq!(tool_names(&client).await, ["list_warehouses", "lookup_stock", "set_maintenance"]);
-    let refused =
-        client.call_tool(CallToolRequestParams::new("adjust_stock").with_arguments(serde_json::Map::new())).await;
+    assert_eq!(heard(events, "tools/list_changed").await, "notifications/tools/list_changed");
+    assert_eq!(tool_names(listener).await, MAINTENANCE_TOOLS);
+    let refused = admin.call_tool(CallToolRequestParams::new("adjust_stock").with_arguments(Map::new())).await;
     assert!(refused.is_err(), "adjust_stock is off the server: {refused:?}");
 
-    let off = call(&client, "set_maintenance", json!({"enabled": false})).await;
+    let off = call(admin, "set_maintenance", json!({"enabled": false})).await;
     assert!(text(&off).contains("maintenance off"), "{}", text(&off));
-    assert_eq!(heard(&mut rx, "tools/list_changed").await, "notifications/tools/list_changed");
-    assert_eq!(tool_names(&client).await, ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"]);
+    assert_eq!(heard(events, "tools/list_changed").await, "notifications/tools/list_changed");
+    assert_eq!(tool_names(listener).await, ALL_TOOLS);
+}
+
+#[tokio::test]
+async fn rmcp_hears_list_changes_and_resource_updates_in_the_handshake_era() {
+    let (client, mut events) = heard_client(transport()).await;
+    hear_a_live_inventory(&client, &mut events, &client).await;
     client.cancel().await.expect("clean shutdown");
-    assert_eq!(rx.try_recv().ok(), None, "nothing more was announced");
+    assert_eq!(events.try_recv().ok(), None, "nothing more was announced");
+}
+
+/// Over Streamable HTTP another client's changes reach the listener on its session's GET stream.
+#[tokio::test]
+async fn rmcp_hears_another_clients_changes_over_streamable_http() {
+    let server = NetworkServer::inventory("http");
+    let url = format!("{}/mcp", server.base);
+    let (listener, mut events) = heard_client(StreamableHttpClientTransport::from_config(http(url.clone()))).await;
+    let admin = config().serve(StreamableHttpClientTransport::from_config(http(url))).await.expect("initialize");
+    hear_a_live_inventory(&listener, &mut events, &admin).await;
+    admin.cancel().await.expect("clean shutdown");
+    listener.cancel().await.expect("clean shutdown");
+    assert_eq!(events.try_recv().ok(), None, "nothing more was announced");
+}
+
+/// The next notification on a 2026-07-28 listen stream, as `method` or `method uri`, within [`TIMEOUT`].
+async fn next_on(subscription: &mut rmcp::service::Subscription, what: &str) -> String {
+    let notification = tokio::time::timeout(TIMEOUT, subscription.next())
+        .await
+        .unwrap_or_else(|_| panic!("no notification within {TIMEOUT:?} while waiting for {what}"))
+        .expect("the stream carries valid notifications")
+        .unwrap_or_else(|| panic!("the stream ended ({:?}) while waiting for {what}", subscription.end()));
+    let wire = serde_json::to_value(&notification).expect("a notification serializes");
+    match wire["params"]["uri"].as_str() {
+        Some(uri) => format!("{} {uri}", wire["method"].as_str().unwrap_or_default()),
+        None => wire["method"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+/// rmcp's `Peer::listen` in 2026-07-28: the filter acknowledged, and the same events on the stream (rmcp
+/// itself ends the stream if a notification falls outside the acknowledged filter or lacks its id).
+#[tokio::test]
+async fn rmcp_listens_for_changes_in_2026_07_28() {
+    let mode = ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] };
+    let client = config().serve_with_lifecycle(transport(), mode).await.expect("server/discover");
+    client.set_response_cache_config(ClientCacheConfig::disabled()).await;
+    let filter = SubscriptionFilter::builder().tools_list_changed().resource_subscription("stock://ABC123").build();
+    let mut stream = client.listen(filter.clone()).await.expect("subscriptions/listen");
+    assert_eq!(stream.acknowledged(), &filter, "the whole filter is honoured");
+
+    call(&client, "adjust_stock", json!({"sku": "WIDGET9", "warehouse_id": "WH-EAST", "delta": 1})).await;
+    call(&client, "adjust_stock", json!({"sku": "ABC123", "warehouse_id": "WH-WEST", "delta": 3})).await;
+    assert_eq!(next_on(&mut stream, "resources/updated").await, "notifications/resources/updated stock://ABC123");
+    call(&client, "set_maintenance", json!({"enabled": true})).await;
+    assert_eq!(next_on(&mut stream, "tools/list_changed").await, "notifications/tools/list_changed");
+    assert_eq!(tool_names(&client).await, MAINTENANCE_TOOLS);
+    call(&client, "set_maintenance", json!({"enabled": false})).await;
+    assert_eq!(next_on(&mut stream, "tools/list_changed").await, "notifications/tools/list_changed");
+    assert_eq!(tool_names(&client).await, ALL_TOOLS);
+    stream.cancel().await.expect("the listen request is cancelled");
+    client.cancel().await.expect("clean shutdown");
 }
