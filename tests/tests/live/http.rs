@@ -155,3 +155,26 @@ async fn a_listen_beyond_the_cap_is_refused_and_a_hang_up_frees_its_place() {
         .unwrap();
     assert_eq!(json_only.status(), 406, "a listen needs a stream to answer on");
 }
+
+#[tokio::test]
+async fn a_burst_of_updates_reaches_a_listen_whole_however_small_the_stream_log() {
+    let mut config = Config::default();
+    config.http.replay_events = 4;
+    let s = Running::start(Flavor::Streamable, config).await;
+    let c = client();
+    let uris: Vec<String> = (0..40).map(|i| format!("stock://{i:02}")).collect();
+    let filter = json!({"resourceSubscriptions": uris});
+    let mut stream = Sse::new(post_listen(&c, &s.url, None, &listen("burst", filter.clone())).send().await.unwrap());
+    assert_ack(&stream.message().await, "burst", filter);
+    for uri in &uris {
+        s.handle.notify_resource_updated(uri);
+    }
+    let mut heard = Vec::new();
+    while heard.len() < uris.len() {
+        let message = stream.message().await;
+        assert_note(&message, "notifications/resources/updated", Some("burst"));
+        heard.push(message["params"]["uri"].as_str().unwrap().to_owned());
+    }
+    heard.sort();
+    assert_eq!(heard, uris, "the stream's writer waits for its reader: nothing is dropped from its log unread");
+}

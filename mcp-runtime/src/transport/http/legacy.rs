@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::body::read_json_message;
 use super::reply::{self, refusal, session_refused, sse_response};
-use super::streamable::{accept_message, feed, stream_place};
+use super::streamable::{accept_message, feed_paced, stream_place};
 use super::{Caller, HttpState};
 use crate::protocol::{Answer, ErrorCode, ErrorObject, Message, Outgoing, method};
 use crate::request::{Notifier, TransportKind};
@@ -117,7 +117,7 @@ pub(super) async fn message(
     let pump_log = Arc::clone(&log);
     tokio::spawn(async move {
         while let Some(message) = rx.recv().await {
-            feed(&pump_log, message);
+            feed_paced(&pump_log, message).await;
         }
     });
     let initialize = matches!(&admitted, Ok(r) if r.method == method::INITIALIZE);

@@ -142,8 +142,9 @@ impl HttpSession {
     ///
     /// While no GET stream is open, nothing is sent and nothing is lost: what changes stays pending,
     /// coalesced (each kind of list change once, each subscribed resource once), and goes out as soon as
-    /// the client opens one. Pushing onto a stream never waits for its reader (its log is bounded, and a
-    /// reader that falls behind resumes with `Last-Event-ID`), so the server never waits for a client.
+    /// the client opens one; with several open, the latest carries them. Notifications go out as fast as
+    /// the stream's reader takes them: this task waits for a slow reader, the bus coalesces meanwhile, and
+    /// the server never waits for a client.
     pub(crate) fn deliver(self: Arc<Self>, listener: Listener) {
         self.delivering.store(true, Ordering::Release);
         tokio::spawn(async move {
@@ -158,7 +159,7 @@ impl HttpSession {
                         pending.resources |= more.resources;
                         pending.updated.extend(more.updated);
                     }
-                    push(&outlet, pending);
+                    push(&outlet, pending).await;
                 }
             };
             tokio::select! {
@@ -296,10 +297,11 @@ impl Sessions {
     }
 }
 
-/// Pushes what a listener heard onto a stream, as notifications.
-pub(crate) fn push(log: &EventLog, pending: Pending) {
+/// Pushes what a listener heard onto a stream, as notifications, as fast as its reader takes them (the bus
+/// coalesces what changes meanwhile).
+async fn push(log: &EventLog, pending: Pending) {
     for notification in pending.notifications(None) {
-        log.push(&Outgoing::Notification(notification));
+        log.push_paced(&Outgoing::Notification(notification)).await;
     }
 }
 
@@ -311,7 +313,7 @@ pub(crate) fn deliver_to(session: &HttpSession, log: Arc<EventLog>, listener: Li
     tokio::spawn(async move {
         let delivery = async {
             while let Some(pending) = listener.next().await {
-                push(&log, pending);
+                push(&log, pending).await;
             }
         };
         tokio::select! {

@@ -27,6 +27,8 @@ pub(crate) struct EventLog {
     standalone: AtomicBool,
     state: Mutex<LogState>,
     changed: Notify,
+    /// Woken when a reader sent events, or left: a paced writer may have room.
+    room: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +43,10 @@ struct LogState {
     /// `next_seq` at the last disconnect: a disconnected reader still sends the events before it.
     disconnect_seq: u64,
     retry: Option<Duration>,
+    /// Readers following the log now.
+    readers: usize,
+    /// The sequence number after the last event the most advanced reader sent.
+    read_seq: u64,
 }
 
 /// A parsed `Last-Event-ID`.
@@ -65,6 +71,7 @@ impl EventLog {
             standalone: AtomicBool::new(false),
             state: Mutex::default(),
             changed: Notify::new(),
+            room: Notify::new(),
         })
     }
 
@@ -126,6 +133,7 @@ impl EventLog {
     pub(crate) fn finish(&self) {
         self.state().finished = true;
         self.changed.notify_waiters();
+        self.room.notify_waiters();
     }
 
     /// Ends the current readers (after telling the client when to come back), keeping the log so the
@@ -163,45 +171,110 @@ impl EventLog {
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
         let epoch = if after.is_none() { 0 } else { self.state().epoch };
         let cursor = after.map_or(0, |s| s.saturating_add(1));
-        futures_util::stream::unfold((self, cursor, false), move |(log, cursor, done)| async move {
+        futures_util::stream::unfold((Reader::new(self), cursor, false), move |(reader, cursor, done)| async move {
             if done {
                 return None;
             }
             loop {
-                let notified = log.changed.notified();
-                tokio::pin!(notified);
-                notified.as_mut().enable();
-                {
-                    let state = log.state();
-                    let disconnected = state.epoch != epoch;
-                    let end = if disconnected { state.disconnect_seq } else { u64::MAX };
-                    let pending: Vec<&(u64, Bytes)> =
-                        state.events.iter().filter(|(seq, _)| *seq >= cursor && *seq < end).collect();
-                    if pending.is_empty() && disconnected {
-                        // Told to disconnect, and everything before that is sent: say when to come
-                        // back, then end.
-                        let retry = state.retry.unwrap_or(Duration::from_secs(1));
-                        let chunk = Bytes::from(format!("retry: {}\n\n", retry.as_millis()));
-                        return Some((Ok(chunk), (Arc::clone(&log), cursor, true)));
+                let step = {
+                    let log = &reader.0;
+                    let notified = log.changed.notified();
+                    tokio::pin!(notified);
+                    notified.as_mut().enable();
+                    match log.step(epoch, cursor) {
+                        Step::Wait => match tokio::time::timeout(keep_alive, notified).await {
+                            Ok(()) => continue,
+                            Err(_) => Step::KeepAlive,
+                        },
+                        step => step,
                     }
-                    if let Some(last) = pending.last() {
-                        let next = last.0 + 1;
-                        let mut chunk = Vec::new();
-                        for (_, event) in pending {
-                            chunk.extend_from_slice(event);
-                        }
-                        drop(state);
-                        return Some((Ok(Bytes::from(chunk)), (Arc::clone(&log), next, false)));
-                    }
-                    if state.finished {
-                        return None;
-                    }
-                }
-                if tokio::time::timeout(keep_alive, notified).await.is_err() {
-                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (Arc::clone(&log), cursor, false)));
-                }
+                };
+                return match step {
+                    Step::Chunk(chunk, next) => Some((Ok(chunk), (reader, next, false))),
+                    Step::Retry(chunk) => Some((Ok(chunk), (reader, cursor, true))),
+                    Step::KeepAlive => Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (reader, cursor, false))),
+                    Step::End | Step::Wait => None,
+                };
             }
         })
+    }
+
+    /// What a reader of `epoch` at `cursor` sends next.
+    fn step(&self, epoch: u64, cursor: u64) -> Step {
+        let mut state = self.state();
+        let disconnected = state.epoch != epoch;
+        let end = if disconnected { state.disconnect_seq } else { u64::MAX };
+        let pending: Vec<&(u64, Bytes)> = state.events.iter().filter(|(seq, _)| *seq >= cursor && *seq < end).collect();
+        if pending.is_empty() && disconnected {
+            // Told to disconnect, and everything before that is sent: say when to come back, then end.
+            let retry = state.retry.unwrap_or(Duration::from_secs(1));
+            return Step::Retry(Bytes::from(format!("retry: {}\n\n", retry.as_millis())));
+        }
+        if let Some(last) = pending.last() {
+            let next = last.0 + 1;
+            let mut chunk = Vec::new();
+            for (_, event) in pending {
+                chunk.extend_from_slice(event);
+            }
+            state.read_seq = state.read_seq.max(next);
+            drop(state);
+            self.room.notify_waiters();
+            return Step::Chunk(Bytes::from(chunk), next);
+        }
+        if state.finished { Step::End } else { Step::Wait }
+    }
+
+    /// Appends a message once the stream's reader has room for it: while a reader is attached and
+    /// `capacity` events it has not sent yet are waiting, this waits (so that nothing it has not read is
+    /// dropped from the log, and the writer slows down instead: a request's notifier, a delivery task,
+    /// whose bus coalesces meanwhile). Without a reader (the client went away and may resume) it appends
+    /// at once, and the log keeps its last `capacity` events.
+    pub(crate) async fn push_paced(&self, message: &Outgoing) {
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            {
+                let state = self.state();
+                let unread = state.next_seq.saturating_sub(state.read_seq);
+                if state.finished || state.readers == 0 || unread < self.capacity as u64 {
+                    break;
+                }
+            }
+            room.await;
+        }
+        self.push(message);
+    }
+}
+
+/// What a reader sends next.
+enum Step {
+    /// These events, and the cursor after them.
+    Chunk(Bytes, u64),
+    /// The `retry` field that ends a disconnected reader.
+    Retry(Bytes),
+    /// A comment, so that idle connections stay open.
+    KeepAlive,
+    /// Nothing more: the log is finished.
+    End,
+    /// Nothing yet.
+    Wait,
+}
+
+/// One reader of a log, counted while it lives (see [`EventLog::push_paced`]).
+struct Reader(Arc<EventLog>);
+
+impl Reader {
+    fn new(log: Arc<EventLog>) -> Self {
+        log.state().readers += 1;
+        Self(log)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.0.state().readers -= 1;
+        self.0.room.notify_waiters();
     }
 }
 
@@ -302,6 +375,36 @@ mod tests {
         );
         assert_eq!(EventId::parse("3-14"), Some(EventId { stream: 3, seq: 14 }));
         assert_eq!(EventId::parse("x"), None);
+    }
+
+    #[tokio::test]
+    async fn a_paced_writer_waits_for_its_reader_instead_of_dropping_what_it_has_not_read() {
+        let log = EventLog::new(1, 4);
+        for n in 0..10 {
+            log.push_paced(&note(n)).await; // no reader: nothing waits, the log keeps the last 4
+        }
+        assert_eq!(log.state().events.len(), 4);
+
+        let log = EventLog::new(2, 4);
+        let mut reader = Box::pin(Arc::clone(&log).follow(None, Duration::from_secs(60)));
+        let writer = tokio::spawn({
+            let log = Arc::clone(&log);
+            async move {
+                for n in 0..100 {
+                    log.push_paced(&note(n)).await;
+                }
+                log.finish();
+            }
+        });
+        let mut text = String::new();
+        while let Some(chunk) = reader.next().await {
+            text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+            tokio::task::yield_now().await;
+        }
+        writer.await.unwrap();
+        for n in 0..100 {
+            assert!(text.contains(&format!("id: 2-{n}\n")), "event {n} was read: {text}");
+        }
     }
 
     #[test]

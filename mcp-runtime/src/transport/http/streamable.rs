@@ -331,7 +331,7 @@ async fn run(
                     biased;
                     answer = &mut rest => break answer,
                     message = rx.recv() => match message {
-                        Some(message) => feed(&pump_log, message),
+                        Some(message) => feed_paced(&pump_log, message).await,
                         None => break rest.await,
                     },
                 }
@@ -340,14 +340,14 @@ async fn run(
         };
         // What the run said before its answer is in the channel already: it goes first.
         while let Ok(message) = rx.try_recv() {
-            feed(&pump_log, message);
+            feed_paced(&pump_log, message).await;
         }
         if let Some(answer) = answer {
-            feed(&pump_log, Outgoing::Answer(answer));
+            feed_paced(&pump_log, Outgoing::Answer(answer)).await;
         }
         // Work the tool spawned may still hold a notifier: its messages follow until it lets go.
         while let Some(message) = rx.recv().await {
-            feed(&pump_log, message);
+            feed_paced(&pump_log, message).await;
         }
         pump_log.finish();
     });
@@ -411,6 +411,15 @@ pub(super) fn feed(log: &EventLog, message: Outgoing) {
     match message {
         Outgoing::CloseStream { retry } => log.disconnect(retry),
         other => log.push(&other),
+    }
+}
+
+/// [`feed`], once the stream's reader has room (see `EventLog::push_paced`): a request that says more
+/// than its reader takes waits, rather than have what was not read dropped from the stream's log.
+pub(super) async fn feed_paced(log: &EventLog, message: Outgoing) {
+    match message {
+        Outgoing::CloseStream { retry } => log.disconnect(retry),
+        other => log.push_paced(&other).await,
     }
 }
 
