@@ -127,7 +127,7 @@ fn a_burst_is_refused_by_both_the_limiter_and_the_model() {
 }
 
 #[test]
-fn the_plan_resolves_overrides_and_refuses_unknown_tools() {
+fn the_plan_resolves_overrides_even_for_tools_added_later() {
     let mut config = ThrottlingConfig { default_tool: Some("60/min".to_owned()), ..ThrottlingConfig::default() };
     config.tools.insert("quick".to_owned(), ToolThrottle::Rate("10/min".to_owned()));
     config
@@ -143,9 +143,11 @@ fn the_plan_resolves_overrides_and_refuses_unknown_tools() {
     );
     assert_eq!(plan.tool("bursty").unwrap().max_concurrent, Some(2));
     assert_eq!(quota("crunch").interval, Duration::from_secs(1), "default_tool for tools without a rate");
-    let mut unknown = ThrottlingConfig::default();
-    unknown.tools.insert("nope".to_owned(), ToolThrottle::Rate("1/s".to_owned()));
-    assert!(Plan::new(&unknown, [quick::SPEC]).unwrap_err().contains("throttling.tools.nope"));
+    // An override may name a tool the server does not have (yet): it applies to one added later.
+    let mut later = ThrottlingConfig::default();
+    later.tools.insert("later".to_owned(), ToolThrottle::Rate("1/s".to_owned()));
+    let plan = Plan::new(&later, [quick::SPEC]).unwrap();
+    assert_eq!(plan.resolve("later", None, None).quota.unwrap().interval, Duration::from_secs(1));
 }
 
 const ACCEPT: &str = "application/json, text/event-stream";

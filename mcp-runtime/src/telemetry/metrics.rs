@@ -14,13 +14,16 @@
 //! below 10 ms for tools that answer in microseconds.
 //!
 //! Recording is a few relaxed atomic additions on series laid out when the server starts: one per (method,
-//! outcome) and per (tool, outcome). Labels come only from that fixed set (an unknown method is `other`, an
-//! unknown tool has no tool label), so no client can grow the number of series.
+//! outcome) and per (tool, outcome). A tool added at run time gets its row on its first call, when the server
+//! serves a tool of that name ([`Metrics::follow`]), up to [`Metrics::MAX_RUNTIME_TOOL_SERIES`] of them; the calls of
+//! any further tool share the row `gen_ai_tool_name="(other)"`. Labels come only from the server's own names
+//! (an unknown method is `other`, a tool the server does not serve has no tool label), so no client can grow
+//! the number of series.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -180,12 +183,33 @@ impl Series {
 /// Counters observed elsewhere (the audit queue, the Redis limiter), read when metrics are collected.
 pub(crate) type Probe = Arc<dyn Fn() -> u64 + Send + Sync>;
 
+/// See [`Metrics::MAX_RUNTIME_TOOL_SERIES`].
+const MAX_RUNTIME_TOOL_SERIES: usize = 256;
+
+/// See [`Metrics::OVERFLOW_TOOL`].
+const OVERFLOW_TOOL: &str = "(other)";
+
+/// The series of one tool added at run time.
+struct RuntimeRow {
+    name: Box<str>,
+    series: Box<[Series]>,
+}
+
+/// Whether a tool name is one the server serves (set by [`Metrics::follow`]).
+type Served = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// The server's metrics. Built once per server; shared by the corridor, the transports and the exporters.
 pub struct Metrics {
     tools: HashMap<Box<str>, usize>,
     tool_names: Vec<Box<str>>,
-    /// `(METHODS.len() + tools + 1) × OUTCOMES.len()` series: methods, then tools, then "a tool we do not have".
+    /// `(METHODS.len() + tools + 2) × OUTCOMES.len()` series: methods, then the tools known at start, then
+    /// "a tool we do not have", then the tools beyond the cap.
     series: Box<[Series]>,
+    /// Rows of the tools added at run time, in the order they were first called; set once, never removed
+    /// (a counter does not vanish when its tool does).
+    runtime: Box<[OnceLock<RuntimeRow>]>,
+    runtime_index: RwLock<HashMap<Box<str>, usize>>,
+    served: OnceLock<Served>,
     auth_failures: [AtomicU64; AUTH_REASONS.len()],
     rejections: [AtomicU64; LIMITS.len()],
     refused: [AtomicU64; REFUSALS.len()],
@@ -201,16 +225,28 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Series for these tools. With a `meter`, durations are also recorded for OTLP and the counters are
-    /// observed by it.
+    /// Tools added at run time that get series of their own; the calls of any beyond them are counted under
+    /// [`Metrics::OVERFLOW_TOOL`].
+    pub const MAX_RUNTIME_TOOL_SERIES: usize = MAX_RUNTIME_TOOL_SERIES;
+
+    /// The `gen_ai_tool_name` of the calls of tools beyond [`Metrics::MAX_RUNTIME_TOOL_SERIES`]: parentheses
+    /// are no tool-name characters, so no tool can share it.
+    pub const OVERFLOW_TOOL: &str = OVERFLOW_TOOL;
+
+    /// Series for these tools (those the server has at start). With a `meter`, durations are also recorded
+    /// for OTLP and the counters are observed by it. Tools added later get series once [`Metrics::follow`]
+    /// says where to look them up.
     pub fn new<'a>(tools: impl IntoIterator<Item = &'a str>, meter: Option<&Meter>) -> Arc<Self> {
         let tool_names: Vec<Box<str>> = tools.into_iter().map(Box::from).collect();
         let tools = tool_names.iter().enumerate().map(|(i, t)| (t.clone(), i)).collect();
-        let rows = METHODS.len() + tool_names.len() + 1;
+        let rows = METHODS.len() + tool_names.len() + 2;
         let metrics = Arc::new(Self {
             tools,
             series: (0..rows * OUTCOMES.len()).map(|_| Series::new()).collect(),
             tool_names,
+            runtime: (0..MAX_RUNTIME_TOOL_SERIES).map(|_| OnceLock::new()).collect(),
+            runtime_index: RwLock::new(HashMap::new()),
+            served: OnceLock::new(),
             auth_failures: Default::default(),
             rejections: Default::default(),
             refused: Default::default(),
@@ -230,6 +266,18 @@ impl Metrics {
         metrics
     }
 
+    /// Gives tools added at run time series of their own: a call of a tool unknown at start gets a row
+    /// when `app` serves a tool of that name (a name a client made up stays without a label), up to
+    /// [`Metrics::MAX_RUNTIME_TOOL_SERIES`] of them. Only the first call counts.
+    pub fn follow(&self, app: &crate::server::App) {
+        let app = app.clone();
+        self.follow_with(move |name| app.glance().tools().get(name).is_some());
+    }
+
+    fn follow_with(&self, served: impl Fn(&str) -> bool + Send + Sync + 'static) {
+        let _ = self.served.set(Box::new(served));
+    }
+
     /// Where the audit trail's and the limiter's own counters are read from.
     pub(crate) fn probe(&self, audit_dropped: Probe, store_unavailable: Option<Probe>) {
         let _ = self.audit_dropped.set(audit_dropped);
@@ -238,23 +286,89 @@ impl Metrics {
         }
     }
 
+    /// The row of "a tool we do not have", then the overflow row.
+    fn unknown_row(&self) -> usize {
+        METHODS.len() + self.tool_names.len()
+    }
+
+    fn static_rows(&self) -> usize {
+        METHODS.len() + self.tool_names.len() + 2
+    }
+
     /// The series row of a request: found before it runs, so nothing of the request is kept for later.
     pub(crate) fn row(&self, method: &str, tool: Option<&str>) -> usize {
         if method == method::TOOLS_CALL {
-            METHODS.len() + tool.and_then(|t| self.tools.get(t)).copied().unwrap_or(self.tool_names.len())
+            match tool {
+                Some(tool) => match self.tools.get(tool) {
+                    Some(&i) => METHODS.len() + i,
+                    None => self.runtime_row(tool),
+                },
+                None => self.unknown_row(),
+            }
         } else {
             METHODS.iter().position(|m| *m == method).unwrap_or(METHODS.len() - 1)
         }
     }
 
+    /// The row of a tool unknown at start: its own when the server serves it (made on its first call while
+    /// there is room), the overflow row beyond the cap, the unknown row for a name the server does not serve.
+    fn runtime_row(&self, tool: &str) -> usize {
+        let Some(served) = self.served.get() else { return self.unknown_row() };
+        if let Some(&i) = self.runtime_index.read().unwrap_or_else(PoisonError::into_inner).get(tool) {
+            return self.static_rows() + i;
+        }
+        if !served(tool) {
+            return self.unknown_row();
+        }
+        let mut index = self.runtime_index.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&i) = index.get(tool) {
+            return self.static_rows() + i;
+        }
+        let i = index.len();
+        let Some(slot) = self.runtime.get(i) else {
+            return self.unknown_row() + 1;
+        };
+        let _ =
+            slot.set(RuntimeRow { name: tool.into(), series: (0..OUTCOMES.len()).map(|_| Series::new()).collect() });
+        index.insert(tool.into(), i);
+        if i + 1 == self.runtime.len() {
+            tracing::warn!(
+                cap = MAX_RUNTIME_TOOL_SERIES,
+                "tools added at run time fill every metrics series kept for them: calls of any further tool are \
+                 counted under gen_ai_tool_name=\"{OVERFLOW_TOOL}\""
+            );
+        }
+        self.static_rows() + i
+    }
+
+    /// A row's series (one per outcome) and its labels: method and tool.
+    fn row_series(&self, row: usize) -> Option<(&[Series], &str, Option<&str>)> {
+        let width = OUTCOMES.len();
+        if row >= self.static_rows() {
+            let runtime = self.runtime.get(row - self.static_rows())?.get()?;
+            return Some((&runtime.series, method::TOOLS_CALL, Some(&runtime.name)));
+        }
+        let series = self.series.get(row * width..(row + 1) * width)?;
+        let (method, tool) = match row.checked_sub(METHODS.len()) {
+            None => (METHODS[row], None),
+            Some(i) if i < self.tool_names.len() => (method::TOOLS_CALL, Some(&*self.tool_names[i])),
+            Some(i) if i == self.tool_names.len() => (method::TOOLS_CALL, None),
+            Some(_) => (method::TOOLS_CALL, Some(OVERFLOW_TOOL)),
+        };
+        Some((series, method, tool))
+    }
+
     /// Records one request that went through the corridor (`row` from [`Metrics::row`]).
     pub(crate) fn observe(&self, row: usize, outcome: Outcome, elapsed: Duration) {
-        let index = row * OUTCOMES.len() + outcome as usize;
-        let series = &self.series[index];
+        let Some((series, method, tool)) = self.row_series(row) else { return };
+        let series = &series[outcome as usize];
         let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         series.record(us);
         if let Some(histogram) = &self.histogram {
-            series.otel.get_or_init(|| histogram.bind(&self.attributes(index))).record(elapsed.as_secs_f64());
+            series
+                .otel
+                .get_or_init(|| histogram.bind(&attributes(method, tool, outcome)))
+                .record(elapsed.as_secs_f64());
         }
         match outcome {
             Outcome::Unauthenticated => self.auth_failures[0].fetch_add(1, Ordering::Relaxed),
@@ -285,37 +399,21 @@ impl Metrics {
         }
     }
 
-    fn labels(&self, index: usize) -> (&str, Option<&str>, Option<&'static str>) {
-        let (row, outcome) = (index / OUTCOMES.len(), OUTCOMES[index % OUTCOMES.len()]);
-        let (method, tool) = if row < METHODS.len() {
-            (METHODS[row], None)
-        } else {
-            (method::TOOLS_CALL, self.tool_names.get(row - METHODS.len()).map(|t| &**t))
-        };
-        let error = (!matches!(outcome, Outcome::Ok | Outcome::InputRequired)).then(|| error_type(outcome));
-        (method, tool, error)
-    }
-
-    fn attributes(&self, index: usize) -> Vec<KeyValue> {
-        let (method, tool, error) = self.labels(index);
-        let mut attributes = vec![KeyValue::new("mcp.method.name", method.to_owned())];
-        if let Some(tool) = tool {
-            attributes.push(KeyValue::new("gen_ai.tool.name", tool.to_owned()));
-        }
-        if let Some(error) = error {
-            attributes.push(KeyValue::new("error.type", error));
-        }
-        attributes
-    }
-
-    /// Requests of `tool` recorded so far, by outcome (`ok`, `tool_error`, …): what tests and health checks read.
+    /// Requests of `tool` recorded so far, by outcome (`ok`, `tool_error`, …): what tests and health checks
+    /// read. A tool added at run time counts once it has series of its own.
     pub fn tool_calls(&self, tool: &str) -> Vec<(&'static str, u64)> {
-        let Some(&i) = self.tools.get(tool) else { return Vec::new() };
-        let row = METHODS.len() + i;
+        let row = match self.tools.get(tool) {
+            Some(&i) => METHODS.len() + i,
+            None => match self.runtime_index.read().unwrap_or_else(PoisonError::into_inner).get(tool) {
+                Some(&i) => self.static_rows() + i,
+                None => return Vec::new(),
+            },
+        };
+        let Some((series, ..)) = self.row_series(row) else { return Vec::new() };
         OUTCOMES
             .iter()
-            .enumerate()
-            .map(|(o, outcome)| (outcome.as_str(), self.series[row * OUTCOMES.len() + o].count.load(Ordering::Relaxed)))
+            .zip(series)
+            .map(|(outcome, series)| (outcome.as_str(), series.count.load(Ordering::Relaxed)))
             .filter(|(_, n)| *n > 0)
             .collect()
     }
@@ -327,31 +425,11 @@ impl Metrics {
             "# HELP mcp_server_operation_duration_seconds MCP request duration as observed on the server.\n\
              # TYPE mcp_server_operation_duration_seconds histogram\n",
         );
-        for (index, series) in self.series.iter().enumerate() {
-            let count = series.count.load(Ordering::Relaxed);
-            if count == 0 {
-                continue;
+        let rows = self.static_rows() + self.runtime.len();
+        for (series, method, tool) in (0..rows).filter_map(|row| self.row_series(row)) {
+            for (outcome, series) in OUTCOMES.iter().zip(series) {
+                render_series(&mut out, series, method, tool, *outcome);
             }
-            let (method, tool, error) = self.labels(index);
-            let mut labels = format!("mcp_method_name=\"{method}\"");
-            if let Some(tool) = tool {
-                let _ = write!(labels, ",gen_ai_tool_name=\"{}\"", escape(tool));
-            }
-            if let Some(error) = error {
-                let _ = write!(labels, ",error_type=\"{error}\"");
-            }
-            let mut cumulative = 0;
-            for (bound, bucket) in BOUNDS.iter().zip(&series.buckets) {
-                cumulative += bucket.load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "mcp_server_operation_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            let _ = writeln!(out, "mcp_server_operation_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
-            let sum = Duration::from_micros(series.sum_us.load(Ordering::Relaxed)).as_secs_f64();
-            let _ = writeln!(out, "mcp_server_operation_duration_seconds_sum{{{labels}}} {sum}");
-            let _ = writeln!(out, "mcp_server_operation_duration_seconds_count{{{labels}}} {count}");
         }
         for family in &FAMILIES {
             let (name, label) = (family.prometheus, family.label);
@@ -367,6 +445,46 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The `error_type` of a series' outcome: none when it succeeded.
+fn error_label(outcome: Outcome) -> Option<&'static str> {
+    (!matches!(outcome, Outcome::Ok | Outcome::InputRequired)).then(|| error_type(outcome))
+}
+
+fn attributes(method: &str, tool: Option<&str>, outcome: Outcome) -> Vec<KeyValue> {
+    let mut attributes = vec![KeyValue::new("mcp.method.name", method.to_owned())];
+    if let Some(tool) = tool {
+        attributes.push(KeyValue::new("gen_ai.tool.name", tool.to_owned()));
+    }
+    if let Some(error) = error_label(outcome) {
+        attributes.push(KeyValue::new("error.type", error));
+    }
+    attributes
+}
+
+/// One histogram series in the exposition format; nothing for a series never used.
+fn render_series(out: &mut String, series: &Series, method: &str, tool: Option<&str>, outcome: Outcome) {
+    let count = series.count.load(Ordering::Relaxed);
+    if count == 0 {
+        return;
+    }
+    let mut labels = format!("mcp_method_name=\"{method}\"");
+    if let Some(tool) = tool {
+        let _ = write!(labels, ",gen_ai_tool_name=\"{}\"", escape(tool));
+    }
+    if let Some(error) = error_label(outcome) {
+        let _ = write!(labels, ",error_type=\"{error}\"");
+    }
+    let mut cumulative = 0;
+    for (bound, bucket) in BOUNDS.iter().zip(&series.buckets) {
+        cumulative += bucket.load(Ordering::Relaxed);
+        let _ = writeln!(out, "mcp_server_operation_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+    }
+    let _ = writeln!(out, "mcp_server_operation_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+    let sum = Duration::from_micros(series.sum_us.load(Ordering::Relaxed)).as_secs_f64();
+    let _ = writeln!(out, "mcp_server_operation_duration_seconds_sum{{{labels}}} {sum}");
+    let _ = writeln!(out, "mcp_server_operation_duration_seconds_count{{{labels}}} {count}");
 }
 
 /// A label value as the exposition format wants it (tool names are plain, but a name is not ours to trust).
@@ -452,5 +570,33 @@ mod tests {
         assert!(text.contains("mcp_server_audit_dropped_total 7\n"));
         assert!(text.contains("mcp_server_throttle_store_unavailable_total 0\n"));
         assert_eq!(metrics.tool_calls("lookup_stock"), vec![("ok", 2), ("timeout", 1)]);
+    }
+
+    #[test]
+    fn tools_added_at_run_time_get_series_up_to_the_cap() {
+        let metrics = Metrics::new(["lookup_stock"], None);
+        let call =
+            |tool: &str| metrics.observe(metrics.row("tools/call", Some(tool)), Outcome::Ok, Duration::from_micros(5));
+        call("added");
+        assert!(metrics.tool_calls("added").is_empty(), "without a catalogue to ask, a name stays unlabelled");
+        metrics.follow_with(|name| name != "made_up");
+        call("added");
+        call("added");
+        call("made_up");
+        assert_eq!(metrics.tool_calls("added"), vec![("ok", 2)]);
+        let text = metrics.render();
+        let added = r#"_count{mcp_method_name="tools/call",gen_ai_tool_name="added"} 2"#;
+        assert!(text.contains(added), "{text}");
+        assert!(!text.contains("made_up"), "a name the server does not serve gets no series");
+        for i in 1..MAX_RUNTIME_TOOL_SERIES {
+            call(&format!("t{i}"));
+        }
+        call("one_too_many");
+        call("another");
+        assert!(metrics.tool_calls("one_too_many").is_empty());
+        let text = metrics.render();
+        let overflow = format!(r#"_count{{mcp_method_name="tools/call",gen_ai_tool_name="{OVERFLOW_TOOL}"}} 2"#);
+        assert!(text.contains(&overflow), "{text}");
+        assert!(text.contains(r#"gen_ai_tool_name="t255"}"#) && !text.contains("one_too_many"));
     }
 }

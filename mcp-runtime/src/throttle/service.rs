@@ -28,6 +28,11 @@ impl<S> std::fmt::Debug for Throttle<S> {
     }
 }
 
+/// What a call gets back: a refusal at once, the inner service's own future when no limit applies to the
+/// call (nothing boxed), or the checked call.
+type Answer<F> =
+    Either<Ready<Result<McpResponse, Infallible>>, Either<F, BoxFuture<'static, Result<McpResponse, Infallible>>>>;
+
 impl<S> Service<McpRequest> for Throttle<S>
 where
     S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + 'static,
@@ -35,32 +40,42 @@ where
 {
     type Response = McpResponse;
     type Error = Infallible;
-    type Future = Either<Ready<Result<McpResponse, Infallible>>, BoxFuture<'static, Result<McpResponse, Infallible>>>;
+    type Future = Answer<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: McpRequest) -> Self::Future {
-        let shared = &self.shared;
-        if !shared.plan.throttles(&request.method) {
-            return Either::Right(Box::pin(self.inner.call(request)));
+        // The rules in force when the call arrives; a reload swaps them for the calls after it.
+        let rules = self.shared.rules.load();
+        if !rules.plan.throttles(&request.method) {
+            return Either::Right(Either::Left(self.inner.call(request)));
         }
         let tool = request.tool_name();
-        let permit = match tool.and_then(|t| shared.concurrency.get(t)) {
+        let quota = tool.and_then(|t| self.shared.tool_quota(&rules.plan, t));
+        let permit = match tool.and_then(|t| rules.concurrency.get(t)) {
             None => None,
-            Some(semaphore) => match Arc::clone(semaphore).try_acquire_owned() {
+            Some((_, semaphore)) => match Arc::clone(semaphore).try_acquire_owned() {
                 Ok(permit) => Some(permit),
                 Err(_) => return Either::Left(ready(Ok(refuse(Scope::Concurrency, Duration::from_secs(1))))),
             },
         };
-        let limits = shared.plan.limits(&request.principal.budget_key(request.source), tool);
+        if quota.is_none() && permit.is_none() && !rules.plan.limits_callers() {
+            return Either::Right(Either::Left(self.inner.call(request)));
+        }
+        let limits = rules.plan.limits_for(&request.principal.budget_key(request.source), tool.zip(quota));
+        drop(rules);
         // The service that was made ready answers this call; its clone waits for the next one.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let shared = Arc::clone(shared);
-        Either::Right(Box::pin(async move {
-            let checked = shared.limiter.check(&limits).instrument(tracing::debug_span!("mcp.throttle")).await;
+        let shared = Arc::clone(&self.shared);
+        Either::Right(Either::Right(Box::pin(async move {
+            let checked = if limits.is_empty() {
+                Ok(Decision::Allow)
+            } else {
+                shared.limiter.check(&limits).instrument(tracing::debug_span!("mcp.throttle")).await
+            };
             match refusal(checked) {
                 None => {
                     let response = inner.call(request).await;
@@ -72,7 +87,7 @@ where
                     Ok(refused)
                 }
             }
-        }))
+        })))
     }
 }
 
