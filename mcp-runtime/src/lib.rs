@@ -35,6 +35,7 @@ pub mod config;
 pub mod pipeline;
 pub mod prelude;
 pub mod protocol;
+mod reload;
 pub mod request;
 mod run;
 pub mod server;

@@ -88,6 +88,7 @@ impl Pipeline {
             catalog.tools().iter().map(|t| t.tool.name()),
             crate::telemetry::meter(&config.tracing, &config.metrics).as_ref(),
         );
+        metrics.follow(&app); // tools added at run time get series of their own
         let dropped = Arc::clone(&auditor);
         let limiter = throttle_limiter.filter(|l| l.unavailable().is_some());
         metrics.probe(
@@ -128,6 +129,11 @@ impl Pipeline {
     /// The server's metrics (`[metrics]`: Prometheus text, OTLP).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// The throttle stage, which a configuration reload gives its new `[throttling]`.
+    pub(crate) fn throttle(&self) -> Option<&ThrottleLayer> {
+        self.throttle.as_ref()
     }
 
     /// Records a request a transport refused before the corridor: its audit record and its metrics. The

@@ -122,6 +122,7 @@ where
         }
     };
     let print_manifest = cli.print_manifest;
+    let reload_cli = cli;
     let outcome = runtime.block_on(async move {
         // Inside the runtime: the trace exporter runs on it.
         let telemetry = Telemetry::init(&config.log, &config.tracing, &config.metrics, name)?;
@@ -134,7 +135,10 @@ where
                 println!("{manifest}");
                 return Ok(());
             }
-            server.serve().await.map_err(|e| e.to_string())
+            let pipeline = crate::Pipeline::build(server).map_err(|e| e.to_string())?;
+            // SIGHUP and a changed configuration file reload it from where the start read it.
+            crate::reload::spawn(&pipeline, crate::reload::Source { defaults, cli: reload_cli });
+            crate::transport::serve_pipeline(pipeline).await.map_err(|e| e.to_string())
         }
         .await;
         telemetry.shutdown(); // the last requests' spans are exported before the process ends

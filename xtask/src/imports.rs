@@ -24,6 +24,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("builder", 5),
     ("transport", 6),
     ("run", 7),
+    ("reload", 7),
     ("private", 7),
     ("prelude", 8),
     ("lib", 8),

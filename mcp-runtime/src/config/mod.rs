@@ -33,8 +33,17 @@
 //! default_timeout = "60s"       # for tools without #[mcp_tool(timeout = ...)]
 //! page_size = 100               # tools per tools/list page
 //! list_ttl = "300s"             # ttlMs of 2026-07-28 list results
+//! disabled = []                 # tools not served (unlisted, unknown to tools/call); reloaded live
 //!
-//! [throttling]                  # GCRA limits; a call refused earlier (auth, scopes, schema) spends none
+//! [listen]                      # listeners of change notifications (session streams, subscriptions/listen)
+//! max_listeners = 1024          # in all; one more is refused (-32012, data.limit = "listeners")
+//! max_listeners_per_caller = 8  # per principal (per network when anonymous)
+//!
+//! [reload]                      # SIGHUP, or a change of the --config / MCP_CONFIG file, re-reads everything:
+//! interval = "2s"               # how often the file is compared ("0s": on SIGHUP only). [tools] disabled and
+//!                               # [throttling] (not store) apply live; other keys wait for a restart (a warning)
+//!
+//! [throttling]                  # GCRA limits; a call refused earlier (auth, scopes, schema) spends none; live
 //! global = "1000/min"           # every caller together (unset: no limit)
 //! per_principal = "120/min"     # each caller (its address when unauthenticated)
 //! default_tool = "60/min"       # tools whose #[mcp_tool] sets no rate
@@ -124,7 +133,7 @@ pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
     JwtConfig, ListenConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol,
-    SecurityConfig, SpanLevel, StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig,
-    TraceExporter, TracingConfig, TransportConfig, TransportKindConfig,
+    ReloadConfig, SecurityConfig, SpanLevel, StoreConfig, ThrottlingConfig, ToolListing, ToolScope, ToolThrottle,
+    ToolsConfig, TraceExporter, TracingConfig, TransportConfig, TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

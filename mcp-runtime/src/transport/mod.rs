@@ -39,13 +39,7 @@ impl Server {
     /// # Errors
     /// See [`ServeError`].
     pub async fn serve(self) -> Result<(), ServeError> {
-        let pipeline = Pipeline::build(self)?;
-        metrics::spawn_listener(&pipeline).await?;
-        match pipeline.config().transport.kind {
-            TransportKindConfig::Stdio => stdio_pipeline(pipeline).await,
-            TransportKindConfig::Http => http::serve(pipeline, http::Flavor::Streamable, shutdown_signal()).await,
-            TransportKindConfig::Sse => http::serve(pipeline, http::Flavor::LegacySse, shutdown_signal()).await,
-        }
+        serve_pipeline(Pipeline::build(self)?).await
     }
 
     /// Serves one client on stdin/stdout until stdin closes or SIGINT/SIGTERM arrives. When the server
@@ -56,6 +50,17 @@ impl Server {
     /// See [`ServeError`]; a refused credential is [`StartError::Security`].
     pub async fn serve_stdio(self) -> Result<(), ServeError> {
         stdio_pipeline(Pipeline::build(self)?).await
+    }
+}
+
+/// Serves an assembled pipeline on its configured transport: what [`Server::serve`] does once the pipeline is
+/// built (`run_main` builds it itself, to reload its configuration while it serves).
+pub(crate) async fn serve_pipeline(pipeline: Pipeline) -> Result<(), ServeError> {
+    metrics::spawn_listener(&pipeline).await?;
+    match pipeline.config().transport.kind {
+        TransportKindConfig::Stdio => stdio_pipeline(pipeline).await,
+        TransportKindConfig::Http => http::serve(pipeline, http::Flavor::Streamable, shutdown_signal()).await,
+        TransportKindConfig::Sse => http::serve(pipeline, http::Flavor::LegacySse, shutdown_signal()).await,
     }
 }
 

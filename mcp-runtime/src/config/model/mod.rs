@@ -29,6 +29,8 @@ pub struct Config {
     pub tools: ToolsConfig,
     /// Who may listen for change notifications, and how many at once.
     pub listen: ListenConfig,
+    /// How a running server notices that its configuration file changed.
+    pub reload: ReloadConfig,
     /// Who may call the server, and what each caller may do.
     pub security: SecurityConfig,
     /// How often each caller and each tool may be called.
@@ -218,6 +220,24 @@ pub struct ListenConfig {
 impl Default for ListenConfig {
     fn default() -> Self {
         Self { max_listeners: 1024, max_listeners_per_caller: 8 }
+    }
+}
+
+/// `[reload]`: the configuration is read again on `SIGHUP`, and when the file named by `--config` or
+/// `MCP_CONFIG` changes. `[tools] disabled` and `[throttling]` (all but `store`) apply at once; any other
+/// key that changed is named in a warning and waits for a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReloadConfig {
+    /// How often the configuration file's contents are compared with what was last read; `"0s"` checks
+    /// only on `SIGHUP`.
+    #[serde(with = "duration")]
+    pub interval: Duration,
+}
+
+impl Default for ReloadConfig {
+    fn default() -> Self {
+        Self { interval: Duration::from_secs(2) }
     }
 }
 
