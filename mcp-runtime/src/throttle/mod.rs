@@ -8,6 +8,11 @@
 //! `prompts/get`; the layer sits after authentication, authorization and validation, so a call refused by
 //! any of them spends nothing. A tool's `max_concurrent` refuses a call at once rather than queueing it.
 //!
+//! The limits follow the server as it changes: a tool's own are resolved when it is called, from the tool
+//! the server serves at that moment (so a tool added at run time brings its rate, and
+//! `throttling.tools.<name>` applies to it too), and a configuration reload swaps the whole plan for the calls
+//! that come after it ([`ThrottleLayer::reload`]) while the limiter keeps the budgets it holds.
+//!
 //! A refusal is −32012 with `data.retryAfterMs` (HTTP 429 + `Retry-After`, in whole seconds rounded up, so
 //! never shorter than the true wait); a Redis store that cannot decide under `on_error = "closed"` is −32013
 //! (HTTP 503).
