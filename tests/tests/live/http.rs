@@ -102,6 +102,8 @@ async fn a_refused_listener_keeps_initialize_and_refuses_the_get_stream_until_a_
 async fn listen_is_acknowledged_at_once_streams_its_filter_and_ends_at_shutdown() {
     let mut s = Running::start(Flavor::Streamable, Config::default()).await;
     let c = client();
+    let session = open_session(&c, &s.url).await;
+    let mut session_stream = Sse::new(get_stream(&c, &s.url, &session).send().await.unwrap());
     let r = post_listen(&c, &s.url, None, &listen("listen-1", json!({"toolsListChanged": true}))).send().await.unwrap();
     let mut stream = Sse::new(r);
     let ack = stream.message_within(Duration::from_secs(2)).await.expect("the acknowledgment is flushed at once");
@@ -112,10 +114,18 @@ async fn listen_is_acknowledged_at_once_streams_its_filter_and_ends_at_shutdown(
     assert_note(&stream.message().await, "notifications/tools/list_changed", Some("listen-1"));
     assert!(stream.message_within(QUIET).await.is_none(), "no prompts frame: it was not asked for");
 
+    let mut heard = [session_stream.message().await, session_stream.message().await].map(|m| m["method"].clone());
+    heard.sort_by_key(|m| m.to_string());
+    assert_eq!(heard, ["notifications/prompts/list_changed", "notifications/tools/list_changed"]);
+
+    let shutdown = std::time::Instant::now();
     s.shut_down();
     assert_ended(&stream.message().await, "listen-1");
     assert!(stream.ends().await);
+    assert!(session_stream.ends().await, "a session's GET stream ends when the shutdown starts");
     s.stopped().await;
+    let took = shutdown.elapsed();
+    assert!(took < Duration::from_secs(5), "no open stream held the server through its 10 s grace: {took:?}");
 }
 
 #[tokio::test]

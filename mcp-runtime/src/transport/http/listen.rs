@@ -66,11 +66,12 @@ pub async fn serve_on(
         Flavor::LegacySse => tracing::info!(address = %local, "serving MCP over legacy HTTP+SSE at /sse and /messages"),
     }
     // When shutdown starts, before the grace: `subscriptions/listen` requests end with their result (and
-    // their streams with them), and the sessions' deliveries stop.
-    let bus = state.pipeline.app().bus().clone();
+    // their streams with them), the sessions' deliveries stop, and their GET streams end.
+    let closing = Arc::clone(&state);
     let shutdown = async move {
         shutdown.await;
-        bus.close();
+        closing.pipeline.app().bus().close();
+        closing.sessions.end_standalone_streams();
     };
     accept(listener, app, &config, grace, shutdown).await;
     state.pipeline.flush().await; // every finished request's record is written before the process exits

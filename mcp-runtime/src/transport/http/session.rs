@@ -275,6 +275,18 @@ impl Sessions {
         }
     }
 
+    /// Ends every session's standalone GET streams (server shutdown: they would carry nothing more, and
+    /// would hold their connections open through the whole grace). Sessions and request streams stay.
+    pub(crate) fn end_standalone_streams(&self) {
+        for session in self.map().values() {
+            for stream in session.streams.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+                if stream.is_standalone() {
+                    stream.finish();
+                }
+            }
+        }
+    }
+
     /// Closes sessions idle past the limit.
     pub(crate) fn expire(&self) {
         let mut map = self.map();
