@@ -188,3 +188,25 @@ async fn a_burst_of_updates_reaches_a_listen_whole_however_small_the_stream_log(
     heard.sort();
     assert_eq!(heard, uris, "the stream's writer waits for its reader: nothing is dropped from its log unread");
 }
+
+#[tokio::test]
+async fn an_idle_session_expires_and_its_listener_leaves_the_bus_but_a_listening_one_stays() {
+    let mut config = Config::default();
+    config.http.session_idle_timeout = Duration::from_millis(500);
+    let s = Running::start(Flavor::Streamable, config).await;
+    let c = client();
+    let listening = open_session(&c, &s.url).await;
+    let mut stream = Sse::new(get_stream(&c, &s.url, &listening).send().await.unwrap());
+    open_session(&c, &s.url).await;
+    assert_eq!(s.handle.bus().len(), 2);
+    eventually("the idle session expires", || async { (s.handle.bus().len() == 1).then_some(()) }).await;
+
+    // The session whose GET stream is read is not idle: it still hears, and still serves.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(s.handle.disable_tool("echo"));
+    assert_note(&stream.message().await, "notifications/tools/list_changed", None);
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(in_session(&c, &s.url, &listening, ping).await["id"], 1);
+    drop(stream);
+    no_listeners(&s).await;
+}

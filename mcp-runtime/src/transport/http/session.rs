@@ -68,6 +68,12 @@ impl HttpSession {
         self.last_seen.lock().unwrap_or_else(PoisonError::into_inner).elapsed()
     }
 
+    /// Whether the session is idle past `limit`: nothing came from its client for that long, and no
+    /// standalone GET stream of it is being read (a client that waits for notifications is not idle).
+    fn expired(&self, limit: Duration) -> bool {
+        self.idle_for() > limit && self.outlets.lock().unwrap_or_else(PoisonError::into_inner).open.is_empty()
+    }
+
     /// A new SSE stream of this session, kept for resumption.
     pub(crate) fn open_stream(&self, capacity: usize) -> Arc<EventLog> {
         let log = EventLog::new(self.next_stream.fetch_add(1, Ordering::Relaxed), capacity);
@@ -252,7 +258,7 @@ impl Sessions {
         if session.owner.as_deref() != owner {
             return Err(Lookup::NotFound);
         }
-        if session.idle_for() > self.idle {
+        if session.expired(self.idle) {
             self.remove(id);
             return Err(Lookup::NotFound);
         }
@@ -295,7 +301,7 @@ impl Sessions {
 
     fn expire_locked(&self, map: &mut HashMap<String, Arc<HttpSession>>) {
         map.retain(|_, session| {
-            let keep = session.idle_for() <= self.idle;
+            let keep = !session.expired(self.idle);
             if !keep {
                 session.closed.cancel();
             }
