@@ -148,4 +148,22 @@ mod tests {
         assert_eq!(a.insert("test://one-more".into()).unwrap_err().code, ErrorCode::INVALID_PARAMS);
         assert!(a.insert("test://0".into()).is_ok(), "subscribing again is not growth");
     }
+
+    #[test]
+    fn a_session_holds_its_listener_until_taken_or_gone() {
+        let bus = crate::request::Bus::default();
+        let filter = || crate::request::Filter { tools: true, ..crate::request::Filter::default() };
+        let listener = |bus: &crate::request::Bus| bus.listen(crate::request::anonymous(), "a", filter()).unwrap();
+        let session = Session::new();
+        session.set_listener(listener(&bus));
+        let taken = session.take_listener().expect("the listener initialize registered");
+        assert!(session.take_listener().is_none(), "taken once");
+        assert_eq!(bus.len(), 1);
+        drop(taken);
+        assert!(bus.is_empty());
+        let never_taken = Session::new();
+        never_taken.set_listener(listener(&bus));
+        drop(never_taken);
+        assert!(bus.is_empty(), "a listener never taken leaves with its session");
+    }
 }
