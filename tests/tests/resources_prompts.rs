@@ -168,8 +168,8 @@ async fn a_server_without_tools_advertises_what_it_has() {
     let mut h = Harness::serve(server()).await;
     let init = h.initialize("2025-11-25").await;
     let capabilities = &init["capabilities"];
-    assert_eq!(capabilities["resources"], json!({"subscribe": true, "listChanged": false}));
-    assert_eq!(capabilities["prompts"], json!({"listChanged": false}));
+    assert_eq!(capabilities["resources"], json!({"subscribe": true, "listChanged": true}));
+    assert_eq!(capabilities["prompts"], json!({"listChanged": true}));
     assert_eq!(capabilities["completions"], json!({}));
     assert!(capabilities.get("tools").is_none(), "no tools, no tools capability: {capabilities}");
     let tools = h.request(1, "tools/list", json!({})).await;
