@@ -490,3 +490,54 @@ fn sigterm_under_load_loses_no_record_of_an_answered_request() {
     assert!(missing.is_empty(), "answered but unrecorded: {missing:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A tool added while the server runs is recorded, redacted, traced and counted like one registered at
+/// start: the layers read it from the live catalogue, not from a list made at start.
+#[tokio::test]
+async fn a_tool_added_while_running_is_audited_traced_and_counted() {
+    mcp_tests::global_registry();
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+    let subscriber = tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("t")));
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let dir = temp("late");
+    let file = dir.join("audit.log");
+    let server = Server::new("audited", "0").tool(rare::SPEC).config(config(&file));
+    let handle = server.handle();
+    let s = serve(server).await;
+    let late = mcp_runtime::server::Tool::builder("late_contact")
+        .input_schema_json(json!({
+            "type": "object",
+            "properties": {"email": {"type": "string"}, "city": {"type": "string"}, "phone": {"type": "string"}}
+        }))
+        .scopes(["contacts:write"])
+        .audit_redact(["city"])
+        .audit_clear(["email"])
+        .handler(|arguments, _ctx: Context| async move { format!("saved {}", arguments.len()) })
+        .build()
+        .unwrap();
+    handle.add_tool(late).unwrap();
+    let c = reqwest::Client::new();
+    let arguments = json!({"email": "ada@example.com", "city": "London", "phone": "+1-555-0100"});
+    assert_eq!(call(&c, &s.url, Some(KEY), 1, "late_contact", arguments).await, 200);
+    assert_eq!(call(&c, &s.url, Some(READER_KEY), 2, "late_contact", json!({})).await, 403, "its scopes hold");
+    let scraped = c.get(s.url.replace("/mcp", "/metrics")).bearer_auth(READER_KEY).send().await.unwrap();
+    let metrics = scraped.text().await.unwrap();
+    s.stop().await;
+    provider.force_flush().unwrap();
+
+    let records = records(&file);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let ok = &records[0];
+    assert_eq!((ok["tool"].as_str(), ok["reason"].as_str()), (Some("late_contact"), Some("ok")), "{ok}");
+    let recorded = &ok["arguments"];
+    assert_eq!(recorded["email"], "ada@example.com", "audit_clear holds: {recorded}");
+    assert_ne!(recorded["city"], "London", "audit_redact holds: {recorded}");
+    assert_ne!(recorded["phone"], "+1-555-0100", "sensitive names stay redacted: {recorded}");
+    assert_eq!(records[1]["reason"], "forbidden");
+    let spans = format!("{:?}", exporter.get_finished_spans().unwrap());
+    assert!(spans.contains("tools/call late_contact"), "traced: {spans}");
+    let line = "mcp_server_operation_duration_seconds_count{mcp_method_name=\"tools/call\",gen_ai_tool_name=\"late_contact\"} 1";
+    assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+}

@@ -303,7 +303,14 @@ mod built {
             .unwrap()
     }
 
-    fn server(calls: &Arc<Calls>) -> Server {
+    /// When the built tools join the server: with the builder, or through its handle once it runs.
+    #[derive(Debug, Clone, Copy)]
+    enum Joined {
+        AtStart,
+        WhileRunning,
+    }
+
+    fn built_tools(calls: &Arc<Calls>) -> Vec<Tool> {
         let sleepy = Tool::builder("sleepy_built")
             .timeout(Duration::from_millis(100))
             .handler(|_, _| async {
@@ -321,19 +328,40 @@ mod built {
             .build()
             .unwrap();
         let scarce = Tool::builder("scarce_built").rate("2/min").handler(|_, _| async { "ok" }).build().unwrap();
-        Server::new("built", "0.0.0")
-            .tool(count::SPEC)
-            .tool(tally(Arc::clone(calls)))
-            .tool(sleepy)
-            .tool(boom)
-            .tool(scarce)
-            .with_state(Arc::clone(calls))
+        vec![tally(Arc::clone(calls)), sleepy, boom, scarce]
+    }
+
+    /// A server with the macro tool `count` and the built tools, joined `when`; over a pipe, like stdio.
+    async fn serve(calls: &Arc<Calls>, when: Joined) -> Harness {
+        let mut server = Server::new("built", "0.0.0").tool(count::SPEC).with_state(Arc::clone(calls));
+        let handle = server.handle();
+        let tools = built_tools(calls);
+        if let Joined::AtStart = when {
+            for tool in tools {
+                server = server.tool(tool);
+            }
+            return Harness::start(server).await;
+        }
+        let mut h = Harness::start(server).await;
+        for tool in tools {
+            handle.add_tool(tool).unwrap();
+        }
+        // Four additions in a row reach the session as one level-triggered notification.
+        let note = h.recv().await;
+        assert_eq!(note["method"], "notifications/tools/list_changed", "{note}");
+        h
     }
 
     #[tokio::test]
     async fn a_built_tool_is_listed_like_its_macro_twin_and_validated_before_its_handler() {
+        for when in [Joined::AtStart, Joined::WhileRunning] {
+            listed_and_validated(when).await;
+        }
+    }
+
+    async fn listed_and_validated(when: Joined) {
         let calls = Arc::new(Calls::default());
-        let mut h = Harness::start(server(&calls)).await;
+        let mut h = serve(&calls, when).await;
         let listed = h.request(1, "tools/list", json!({})).await;
         let mut twins = listed["result"]["tools"].as_array().unwrap().iter().filter_map(|t| {
             let name = t["name"].as_str()?;
@@ -341,18 +369,18 @@ mod built {
             t.remove("name");
             ["count", "tally"].contains(&name).then_some(t)
         });
-        let (made, built) = (twins.next().unwrap(), twins.next().unwrap());
-        assert_eq!(made, built, "the same JSON shape, names apart");
+        let (made, built) = (twins.next().unwrap(), twins.next().expect("tally is listed"));
+        assert_eq!(made, built, "{when:?}: the same JSON shape, names apart");
 
         for (id, args) in [(2, json!({"n": 0})), (3, json!({"n": "7"})), (4, json!({"n": 1, "extra": true}))] {
             h.call(id, "tally", args).await;
             let answer = h.recv().await;
-            assert_eq!(answer["result"]["isError"], true, "{answer}");
+            assert_eq!(answer["result"]["isError"], true, "{when:?}: {answer}");
         }
         h.call(5, "tally", json!({"n": 0})).await;
         let text = h.recv().await["result"]["content"][0]["text"].as_str().unwrap().to_owned();
-        assert!(text.contains("minimum of 1"), "the violation is named: {text}");
-        assert_eq!(calls.0.load(Ordering::SeqCst), 0, "no invalid call reached the handler");
+        assert!(text.contains("minimum of 1"), "{when:?}: the violation is named: {text}");
+        assert_eq!(calls.0.load(Ordering::SeqCst), 0, "{when:?}: no invalid call reached the handler");
         h.call(6, "tally", json!({"n": 2})).await;
         assert_eq!(h.recv().await["result"]["content"][0]["text"], "tally counted 2");
         assert_eq!(calls.0.load(Ordering::SeqCst), 1);
@@ -360,23 +388,29 @@ mod built {
 
     #[tokio::test]
     async fn a_built_tool_times_out_panics_in_isolation_and_is_rate_limited() {
-        let mut h = Harness::start(server(&Arc::default())).await;
+        for when in [Joined::AtStart, Joined::WhileRunning] {
+            isolated_and_limited(when).await;
+        }
+    }
+
+    async fn isolated_and_limited(when: Joined) {
+        let mut h = serve(&Arc::default(), when).await;
         h.call(1, "sleepy_built", json!({})).await;
         let answer = h.recv().await;
-        assert_eq!(answer["result"]["isError"], true);
+        assert_eq!(answer["result"]["isError"], true, "{when:?}");
         assert!(answer["result"]["content"][0]["text"].as_str().unwrap().contains("timed out after 100ms"), "{answer}");
 
         h.call(2, "boom_built", json!({})).await;
         let answer = h.recv().await;
-        assert_eq!(answer["error"]["code"], -32603);
+        assert_eq!(answer["error"]["code"], -32603, "{when:?}");
         assert!(!answer["error"]["message"].as_str().unwrap().contains("exploded"), "{answer}");
 
         for id in 3..=4 {
             h.call(id, "scarce_built", json!({})).await;
-            assert_eq!(h.recv().await["result"]["content"][0]["text"], "ok", "within its rate");
+            assert_eq!(h.recv().await["result"]["content"][0]["text"], "ok", "{when:?}: within its rate");
         }
         h.call(5, "scarce_built", json!({})).await;
-        assert_eq!(h.recv().await["error"]["code"], -32012, "the third call in a minute is refused");
+        assert_eq!(h.recv().await["error"]["code"], -32012, "{when:?}: the third call in a minute is refused");
         h.call(6, "count", json!({"n": 1})).await;
         assert_eq!(h.recv().await["result"]["content"][0]["text"], "counted 1", "the server keeps serving");
     }
