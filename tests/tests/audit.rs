@@ -498,7 +498,8 @@ async fn a_tool_added_while_running_is_audited_traced_and_counted() {
     mcp_tests::global_registry();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    let subscriber = tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("t")));
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("t")));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let dir = temp("late");

@@ -159,7 +159,6 @@ impl ServerHandle {
 
     /// Replaces the configuration's `[tools] disabled` (a reload); returns the names that are no tool of
     /// this server. Tools whose served state changes are announced.
-    #[allow(dead_code)] // until the configuration reload calls it
     pub(crate) fn set_config_disabled(&self, names: &[String]) -> Vec<String> {
         self.live.set_config_disabled(names)
     }

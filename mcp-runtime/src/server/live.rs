@@ -236,7 +236,6 @@ impl Live {
     }
 
     /// Replaces `[tools] disabled`; returns the names that are no tool of this server.
-    #[allow(dead_code)] // until the configuration reload calls it
     pub(crate) fn set_config_disabled(&self, names: &[String]) -> Vec<String> {
         let mut held = self.held();
         let next: BTreeSet<String> = names.iter().cloned().collect();
