@@ -34,7 +34,7 @@ use crate::request::Bus;
 ///     // e.g. when a plugin is loaded
 ///     let tool = Tool::builder("plugin.echo")
 ///         .description("Says the text back.")
-///         .handler(|arguments, _ctx: Context| async move { arguments.to_string() })
+///         .handler(|arguments, _ctx: Context| async move { serde_json::Value::Object(arguments).to_string() })
 ///         .build()
 ///         .expect("a valid tool");
 ///     handle.add_tool(tool).expect("a new name");
