@@ -241,11 +241,14 @@ struct Listeners {
     limits: ListenLimits,
     slots: HashMap<u64, Arc<Slot>>,
     per_caller: HashMap<Arc<str>, usize>,
+    /// How many of `slots` are handshake sessions' listeners (not counted in the caps).
+    sessions: usize,
 }
 
 #[derive(Debug)]
 struct Slot {
-    caller: Arc<str>,
+    /// The caller's share it is counted in; `None` for a handshake session's own listener.
+    caller: Option<Arc<str>>,
     principal: Arc<Principal>,
     filter: Filter,
     pending: Mutex<Pending>,
@@ -266,7 +269,12 @@ impl Bus {
                 scoped: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
                 next_id: AtomicU64::new(0),
-                listeners: Mutex::new(Listeners { limits, slots: HashMap::new(), per_caller: HashMap::new() }),
+                listeners: Mutex::new(Listeners {
+                    limits,
+                    slots: HashMap::new(),
+                    per_caller: HashMap::new(),
+                    sessions: 0,
+                }),
             }),
         }
     }
@@ -296,7 +304,7 @@ impl Bus {
         }
         let mut listeners = self.listeners();
         let limits = listeners.limits;
-        if listeners.slots.len() >= limits.max_total {
+        if listeners.slots.len() - listeners.sessions >= limits.max_total {
             return Err(ListenRefused::Server(limits.max_total));
         }
         let held = listeners.per_caller.get(caller).copied().unwrap_or(0);
@@ -305,10 +313,36 @@ impl Bus {
         }
         let caller: Arc<str> = Arc::from(caller);
         listeners.per_caller.insert(Arc::clone(&caller), held + 1);
+        Ok(self.admit(&mut listeners, principal, Some(caller), filter))
+    }
+
+    /// The listener of a handshake session (its stdio connection, its GET or SSE stream). It is not counted
+    /// in the `[listen]` caps: sessions have caps of their own (`http.max_sessions`,
+    /// `http.max_sessions_per_caller`; stdio has one), and a session that could not hear of changes would
+    /// be a broken session, not a refused request.
+    ///
+    /// # Errors
+    /// Only when the bus is closed.
+    pub fn listen_for_session(&self, principal: Arc<Principal>, filter: Filter) -> Result<Listener, ListenRefused> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(ListenRefused::Closed);
+        }
+        let mut listeners = self.listeners();
+        listeners.sessions += 1;
+        Ok(self.admit(&mut listeners, principal, None, filter))
+    }
+
+    fn admit(
+        &self,
+        listeners: &mut Listeners,
+        principal: Arc<Principal>,
+        caller: Option<Arc<str>>,
+        filter: Filter,
+    ) -> Listener {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(Slot { caller, principal, filter, pending: Mutex::default(), wake: Notify::new() });
         listeners.slots.insert(id, Arc::clone(&slot));
-        Ok(Listener { id, bus: Arc::clone(&self.inner), slot })
+        Listener { id, bus: Arc::clone(&self.inner), slot }
     }
 
     /// Marks `change` pending for every listener that asked for it and may hear it, and wakes them. Never
@@ -403,12 +437,17 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         let mut listeners = self.bus.listeners.lock().unwrap_or_else(PoisonError::into_inner);
-        if listeners.slots.remove(&self.id).is_some() {
-            let caller = &self.slot.caller;
-            if let Some(held) = listeners.per_caller.get_mut(caller) {
-                *held -= 1;
-                if *held == 0 {
-                    listeners.per_caller.remove(caller);
+        if listeners.slots.remove(&self.id).is_none() {
+            return;
+        }
+        match &self.slot.caller {
+            None => listeners.sessions -= 1,
+            Some(caller) => {
+                if let Some(held) = listeners.per_caller.get_mut(caller) {
+                    *held -= 1;
+                    if *held == 0 {
+                        listeners.per_caller.remove(caller);
+                    }
                 }
             }
         }
@@ -473,7 +512,11 @@ mod tests {
         drop(a1);
         assert_eq!(bus.len(), 2);
         assert!(bus.listen(anyone(), "a", everything()).is_ok());
+        let sessions: Vec<Listener> = (0..5).map(|_| bus.listen_for_session(anyone(), everything()).unwrap()).collect();
+        assert!(bus.listen(anyone(), "e", everything()).is_ok(), "sessions' listeners are not in the caps");
+        drop(sessions);
         bus.close();
         assert_eq!(bus.listen(anyone(), "d", everything()).unwrap_err(), ListenRefused::Closed);
+        assert_eq!(bus.listen_for_session(anyone(), everything()).unwrap_err(), ListenRefused::Closed);
     }
 }

@@ -75,27 +75,39 @@ async fn a_session_hears_on_its_get_stream_what_changed_before_and_after_it_open
 }
 
 #[tokio::test]
-async fn a_refused_listener_keeps_initialize_and_refuses_the_get_stream_until_a_place_frees() {
+async fn sessions_listen_whatever_the_listen_caps_which_hold_for_subscriptions_listen() {
+    // The caps of `[listen]` bound `subscriptions/listen` requests; sessions are bounded by the session caps,
+    // so many sessions of one caller each hear of changes (the conformance suite opens dozens).
     let mut config = Config::default();
+    config.listen.max_listeners = 1;
     config.listen.max_listeners_per_caller = 1;
     let s = Running::start(Flavor::Streamable, config).await;
     let c = client();
-    let first = open_session(&c, &s.url).await;
-    let second = open_session(&c, &s.url).await;
-    assert_eq!(s.handle.bus().len(), 1, "the second session was opened without a listener");
-
-    let refused = get_stream(&c, &s.url, &second).send().await.unwrap();
-    assert_eq!(refused.status(), 429);
+    let sessions = [open_session(&c, &s.url).await, open_session(&c, &s.url).await, open_session(&c, &s.url).await];
+    assert_eq!(s.handle.bus().len(), 3, "every session has its listener");
+    let mut streams = Vec::new();
+    for session in &sessions {
+        let r = get_stream(&c, &s.url, session).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        streams.push(Sse::new(r));
+    }
+    let filter = json!({"toolsListChanged": true});
+    let mut listening =
+        Sse::new(post_listen(&c, &s.url, None, &listen("listen-1", filter.clone())).send().await.unwrap());
+    assert_ack(&listening.message().await, "listen-1", filter.clone());
+    let refused = post_listen(&c, &s.url, None, &listen("listen-2", filter.clone())).send().await.unwrap();
     let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["error"]["code"], -32012, "{body}");
-    assert_eq!(body["error"]["data"]["limit"], "listeners", "{body}");
+    assert_eq!(body["error"]["data"]["limit"], "listeners", "the listen beyond the cap is refused: {body}");
 
-    assert_eq!(c.delete(&s.url).header("mcp-session-id", &first).send().await.unwrap().status(), 200);
-    no_listeners(&s).await;
-    let mut stream = Sse::new(get_stream(&c, &s.url, &second).send().await.unwrap());
-    assert_eq!(s.handle.bus().len(), 1);
     assert!(s.handle.disable_prompt("greet"));
-    assert_note(&stream.message().await, "notifications/prompts/list_changed", None);
+    for stream in &mut streams {
+        assert_note(&stream.message().await, "notifications/prompts/list_changed", None);
+    }
+    for session in &sessions {
+        assert_eq!(c.delete(&s.url).header("mcp-session-id", session).send().await.unwrap().status(), 200);
+    }
+    drop(listening);
+    no_listeners(&s).await;
 }
 
 #[tokio::test]

@@ -53,12 +53,15 @@ impl Announced {
 /// A handshake session's listener: every list change the server announces, and updates of the resources
 /// the session subscribes to. `Ok(None)` when the server announces nothing.
 ///
+/// Not counted in the `[listen]` caps: sessions are capped themselves (see [`Bus::listen_for_session`]).
+///
 /// # Errors
-/// When the listener caps (`[listen]`) refuse it, or the server is shutting down.
+/// When the server is shutting down.
+///
+/// [`Bus::listen_for_session`]: crate::request::Bus::listen_for_session
 pub(crate) fn session_listener(
     app: &App,
     principal: &Arc<Principal>,
-    source: Option<std::net::IpAddr>,
     session: &Session,
 ) -> Result<Option<Listener>, ListenRefused> {
     let announced = Announced::of(app.capabilities());
@@ -71,21 +74,20 @@ pub(crate) fn session_listener(
         resources: announced.resources,
         updates: session.subscriptions().clone(),
     };
-    app.bus().listen(Arc::clone(principal), &principal.budget_key(source), filter).map(Some)
+    app.bus().listen_for_session(Arc::clone(principal), filter).map(Some)
 }
 
 /// At `initialize`: registers the session's listener, for its transport to take
-/// ([`Session::take_listener`]). A refused listener does not fail `initialize`: it is logged, and over
-/// Streamable HTTP the session's GET stream asks again (and is refused with the listener error, HTTP 429,
-/// when there is still no place).
+/// ([`Session::take_listener`]). Only a server shutting down refuses one; `initialize` does not fail for
+/// it (it is logged), and over Streamable HTTP the session's GET stream asks again.
 pub(crate) fn register_session(app: &App, req: &McpRequest, session: &Session) {
-    match session_listener(app, &req.principal, req.source, session) {
+    match session_listener(app, &req.principal, session) {
         Ok(Some(listener)) => session.set_listener(listener),
         Ok(None) => {}
         Err(refused) => tracing::warn!(
             principal = %req.principal.id,
             error = %refused,
-            "the session was opened without change notifications: its listener was refused ([listen] caps)"
+            "the session was opened without change notifications: the server is shutting down"
         ),
     }
 }

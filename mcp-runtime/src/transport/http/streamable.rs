@@ -455,12 +455,14 @@ pub(super) async fn get(
             Ok(ticket) => ticket,
             Err(refused) => return refused,
         };
-        if let Some(refused) = listen_here(state, &session, &caller) {
-            return refused;
-        }
         let (log, after) = match resumed {
             Some((log, seq)) => (log, Some(seq)),
             None => {
+                // A new standalone stream carries the session's change notifications; a resumption
+                // replays a stream and needs no listener.
+                if let Some(refused) = listen_here(state, &session, &caller) {
+                    return refused;
+                }
                 let log = session.open_stream(capacity);
                 log.mark_standalone();
                 log.prime();
@@ -487,16 +489,16 @@ pub(super) async fn get(
     .await
 }
 
-/// Makes sure the session has its change listener before its GET stream opens: `initialize` registered it
-/// unless the listener caps (`[listen]`) refused it then; it is asked for again now, and when there is
-/// still no place the stream is refused (429, −32012 with `data.limit = "listeners"`) rather than opened
-/// to carry nothing: the refusal to answer with, if any.
+/// Makes sure the session has its change listener before its standalone GET stream opens: `initialize`
+/// registered it unless the server was shutting down then; it is asked for again now, and when the server
+/// is shutting down the stream is refused (503) rather than opened to carry nothing: the refusal to answer
+/// with, if any. (Sessions' listeners are not in the `[listen]` caps: see `Bus::listen_for_session`.)
 fn listen_here(state: &HttpState, session: &Arc<HttpSession>, caller: &Caller) -> Option<Response> {
     if !session.claim_delivery() {
         return None;
     }
     let app = state.pipeline.app();
-    match crate::server::session_listener(app, &caller.principal, caller.source, &session.protocol) {
+    match crate::server::session_listener(app, &caller.principal, &session.protocol) {
         Ok(Some(listener)) => {
             Arc::clone(session).deliver(listener);
             None
@@ -504,9 +506,9 @@ fn listen_here(state: &HttpState, session: &Arc<HttpSession>, caller: &Caller) -
         Ok(None) => None, // the server announces nothing
         Err(refused) => {
             session.release_delivery();
-            tracing::warn!(principal = %caller.principal.id, error = %refused, "a session's GET stream was refused: no change listener");
+            tracing::info!(principal = %caller.principal.id, error = %refused, "a session's GET stream was refused: no change listener");
             let refused = Refused::new(refused.error(), Outcome::RateLimited);
-            Some(refusal(StatusCode::TOO_MANY_REQUESTS, None, refused))
+            Some(refusal(StatusCode::SERVICE_UNAVAILABLE, None, refused))
         }
     }
 }
