@@ -7,8 +7,9 @@
 //! so what a listener holds is bounded whatever the rate of changes.
 //!
 //! Who listens: a handshake-era session (its stdio connection, its standalone GET stream, its legacy SSE
-//! stream), and each 2026-07-28 `subscriptions/listen` request. Listeners are capped in total and per caller
-//! ([`ListenLimits`]); one beyond is refused with [`ListenRefused`]. A [`Listener`] leaves the bus when it is
+//! stream), and each 2026-07-28 `subscriptions/listen` request. Listen requests are capped in total and per
+//! caller ([`ListenLimits`]; one beyond is refused with [`ListenRefused`]); a session's own listener
+//! ([`Bus::listen_for_session`]) is bounded by the session caps instead. A [`Listener`] leaves the bus when it is
 //! dropped; [`Bus::close`] (server shutdown) ends every listener's [`Listener::next`].
 
 use std::collections::{BTreeSet, HashMap};

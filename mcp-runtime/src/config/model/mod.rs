@@ -206,12 +206,13 @@ impl Default for ToolsConfig {
     }
 }
 
-/// `[listen]`: the listeners of change notifications (a handshake session's stream, a 2026-07-28
-/// `subscriptions/listen`), capped so that no caller can hold the server's memory.
+/// `[listen]`: the 2026-07-28 `subscriptions/listen` streams of change notifications, capped so that no
+/// caller can hold the server's memory (a handshake session's own listener is bounded by the session caps).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ListenConfig {
-    /// Listeners at once, in all; one more is refused (−32012, `data.limit = "listeners"`).
+    /// `subscriptions/listen` streams at once, in all; one more is refused (−32012, `data.limit =
+    /// "listeners"`). A handshake session's own listener is not counted: the session caps bound those.
     pub max_listeners: usize,
     /// Listeners at once per caller (its principal, or its network when anonymous).
     pub max_listeners_per_caller: usize,
