@@ -19,6 +19,7 @@ mod bench;
 mod compile_bench;
 mod fuzz;
 mod imports;
+mod scan_eval;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +32,7 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz::run(&root(), &cargo(), &args[1..]),
         Some("bench") => bench::run(&root(), &cargo(), &args[1..]),
         Some("bench-compile") => compile_bench::run(&root(), &cargo()),
+        Some("scan-eval") => scan_eval::run(&root()),
         Some("install-peers") => install_peers().map(drop),
         _ => {
             eprintln!(
@@ -45,6 +47,7 @@ fn main() -> Result<()> {
                  endpoint and the audit sink fail, then SIGTERM it (release build; 10 min by default)\n  \
                  bench [--quick] [--only P]    the echo tool on this runtime, rmcp and bare hyper under wrk; stdio; criterion\n  \
                  bench-compile                 time 100 tools built and checked with #[mcp_tool] against rmcp's #[tool]\n  \
+                 scan-eval                     the scanner's recall and precision per category on its corpus, and its speed\n  \
                  install-peers                 only install the Node and Python clients"
             );
             std::process::exit(2);
