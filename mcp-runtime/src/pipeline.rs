@@ -54,6 +54,7 @@ impl Pipeline {
     pub fn build(server: Server) -> Result<Self, StartError> {
         let parts = server.into_parts()?;
         let (app, config) = (parts.app, parts.config);
+        crate::server::scan_own(&app, config.security.scan_on_start)?;
         let catalog = app.catalog();
         let tool_scopes: BTreeSet<String> =
             catalog.tools().iter().flat_map(|t| t.tool.scopes().iter().map(|s| s.to_string())).collect();

@@ -18,6 +18,7 @@ mod registry;
 mod resource;
 mod result;
 mod router;
+mod scan;
 mod start;
 pub(crate) mod state;
 mod tool;
@@ -43,6 +44,7 @@ pub use resource::{
 };
 pub use result::{IntoToolResult, Json, ToolError};
 pub use router::Router;
+pub(crate) use scan::scan_own;
 pub use start::StartError;
 pub use state::State;
 pub use tool::{Rate, Tool, ToolBuilder, ToolFuture, ToolInvocation, ToolSpec};

@@ -55,4 +55,11 @@ pub enum StartError {
     /// The audit trail cannot be written.
     #[error("audit: {0}")]
     Audit(String),
+    /// The server's own definitions read as tool poisoning (`security.scan_on_start = "deny-critical"`).
+    #[error(
+        "refusing to start: the server's own definitions carry critical tool-poisoning findings \
+         (security.scan_on_start = \"deny-critical\"): {0}; remove or fix the definition (a dependency's \
+         tool: disable it with [tools] disabled or drop the dependency), or see `cargo mcp scan --explain RULE`"
+    )]
+    Poisoned(String),
 }

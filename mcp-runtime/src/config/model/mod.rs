@@ -6,7 +6,9 @@ mod security;
 mod throttling;
 
 pub use audit::{AuditArguments, AuditConfig, AuditFsync, AuditOnFull};
-pub use security::{ApiKeyEntry, ApiKeys, AuthStrategy, JwtConfig, OAuthConfig, SecurityConfig, ToolListing};
+pub use security::{
+    ApiKeyEntry, ApiKeys, AuthStrategy, JwtConfig, OAuthConfig, ScanOnStart, SecurityConfig, ToolListing,
+};
 pub(crate) use security::{check_proxies, parse_cidr, parse_digest};
 pub use throttling::{OnRedisError, StoreConfig, ThrottlingConfig, ToolScope, ToolThrottle};
 

@@ -35,6 +35,10 @@ pub struct SecurityConfig {
     /// The window `max_failures` counts in, and how long a throttled source waits.
     #[serde(with = "duration")]
     pub failure_window: Duration,
+    /// What the server does when its own definitions read as tool poisoning (`mcp-lint`, the rules of
+    /// `cargo mcp scan`): `warn` (log each finding of medium severity or more), `deny-critical` (refuse to
+    /// start on a critical one, so a poisoned dependency's tool never serves) or `off`.
+    pub scan_on_start: ScanOnStart,
     /// `--dev`: inline secrets are accepted (with a warning).
     #[serde(skip)]
     pub allow_inline_secrets: bool,
@@ -55,6 +59,7 @@ impl Default for SecurityConfig {
             list_tools: ToolListing::Allowed,
             max_failures: 10,
             failure_window: Duration::from_secs(60),
+            scan_on_start: ScanOnStart::Warn,
             allow_inline_secrets: false,
             insecure_no_auth: false,
         }
@@ -208,6 +213,18 @@ pub enum AuthStrategy {
     Jwt,
     /// An OAuth 2.1 resource server: JWT access tokens and/or RFC 7662 introspection, RFC 9728 metadata.
     Oauth,
+}
+
+/// `security.scan_on_start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanOnStart {
+    /// No scan.
+    Off,
+    /// Each finding of medium severity or more is logged at warn; the server starts.
+    Warn,
+    /// As `warn`, and a critical finding refuses the start.
+    DenyCritical,
 }
 
 /// `security.list_tools`.
