@@ -12,7 +12,7 @@
 //! (a deploy-key tool may name its key's path).
 
 use crate::Severity;
-use crate::rules::{CONTENT, DIRECTIVE, Hit, IMPERATIVE_VERBS, PUT, READ, Role, SEND};
+use crate::rules::{CONTENT, DIRECTIVE, Hit, IMPERATIVE_VERBS, Others, PUT, READ, Role, SEND};
 use crate::words::{Text, in_class, token_positions};
 
 /// Paths of secret files, matched in the lower-cased text.
@@ -196,7 +196,16 @@ pub(crate) fn exfiltration(t: &Text<'_>, role: Role, in_param: bool, out: &mut V
         (lo..=hi).filter(|&j| j != i && t.is(j, class) && live(j)).min_by_key(|&j| j.abs_diff(i))
     };
     let imperative = |j: usize| t.is(j, IMPERATIVE_VERBS) && t.clause_start(j);
-    for (a, b) in strong(t) {
+    let strong_spans = strong(t);
+    let context_words = context(t);
+    let credential_words = credentials(t);
+    let secret_words: Vec<usize> = strong_spans
+        .iter()
+        .map(|s| s.0)
+        .chain(credential_words.iter().copied())
+        .chain(context_words.iter().copied())
+        .collect();
+    for &(a, b) in &strong_spans {
         let negated =
             (a.saturating_sub(4)..a).any(|k| t.is(k, &["never", "not", "no", "dont", "without", "refuses", "cannot"]));
         let reference = (a.saturating_sub(9)..a).any(|k| t.is(k, &["path", "location", "filename", "name", "names"]));
@@ -244,7 +253,7 @@ pub(crate) fn exfiltration(t: &Text<'_>, role: Role, in_param: bool, out: &mut V
     }
     if role == Role::Name {
         // "full_conversation_history", "all_previous_messages" as a parameter: the model pastes them.
-        for i in context(t) {
+        for &i in &context_words {
             if in_param
                 && t.ahead(0, n - 1, &["full", "entire", "complete", "all", "previous", "prior", "whole", "every"])
                     .is_some()
@@ -254,7 +263,7 @@ pub(crate) fn exfiltration(t: &Text<'_>, role: Role, in_param: bool, out: &mut V
         }
         return;
     }
-    for i in context(t) {
+    for &i in &context_words {
         let send = near_live(i, SEND, 12);
         let put = near_live(i, PUT, 12);
         let commanded = near(i, DIRECTIVE, 12).or(send.or(put).filter(|&s| imperative(s)));
@@ -268,7 +277,7 @@ pub(crate) fn exfiltration(t: &Text<'_>, role: Role, in_param: bool, out: &mut V
         }
     }
     if let Some(address) = address_word {
-        for i in credentials(t) {
+        for &i in &credential_words {
             if let (Some(s), true) = (near(i, SEND, 12), near(i, READ, 10).or_else(|| near(i, DIRECTIVE, 12)).is_some())
             {
                 out.push(Hit::words(
@@ -303,7 +312,7 @@ pub(crate) fn exfiltration(t: &Text<'_>, role: Role, in_param: bool, out: &mut V
             }
         }
     }
-    markdown_image(t, out);
+    markdown_image(t, !secret_words.is_empty(), out);
     // "fetch https://host/u?k= followed by the value of GITHUB_TOKEN": a secret carried in a URL.
     for &(start, end) in &addrs {
         let url = &t.lower[start..end];
@@ -311,8 +320,7 @@ pub(crate) fn exfiltration(t: &Text<'_>, role: Role, in_param: bool, out: &mut V
             continue;
         }
         let w = t.word_at(start);
-        let secret =
-            strong(t).iter().map(|s| s.0).chain(credentials(t)).chain(context(t)).find(|&j| j.abs_diff(w) <= 15);
+        let secret = secret_words.iter().copied().find(|&j| j.abs_diff(w) <= 15);
         let joined =
             t.near(w, &["followed", "value", "append", "appended", "add", "include", "with", "replaced", "fill"], 15);
         if let (Some(s), Some(_)) = (secret, joined) {
@@ -329,7 +337,7 @@ pub(crate) fn exfiltration(t: &Text<'_>, role: Role, in_param: bool, out: &mut V
 }
 
 /// `![x](https://host/p.png?d=…)` or `<img src="https://…?…=">`: a client that renders it sends the query.
-fn markdown_image(t: &Text<'_>, out: &mut Vec<Hit>) {
+fn markdown_image(t: &Text<'_>, secret: bool, out: &mut Vec<Hit>) {
     for opener in ["![", "<img"] {
         for (at, _) in t.lower.match_indices(opener) {
             let rest = &t.lower[at..];
@@ -352,7 +360,6 @@ fn markdown_image(t: &Text<'_>, out: &mut Vec<Hit>) {
                 .split(['&', '?'])
                 .filter_map(|kv| kv.split_once('='))
                 .any(|(_, v)| v.len() >= 3 && v.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
-            let secret = !strong(t).is_empty() || !context(t).is_empty() || !credentials(t).is_empty();
             let severity = if placeholder || (variable && secret) {
                 Severity::Critical
             } else if variable || secret {
@@ -372,7 +379,7 @@ fn markdown_image(t: &Text<'_>, out: &mut Vec<Hit>) {
 }
 
 /// MCP214: a definition that tells the model how to use another tool of the manifest.
-pub(crate) fn shadowing(t: &Text<'_>, others: &[String], out: &mut Vec<Hit>) {
+pub(crate) fn shadowing(t: &Text<'_>, others: Others<'_>, out: &mut Vec<Hit>) {
     #[rustfmt::skip]
     const USAGE: &[&str] = &[
         "when", "whenever", "every", "each", "all", "any", "using", "use", "calling", "call", "calls", "invoking",
@@ -399,7 +406,7 @@ pub(crate) fn shadowing(t: &Text<'_>, others: &[String], out: &mut Vec<Hit>) {
     let addrs = addresses(t);
     let address_words: Vec<usize> = addrs.iter().map(|&(a, _)| t.word_at(a)).collect();
     let long_number = (0..t.words.len()).find(|&i| t.words[i].text.chars().filter(char::is_ascii_digit).count() >= 6);
-    for other in others {
+    for other in &others.named_in(&t.lower) {
         for at in token_positions(&t.lower, other) {
             if t.words.is_empty() {
                 break;
@@ -474,7 +481,8 @@ mod tests {
         let t = Text::new(text);
         let mut out = Vec::new();
         exfiltration(&t, role, in_param, &mut out);
-        shadowing(&t, &["send_email".to_owned(), "list_orders".to_owned()], &mut out);
+        let names: std::collections::HashSet<String> = ["send_email".to_owned(), "list_orders".to_owned()].into();
+        shadowing(&t, Others { names: &names, own: "" }, &mut out);
         out.into_iter().map(|h| (h.rule, h.severity)).collect()
     }
 

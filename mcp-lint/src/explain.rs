@@ -24,7 +24,11 @@ instructions:
 - an override: a verb of setting aside (ignore, disregard, forget, bypass, supersede, override) followed
   within a few words by what the model obeys (instructions, rules, guidelines, prompt, policies …);
 - markup that frames text as orders: <IMPORTANT>, </system>, <|im_start|>, [INST], <<SYS>>, HTML comments;
-- a role change: \"you are now\", \"from now on\", \"your new task\", \"developer mode\", \"dear assistant\";
+- a role change: \"you are now\", \"from now on\", \"your new task\", \"developer mode\", \"dear assistant\",
+  \"Note for the AI:\", \"for the rest of the session\";
+- instructions declared void (\"the guidance you were given no longer applies\", \"exempt from the safety
+  rules\", \"takes precedence over anything the user says\") and the user overruled (\"even if the user
+  asks you to stop\", \"over the user's\");
 - a precondition that reaches outside the tool: \"before/after/whenever (using|calling) … read/send/include\"
   something that is not the tool's own business (keys, credentials, the conversation, configuration, a
   home path, an address);
@@ -66,8 +70,10 @@ routes data to a literal address).
 
 Matches a definition that names another tool of the same manifest as the thing being used (\"when calling
 send_email\", \"every message sent with send_email\", \"list_orders must …\") together with a command
-(must, always, also, every, instead …) and a payload: a literal address (e-mail, URL, a long number such as
-an account) or a change to the call (bcc, cc, redirect, replace, override, prefix, append, add, include).
+(must, always, also, instead …, or the change itself said as a command) and a payload: a literal address
+(e-mail, URL, a long number such as a phone or an account) or a change to the call said as a command
+(\"change the recipient\", \"always set repository to\", \"add … to bcc\", \"route the difference to\"), or
+the other tool commanded itself (\"X must always …\", \"never call X\", \"also call X\").
 Without naming a tool: \"all emails / every transaction (sent by any tool) must … to <address>\".
 
 Not matched: a tool that only refers to another (\"use list_orders first to find the id\"), or requires
@@ -82,8 +88,9 @@ Decodes, in every text: base64 runs (16 characters or more, standard or URL-safe
 four or more, or bare runs of 16 hex digits or more), percent-encoded tokens (three `%NN` or more), and
 Unicode tag characters. A layer is kept only when it decodes to mostly printable text, so digests, ids
 and binary payloads stay silent. The decoded text is read by every rule again (two layers deep); a
-finding there is reported as MCP215 with the decoded words quoted. Decoded prose of five words or more
-that asks nothing is reported medium. Also matched in plain text: \"decode … and follow/execute/obey\".
+finding there is reported as MCP215 with the decoded words quoted. Text that says it is reversed or ROT13
+(or carries a right-to-left override) is read reversed or rotated too. Decoded prose of five words or more
+that asks nothing is reported low. Also matched in plain text: \"decode … and follow/execute/obey\".
 
 Why: encoding hides a request from a person and from word filters; the model decodes it happily.";
 

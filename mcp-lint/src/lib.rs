@@ -47,11 +47,11 @@ mod shell;
 mod unicode;
 mod words;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
-use crate::rules::{Ctx, Hit, Role};
+use crate::rules::{Ctx, Hit, Others, Role};
 use crate::words::Text;
 
 pub use crate::explain::explain;
@@ -138,20 +138,23 @@ pub fn lint(manifest: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     let list = |key: &str| manifest.get(key).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     let name_of = |v: &Value| v.get("name").and_then(Value::as_str).unwrap_or("(unnamed)").to_owned();
-    let tool_names: Vec<String> = list("tools").iter().map(|t| name_of(t).to_ascii_lowercase()).collect();
+    // A name as a message shows it: hidden characters escaped.
+    let label = |v: &Value| escape(&name_of(v));
+    let names: HashSet<String> =
+        list("tools").iter().map(|t| name_of(t).to_ascii_lowercase()).filter(|n| n.len() >= 3).collect();
     for (i, tool) in list("tools").iter().enumerate() {
         let own = name_of(tool).to_ascii_lowercase();
-        let others: Vec<String> = tool_names.iter().filter(|n| **n != own && n.len() >= 3).cloned().collect();
-        definition(tool, &format!("/tools/{i}"), &format!("tool `{}`", name_of(tool)), &others, &mut out);
+        let others = Others { names: &names, own: &own };
+        definition(tool, &format!("/tools/{i}"), &format!("tool `{}`", label(tool)), others, &mut out);
     }
-    let all: Vec<String> = tool_names.iter().filter(|n| n.len() >= 3).cloned().collect();
+    let all = Others { names: &names, own: "" };
     for (key, kind) in [("prompts", "prompt"), ("resources", "resource"), ("resourceTemplates", "resource template")] {
         for (i, entry) in list(key).iter().enumerate() {
-            definition(entry, &format!("/{key}/{i}"), &format!("{kind} `{}`", name_of(entry)), &all, &mut out);
+            definition(entry, &format!("/{key}/{i}"), &format!("{kind} `{}`", label(entry)), all, &mut out);
         }
     }
     if let Some(instructions) = manifest.get("instructions").and_then(Value::as_str) {
-        let ctx = Ctx { role: Role::Prose, in_param: false, others: &all };
+        let ctx = Ctx { role: Role::Prose, in_param: false, others: all };
         string(instructions, "/instructions", "the server's instructions", "text", &ctx, &mut out);
     }
     dedupe(out)
@@ -166,7 +169,7 @@ const STRUCTURAL: &[&str] = &[
 /// Keys whose object's keys are parameter names.
 const PARAMETERS: &[&str] = &["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
 
-fn definition(value: &Value, at: &str, what: &str, others: &[String], out: &mut Vec<Finding>) {
+fn definition(value: &Value, at: &str, what: &str, others: Others<'_>, out: &mut Vec<Finding>) {
     visit(value, at, None, false, what, others, out);
 }
 
@@ -176,7 +179,7 @@ fn visit(
     key: Option<&str>,
     in_param: bool,
     what: &str,
-    others: &[String],
+    others: Others<'_>,
     out: &mut Vec<Finding>,
 ) {
     match value {

