@@ -20,7 +20,7 @@ pub(crate) fn authority(t: &Text<'_>, out: &mut Vec<Hit>) {
     const SPEECH: &[&str] = &[
         "notice", "notification", "message", "note", "memo", "policy", "directive*", "instruction*", "order",
         "orders", "mandate", "announcement", "bulletin", "advisory", "alert", "requirement*", "override", "warning",
-        "statement", "guidance", "protocol", "update", "team", "department",
+        "statement", "guidance", "protocol", "update", "team", "department", "decree",
     ];
     #[rustfmt::skip]
     const OBJECT_VERB: &[&str] = &[
@@ -51,7 +51,11 @@ pub(crate) fn authority(t: &Text<'_>, out: &mut Vec<Hit>) {
             let it_pronoun = t.word(i) == "it" && !t.is(i + 1, &["team", "department"]);
             let team = t.is(i + 1, &["team", "department"]);
             let acted_on = i > 0 && t.is(i - 1, OBJECT_VERB);
-            let framed = !acted_on && (i == 0 || framing(t, i));
+            // The speech word ends the phrase ("Admin notice:", "[Admin policy, mandatory]"), or another
+            // follows ("Security-team decree"); "Admin notice board" names a thing, not a speaker.
+            let rest = t.raw[t.words[i + 1].end..].trim_start_matches([' ', '*', '_', '"']);
+            let ends = rest.chars().next().is_none_or(|c| !c.is_alphanumeric()) || t.is(i + 2, SPEECH);
+            let framed = !acted_on && ends && (i == 0 || framing(t, i));
             if !it_pronoun
                 && framed
                 && (!team

@@ -464,6 +464,7 @@ mod tests {
         // Benign twins.
         assert_eq!(rules("The address is verified by the customer before shipping."), Vec::<&str>::new());
         assert_eq!(rules("Updates the admin policy of an organisation."), Vec::<&str>::new());
+        assert_eq!(rules("Admin notice board: lists the notices posted by administrators."), Vec::<&str>::new());
         assert_eq!(rules("Returns the official exchange rate of the central bank."), Vec::<&str>::new());
     }
 
