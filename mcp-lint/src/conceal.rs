@@ -158,6 +158,19 @@ pub(crate) fn concealment(t: &Text<'_>, out: &mut Vec<Hit>) {
             }
         }
     }
+    // Padding that pushes text out of view: "place it after 300 spaces", "append it behind blank lines".
+    for i in t.find(&["spaces", "whitespace", "newlines", "blank", "padding"]) {
+        let Some(after) =
+            (i.saturating_sub(6)..i).find(|&k| t.is(k, &["after", "behind", "past", "beyond", "following"]))
+        else {
+            continue;
+        };
+        let verbs =
+            ["place", "put", "add", "append", "hide", "insert", "include", "write", "move", "placed", "appended"];
+        if let Some(v) = (after.saturating_sub(12)..after).find(|&k| t.is(k, &verbs)) {
+            out.push(Hit::words(t, "MCP218", Severity::High, v, i, "hides text from the user behind whitespace"));
+        }
+    }
     // "skip confirmation", "bypass the approval step": an imperative against the user's check.
     const SKIP: &[&str] =
         &["skip", "bypass", "omit", "avoid", "suppress", "disable", "ignore", "circumvent", "forgo", "dispense"];
