@@ -135,6 +135,7 @@ Matches:
   notify, ask, confirm …) with what is kept from whom (the user, anyone, this step, it);
 - hide / conceal / withhold … from the user; keep … secret / quiet / between us;
 - covert action: silently, secretly, quietly, in the background … next to send, add, call, forward, run …;
+- text pushed out of view: place / append … after a long run of spaces or blank lines;
 - forged consent: the user / you … already, previously, implicitly, in advance … consented, approved,
   authorized (not \"after the user has confirmed\");
 - an imperative to skip the user's check: skip / bypass / suppress … confirmation, approval, consent,
