@@ -39,6 +39,7 @@ mod reload;
 pub mod request;
 mod run;
 pub mod server;
+pub mod tasks;
 pub mod telemetry;
 pub mod throttle;
 pub mod transport;
