@@ -109,6 +109,10 @@ pub use mcp_macros::mcp_resource;
 /// without glibc's lock; `"none"` keeps the system allocator or one the binary declares itself.
 pub use mcp_macros::mcp_server;
 /// Declares an async function as an MCP tool. See the crate documentation and `README.md`.
+///
+/// `task = "optional"` lets a client call the tool as a task (answered at once with a task the client
+/// polls while the tool runs on), `task = "required"` only so; `task = "forbidden"` is the default. Any
+/// other value is a compile error. Listed as the tool's `execution.taskSupport` (see [`TaskSupport`]).
 pub use mcp_macros::mcp_tool;
 pub use schemars;
 pub use serde_json;
@@ -116,3 +120,4 @@ pub use serde_json;
 pub use crate::builder::Server;
 pub use crate::pipeline::Pipeline;
 pub use crate::server::{Context, Json, ResourceError, StartError, State, ToolError};
+pub use crate::tasks::TaskSupport;

@@ -17,6 +17,7 @@ pub(crate) struct ToolAttrs {
     pub(crate) burst: Option<LitInt>,
     pub(crate) scopes: Option<(Span, Vec<LitStr>)>,
     pub(crate) timeout: Option<LitStr>,
+    pub(crate) task: Option<LitStr>,
     pub(crate) read_only: Option<Span>,
     pub(crate) destructive: Option<Span>,
     pub(crate) idempotent: Option<Span>,
@@ -38,6 +39,7 @@ const TOOL_KEYS: &[&str] = &[
     "burst",
     "scopes",
     "timeout",
+    "task",
     "read_only",
     "destructive",
     "idempotent",
@@ -55,6 +57,7 @@ pub(crate) fn parse_tool_attrs(cx: &Ctxt, args: TokenStream) -> ToolAttrs {
             "title" => set_once(cx, &mut attrs.title, &key, meta.value()?.parse()?),
             "description" => set_once(cx, &mut attrs.description, &key, meta.value()?.parse()?),
             "timeout" => set_once(cx, &mut attrs.timeout, &key, meta.value()?.parse()?),
+            "task" => set_once(cx, &mut attrs.task, &key, meta.value()?.parse()?),
             "burst" => set_once(cx, &mut attrs.burst, &key, meta.value()?.parse()?),
             "rate" => {
                 let rate = match meta.value()?.parse::<Lit>()? {

@@ -1,6 +1,6 @@
 //! Rules across keys and parameters; produces the values `expand` needs.
 
-use syn::{Expr, ExprLit, ExprUnary, Lit, UnOp};
+use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, UnOp};
 
 use super::ast::{Param, ToolFn};
 use super::attr::RateLit;
@@ -13,7 +13,12 @@ pub(crate) struct Resolved {
     pub(crate) rate: Option<(u32, u64)>,
     pub(crate) burst: Option<u32>,
     pub(crate) timeout_ms: Option<u64>,
+    /// The `TaskSupport` variant `task = "..."` names (`Forbidden` when absent).
+    pub(crate) task: Option<&'static str>,
 }
+
+/// `task = "..."`: the wire names the attribute takes, each with its `TaskSupport` variant.
+const TASK_VALUES: [(&str, &str); 3] = [("forbidden", "Forbidden"), ("optional", "Optional"), ("required", "Required")];
 
 pub(crate) fn check(cx: &Ctxt, tool: &ToolFn) -> Resolved {
     let sig = &tool.item.sig;
@@ -50,6 +55,9 @@ pub(crate) fn check(cx: &Ctxt, tool: &ToolFn) -> Resolved {
             }
             Some(ms) => resolved.timeout_ms = Some(ms),
         }
+    }
+    if let Some(task) = &tool.attrs.task {
+        resolved.task = check_task(cx, task);
     }
     crate::ctxt::check_scopes(cx, &tool.attrs.scopes);
     if let (Some(ro), Some(_)) = (tool.attrs.read_only, tool.attrs.destructive) {
@@ -124,6 +132,19 @@ fn check_rate(cx: &Ctxt, rate: &RateLit) -> Option<(u32, u64)> {
     }
 }
 
+/// The `TaskSupport` variant `task = "..."` names; an error on the value when it names none.
+fn check_task(cx: &Ctxt, task: &LitStr) -> Option<&'static str> {
+    let value = task.value();
+    let variant = TASK_VALUES.iter().find(|(wire, _)| *wire == value).map(|(_, variant)| *variant);
+    if variant.is_none() {
+        cx.error_spanned_by(
+            task,
+            format_args!("`task` must be \"forbidden\" (the default), \"optional\" or \"required\", not {value:?}"),
+        );
+    }
+    variant
+}
+
 pub(crate) fn valid_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
@@ -148,6 +169,25 @@ mod tests {
         assert_eq!(parse("30/fortnight"), (None, true));
         assert_eq!(parse("-1"), (None, true));
         assert_eq!(parse("5"), (Some((5, 60_000)), false), "a bare number is per minute, as `rate = 5` is");
+    }
+
+    #[test]
+    fn task_takes_the_three_wire_names_only() {
+        let check = |text: &str| {
+            let cx = Ctxt::new();
+            let variant = check_task(&cx, &LitStr::new(text, proc_macro2::Span::call_site()));
+            let message = cx.check().err().map(|e| e.to_string());
+            (variant, message)
+        };
+        assert_eq!(check("forbidden"), (Some("Forbidden"), None));
+        assert_eq!(check("optional"), (Some("Optional"), None));
+        assert_eq!(check("required"), (Some("Required"), None));
+        let (variant, message) = check("Required");
+        assert_eq!(variant, None, "the wire names are lowercase, as listed");
+        assert_eq!(
+            message.as_deref(),
+            Some(r#"`task` must be "forbidden" (the default), "optional" or "required", not "Required""#)
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
         Some(ms) => quote!(_mcp::timeout_ms(#ms)),
         None => quote!(::core::option::Option::None),
     };
+    let task = format_ident!("{}", resolved.task.unwrap_or("Forbidden"));
     let scopes = tool.attrs.scopes.iter().flat_map(|(_, s)| s.iter());
     let marked = |redact: bool| {
         tool.params
@@ -185,6 +186,7 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
                     audit_redact: &[#(#audit_redact),*],
                     audit_clear: &[#(#audit_clear),*],
                     timeout: #timeout,
+                    task: #krate::tasks::TaskSupport::#task,
                     state: &[#(#state_types),*],
                     handler: __mcp_call,
                     location: #location,

@@ -124,38 +124,41 @@ pub enum RegistryError {
     },
 }
 
-/// Which fields of a definition a revision knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which fields of a definition a revision knows; each dialect knows all of the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Dialect {
     /// 2024-11-05: no titles, no tool annotations.
     Base,
     /// 2025-03-26: adds tool annotations.
     Annotated,
-    /// 2025-06-18 onwards: adds `title` (tools, resources, templates, prompts and their arguments) and
+    /// 2025-06-18: adds `title` (tools, resources, templates, prompts and their arguments) and
     /// `outputSchema`.
     Structured,
+    /// 2025-11-25 onwards: adds a tool's `execution` (`taskSupport`).
+    Tasked,
 }
 
 impl Dialect {
-    const ALL: [Self; 3] = [Self::Base, Self::Annotated, Self::Structured];
+    const ALL: [Self; 4] = [Self::Base, Self::Annotated, Self::Structured, Self::Tasked];
 
     fn of(version: ProtocolVersion) -> Self {
         match version {
             ProtocolVersion::V2024_11_05 => Self::Base,
             ProtocolVersion::V2025_03_26 => Self::Annotated,
-            _ => Self::Structured,
+            ProtocolVersion::V2025_06_18 => Self::Structured,
+            _ => Self::Tasked,
         }
     }
 
     /// Whether definitions carry `title`.
     fn has_titles(self) -> bool {
-        self == Self::Structured
+        self >= Self::Structured
     }
 }
 
 /// Definitions serialized once per dialect, in listing order.
 #[derive(Debug)]
-struct Listing([Vec<Box<RawValue>>; 3]);
+struct Listing([Vec<Box<RawValue>>; 4]);
 
 impl Listing {
     fn render<T>(items: &[T], definition: impl Fn(&T, Dialect) -> Box<RawValue>) -> Self {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use super::{Catalog, Dialect, RegistryError};
 use crate::protocol::{ProtocolVersion, ToolAnnotations};
 use crate::server::tool::Tool;
+use crate::tasks::TaskSupport;
 
 /// One registered tool with its schemas rendered and its input schema compiled. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -166,16 +167,30 @@ impl ToolEntry {
             output_schema: Option<&'a Value>,
             #[serde(skip_serializing_if = "Option::is_none")]
             annotations: Option<&'a ToolAnnotations>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            execution: Option<Execution>,
+        }
+        /// `execution`: how the tool may be called.
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Execution {
+            task_support: &'static str,
         }
         let tool = &self.tool;
         let annotations = (dialect != Dialect::Base && !tool.annotations().is_empty()).then_some(tool.annotations());
+        // A tool never called as a task lists no `execution`: the protocol's default, and the definitions
+        // every revision before tasks lists.
+        let task = tool.task_support();
+        let execution = (dialect >= Dialect::Tasked && task != TaskSupport::Forbidden)
+            .then(|| Execution { task_support: task.as_str() });
         let def = Definition {
             name: tool.name(),
             title: super::title(tool.title(), dialect),
             description: tool.description(),
             input_schema: &self.input_schema,
-            output_schema: self.output_schema.as_deref().filter(|_| dialect == Dialect::Structured),
+            output_schema: self.output_schema.as_deref().filter(|_| dialect >= Dialect::Structured),
             annotations,
+            execution,
         };
         super::raw(&def)
     }
@@ -230,5 +245,53 @@ mod tests {
         assert_eq!(wrapped["properties"]["result"]["items"]["$ref"], "#/$defs/Warehouse");
         assert_eq!(wrapped["$defs"]["Warehouse"]["type"], "object");
         assert_eq!(wrapped["required"], json!(["result"]));
+    }
+
+    /// A built tool with this task setting.
+    fn tool_with(task: TaskSupport) -> Tool {
+        Tool::builder("report")
+            .description("Builds the report.")
+            .task(task)
+            .handler(|_arguments, _ctx| async move { "done".to_owned() })
+            .build()
+            .expect("a valid tool")
+    }
+
+    /// The tool's definition as `version` lists it.
+    fn listed(tool: Tool, version: ProtocolVersion) -> Value {
+        let registry = Registry::new([tool]).expect("one valid tool");
+        let definitions = registry.definitions(version);
+        assert_eq!(definitions.len(), 1);
+        serde_json::from_str(definitions[0].get()).expect("a definition is JSON")
+    }
+
+    #[test]
+    fn the_builder_sets_task_support_and_defaults_to_forbidden() {
+        assert_eq!(tool_with(TaskSupport::Required).task_support(), TaskSupport::Required);
+        assert_eq!(tool_with(TaskSupport::Optional).task_support(), TaskSupport::Optional);
+        let plain = Tool::builder("plain").handler(|_arguments, _ctx| async move {}).build().expect("a valid tool");
+        assert_eq!(plain.task_support(), TaskSupport::Forbidden);
+    }
+
+    #[test]
+    fn task_support_is_listed_from_2025_11_25_on() {
+        for (task, wire) in [(TaskSupport::Optional, "optional"), (TaskSupport::Required, "required")] {
+            for version in [ProtocolVersion::V2025_11_25, ProtocolVersion::V2026_07_28] {
+                let definition = listed(tool_with(task), version);
+                assert_eq!(definition["execution"], json!({"taskSupport": wire}), "{task:?} under {version:?}");
+            }
+            for version in [ProtocolVersion::V2024_11_05, ProtocolVersion::V2025_03_26, ProtocolVersion::V2025_06_18] {
+                let definition = listed(tool_with(task), version);
+                assert!(definition.get("execution").is_none(), "{task:?} under {version:?}: {definition}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_forbidden_tool_lists_no_execution_and_the_same_definition_as_2025_06_18() {
+        let tasked = listed(tool_with(TaskSupport::Forbidden), ProtocolVersion::V2025_11_25);
+        assert!(tasked.get("execution").is_none(), "{tasked}");
+        assert_eq!(listed(tool_with(TaskSupport::Forbidden), ProtocolVersion::V2026_07_28), tasked);
+        assert_eq!(listed(tool_with(TaskSupport::Forbidden), ProtocolVersion::V2025_06_18), tasked);
     }
 }

@@ -11,6 +11,7 @@ use crate::protocol::ToolAnnotations;
 use crate::server::context::Context;
 use crate::server::registry::{RegistryError, valid_name};
 use crate::server::result::IntoToolResult;
+use crate::tasks::TaskSupport;
 
 /// The output schema a handler's result type declares (`<R as IntoToolResult>::output_schema`).
 type ResultSchema = fn() -> Option<schemars::Schema>;
@@ -32,6 +33,7 @@ pub struct ToolBuilder {
     audit_redact: Vec<Arc<str>>,
     audit_clear: Vec<Arc<str>>,
     timeout: Option<Duration>,
+    task: TaskSupport,
     /// The handler, and the output schema its result type has (if any).
     handler: Option<(Handler, ResultSchema)>,
     location: Arc<str>,
@@ -73,6 +75,7 @@ impl ToolBuilder {
             audit_redact: Vec::new(),
             audit_clear: Vec::new(),
             timeout: None,
+            task: TaskSupport::Forbidden,
             handler: None,
             location: format!("{}:{}", location.file(), location.line()).into(),
             problems: Vec::new(),
@@ -203,6 +206,28 @@ impl ToolBuilder {
         self
     }
 
+    /// Whether the tool may be called as a task, answered at once with a task the client polls while the
+    /// tool runs on: [`TaskSupport::Optional`] (the client chooses) or [`TaskSupport::Required`] (only as
+    /// a task). The default, [`TaskSupport::Forbidden`], refuses a call that asks for a task. Listed as
+    /// the tool's `execution.taskSupport` to clients of 2025-11-25 and later.
+    ///
+    /// ```
+    /// use mcp_runtime::TaskSupport;
+    /// use mcp_runtime::server::Tool;
+    ///
+    /// let report = Tool::builder("build_report")
+    ///     .description("Builds the monthly report; takes minutes.")
+    ///     .task(TaskSupport::Optional)
+    ///     .handler(|_arguments, _ctx| async move { "report ready".to_owned() })
+    ///     .build()
+    ///     .expect("a valid tool");
+    /// assert_eq!(report.task_support(), TaskSupport::Optional);
+    /// ```
+    pub fn task(mut self, support: TaskSupport) -> Self {
+        self.task = support;
+        self
+    }
+
     /// What a call runs: `handler(arguments, ctx)`, given the arguments once they passed the input schema,
     /// and the call's [`Context`]. It returns what a `#[mcp_tool]` function may return (`String`,
     /// `Json<T>`, `Result<_, E>`, ... any [`IntoToolResult`]); a `Json<T>` result declares `T`'s output
@@ -261,6 +286,7 @@ impl ToolBuilder {
                 audit_redact: self.audit_redact.into(),
                 audit_clear: self.audit_clear.into(),
                 timeout: self.timeout,
+                task: self.task,
                 state: Box::default(),
                 handler,
                 location: self.location,
