@@ -15,6 +15,7 @@ use crate::server::app::AppParts;
 use crate::server::live::Live;
 use crate::server::state::StateMap;
 use crate::server::{App, PromptSpec, ResourceSpec, ServerHandle, StartError, Tool};
+use crate::tasks::{MemoryTaskStore, Tasks};
 
 type LayerFn = Box<dyn FnOnce(McpService) -> McpService + Send>;
 
@@ -213,6 +214,7 @@ impl Server {
             tools_config: self.config.tools.clone(),
             listen: self.config.listen.clone(),
             live: self.live,
+            tasks: Tasks::new(self.config.tasks.clone(), Arc::new(MemoryTaskStore::new())),
         })?;
         Ok(Parts { app, layers: self.layers, config: self.config, authenticator: self.authenticator })
     }

@@ -97,6 +97,9 @@ impl Pipeline {
             limiter.map(|l| Arc::new(move || l.unavailable().unwrap_or(0)) as crate::telemetry::Probe),
         );
         // With `audit.destination = "none"` there is nothing to record: the stage is left out.
+        if auditor.enabled() {
+            app.tasks().on_ended(crate::audit::outcome_records(Arc::clone(&auditor), app.handle().clone()));
+        }
         let service = if auditor.enabled() {
             McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service))
         } else {

@@ -5,6 +5,7 @@
 
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 
 use mcp_runtime::prelude::*;

@@ -20,6 +20,7 @@ mod record;
 mod redact;
 mod service;
 mod sink;
+mod task;
 mod verify;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,8 +30,9 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use chain::ChainKey;
 pub use layer::AuditLayer;
-pub use record::{AuditClient, AuditRecord, Refusal};
+pub use record::{AuditClient, AuditRecord, AuditTask, Refusal};
 pub use service::Audit;
+pub(crate) use task::outcome_records;
 pub use verify::{Verified, VerifyError, verify, verify_with};
 
 pub(crate) use redact::{Marks, Redactor};

@@ -126,6 +126,7 @@ impl Pending {
             arguments: self.arguments,
             result,
             marks: self.marks,
+            task: None,
         }
     }
 }

@@ -71,6 +71,7 @@ pub(crate) struct Unfinished {
     pub(crate) arguments: Option<serde_json::Value>,
     pub(crate) result: Option<serde_json::Value>,
     pub(crate) marks: Marks,
+    pub(crate) task: Option<super::AuditTask>,
 }
 
 impl Unfinished {
@@ -99,6 +100,7 @@ impl Unfinished {
                 .implementation
                 .as_ref()
                 .map(|i| AuditClient { name: i.name.clone(), version: i.version.clone() }),
+            task: self.task,
         }
     }
 }
@@ -289,6 +291,7 @@ impl Encoder {
             arguments: Some(arguments),
             result: None,
             marks: Marks::default(),
+            task: None,
         };
         let record = unfinished.finish(&self.redactor);
         encode(&record, self.chain.as_mut(), out);

@@ -199,6 +199,7 @@ impl Config {
         }
         crate::config::model::check_proxies(&self.http.trusted_proxies)?;
         self.throttling.check()?;
+        self.tasks.check()?;
         self.audit.check(self.transport.kind)?;
         self.security.check()
     }

@@ -133,7 +133,7 @@ pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
     JwtConfig, ListenConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol,
-    ReloadConfig, ScanOnStart, SecurityConfig, SpanLevel, StoreConfig, ThrottlingConfig, ToolListing, ToolScope,
-    ToolThrottle, ToolsConfig, TraceExporter, TracingConfig, TransportConfig, TransportKindConfig,
+    ReloadConfig, ScanOnStart, SecurityConfig, SpanLevel, StoreConfig, TasksConfig, ThrottlingConfig, ToolListing,
+    ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig, TransportConfig, TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

@@ -93,6 +93,8 @@ impl ErrorCode {
     pub const AUDIT_UNAVAILABLE: Self = Self(-32014);
     /// MCP 2026-07-28: the `Mcp-Method` / `Mcp-Name` headers disagree with the body.
     pub const HEADER_MISMATCH: Self = Self(-32020);
+    /// MCP 2026-07-28: the request needs a client capability (or extension) the client did not declare.
+    pub const MISSING_CLIENT_CAPABILITY: Self = Self(-32021);
     /// MCP 2026-07-28: the request's protocol version is missing or not supported.
     pub const UNSUPPORTED_PROTOCOL_VERSION: Self = Self(-32022);
 }

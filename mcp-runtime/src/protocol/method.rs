@@ -30,6 +30,16 @@ pub const PROMPTS_GET: &str = "prompts/get";
 pub const COMPLETION_COMPLETE: &str = "completion/complete";
 /// 2026-07-28 (SEP-2575): one long-lived request carrying the change notifications its filter asks for.
 pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
+/// A task's state (both eras).
+pub const TASKS_GET: &str = "tasks/get";
+/// A task's result, once it ended (2025-11-25; removed in 2026-07-28, where `tasks/get` inlines it).
+pub const TASKS_RESULT: &str = "tasks/result";
+/// The caller's tasks (2025-11-25; removed in 2026-07-28).
+pub const TASKS_LIST: &str = "tasks/list";
+/// Cancels a task (both eras).
+pub const TASKS_CANCEL: &str = "tasks/cancel";
+/// Answers a task's requests for input (2026-07-28).
+pub const TASKS_UPDATE: &str = "tasks/update";
 
 /// Client → server: the handshake is complete.
 pub const NOTIFICATION_INITIALIZED: &str = "notifications/initialized";

@@ -3,6 +3,7 @@
 pub mod jsonrpc;
 pub mod meta;
 pub mod method;
+mod time;
 mod types;
 mod version;
 
@@ -10,6 +11,7 @@ pub use jsonrpc::{
     Answer, ErrorCode, ErrorObject, Frame, Message, Notification, Outgoing, OutgoingNotification, OutgoingRequest,
     Rejected, Request, RequestId, Response,
 };
+pub(crate) use time::rfc3339;
 pub use types::{
     CallToolParams, CallToolResult, Content, ContentAnnotations, GetPromptResult, Implementation, InitializeParams,
     InitializeResult, LogLevel, ProgressToken, PromptMessage, PromptsCapability, ResourceContents, ResourcesCapability,

@@ -78,6 +78,12 @@ pub struct ServerCapabilities {
     /// Non-standard capabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experimental: Option<Map<String, Value>>,
+    /// 2025-11-25 tasks: `{"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Value>,
+    /// 2026-07-28 extensions by name (`io.modelcontextprotocol/tasks`), each with its settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Map<String, Value>>,
 }
 
 /// `initialize` parameters (handshake-era revisions).

@@ -20,6 +20,7 @@ use crate::protocol::{
     Implementation, PromptsCapability, ProtocolVersion, ResourcesCapability, ServerCapabilities, ToolsCapability, meta,
 };
 use crate::request::{Bus, ListenLimits};
+use crate::tasks::{TaskSupport, Tasks, wire};
 
 /// What an [`App`] is made of, before it is checked.
 pub(crate) struct AppParts {
@@ -33,6 +34,8 @@ pub(crate) struct AppParts {
     pub(crate) listen: ListenConfig,
     /// The catalogues the builder's handle may have changed already.
     pub(crate) live: Arc<Live>,
+    /// Where tool calls made as tasks are kept.
+    pub(crate) tasks: Tasks,
 }
 
 /// A checked server: what the corridor's layers and the router read. Its identity and capabilities are
@@ -44,6 +47,12 @@ struct AppInner {
     info: Implementation,
     server_info_meta: Value,
     capabilities: ServerCapabilities,
+    /// What a 2025-11-25 session is offered: the capabilities and, when a tool may run as a task, `tasks`.
+    capabilities_2025_11: ServerCapabilities,
+    /// What a 2026-07-28 client is offered: the capabilities and, when a tool may run as a task, the
+    /// tasks extension.
+    capabilities_2026: ServerCapabilities,
+    tasks: Tasks,
     instructions: Option<String>,
     live: ServerHandle,
     state: StateMap,
@@ -92,12 +101,26 @@ impl App {
             completions: completions.then(serde_json::Map::new),
             logging: Some(serde_json::Map::new()),
             experimental: None,
+            tasks: None,
+            extensions: None,
         };
+        // Tasks are offered when a tool held at start may run as one (like `listChanged`, fixed at start).
+        let task_tools = catalog.tools().iter().any(|t| t.tool.task_support() != TaskSupport::Forbidden);
+        let mut capabilities_2025_11 = capabilities.clone();
+        let mut capabilities_2026 = capabilities.clone();
+        if task_tools {
+            capabilities_2025_11.tasks =
+                Some(json!({ "list": {}, "cancel": {}, "requests": { "tools": { "call": {} } } }));
+            capabilities_2026.extensions = Some(serde_json::Map::from_iter([(wire::EXTENSION.to_owned(), json!({}))]));
+        }
         let server_info_meta = json!({ meta::SERVER_INFO: &parts.info });
         Ok(App(Arc::new(AppInner {
             info: parts.info,
             server_info_meta,
             capabilities,
+            capabilities_2025_11,
+            capabilities_2026,
+            tasks: parts.tasks,
             instructions: parts.instructions,
             live: ServerHandle::new(live),
             state: parts.state,
@@ -131,9 +154,33 @@ impl App {
         self.0.live.bus()
     }
 
-    /// What the server offers.
+    /// What the server offers, whatever the revision (what gates the methods).
     pub fn capabilities(&self) -> &ServerCapabilities {
         &self.0.capabilities
+    }
+
+    /// What a client of `version` is told the server offers: [`App::capabilities`], plus tasks from
+    /// 2025-11-25 on (`tasks` in the handshake era, the extension under 2026-07-28) when a tool held at
+    /// start may run as one.
+    pub fn capabilities_for(&self, version: ProtocolVersion) -> &ServerCapabilities {
+        if version.is_stateless() {
+            &self.0.capabilities_2026
+        } else if version >= ProtocolVersion::V2025_11_25 {
+            &self.0.capabilities_2025_11
+        } else {
+            &self.0.capabilities
+        }
+    }
+
+    /// Whether a client of `version` was offered tasks.
+    pub(crate) fn offers_tasks(&self, version: ProtocolVersion) -> bool {
+        let offered = self.capabilities_for(version);
+        offered.tasks.is_some() || offered.extensions.is_some()
+    }
+
+    /// The server's tasks.
+    pub fn tasks(&self) -> &Tasks {
+        &self.0.tasks
     }
 
     pub(crate) fn instructions(&self) -> Option<&str> {

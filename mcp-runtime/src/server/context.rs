@@ -13,6 +13,7 @@ use super::input::InputExchange;
 use crate::protocol::method;
 use crate::protocol::{LogLevel, OutgoingNotification, ProgressToken, ProtocolVersion, RequestId, meta};
 use crate::request::{ClientInfo, LogGate, McpRequest, Notifier, PeerError, Principal};
+use crate::tasks::TaskRun;
 
 /// The request a tool is serving: ids, the client, progress, cancellation and logging to the client.
 ///
@@ -36,6 +37,7 @@ struct Inner {
     inputs: Option<Arc<InputExchange>>,
     principal: Arc<Principal>,
     server: ServerHandle,
+    task: Option<TaskRun>,
 }
 
 impl fmt::Debug for Context {
@@ -64,15 +66,33 @@ pub(crate) struct ContextParts {
     pub(crate) principal: Arc<Principal>,
     /// The server the request is served by.
     pub(crate) server: ServerHandle,
+    /// The task the tool runs as, when the call made one.
+    pub(crate) task: Option<TaskRun>,
 }
 
 impl Context {
     /// The context of the handler that serves `req`; `target` names the tool, resource or prompt. The one
     /// place a request becomes a handler's context.
-    pub(crate) fn for_request(mut req: McpRequest, target: impl Into<Arc<str>>, server: &ServerHandle) -> Self {
+    pub(crate) fn for_request(req: McpRequest, target: impl Into<Arc<str>>, server: &ServerHandle) -> Self {
+        Self::for_call(req, target, server, None)
+    }
+
+    /// The context of a tool run as `task`: its requests to the client go through the task, its
+    /// cancellation is the task's, and its status messages are the task's.
+    pub(crate) fn for_task(req: McpRequest, target: impl Into<Arc<str>>, server: &ServerHandle, task: TaskRun) -> Self {
+        Self::for_call(req, target, server, Some(task))
+    }
+
+    fn for_call(
+        mut req: McpRequest,
+        target: impl Into<Arc<str>>,
+        server: &ServerHandle,
+        task: Option<TaskRun>,
+    ) -> Self {
         let progress_token = req.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
         let inputs = (req.version.is_stateless() && req.method == crate::protocol::method::TOOLS_CALL)
             .then(|| Arc::new(InputExchange::new(req.params.remove("inputResponses"))));
+        let cancel = task.as_ref().map_or(req.cancel, |t| t.cancel.clone());
         Self::new(ContextParts {
             request_id: req.id,
             tool: target.into(),
@@ -80,11 +100,12 @@ impl Context {
             client: req.client,
             notifier: req.notifier,
             progress_token,
-            cancel: req.cancel,
+            cancel,
             log: req.log,
             inputs,
             principal: req.principal,
             server: server.clone(),
+            task,
         })
     }
 
@@ -103,6 +124,7 @@ impl Context {
                 inputs: p.inputs,
                 principal: p.principal,
                 server: p.server,
+                task: p.task,
             }),
         }
     }
@@ -155,11 +177,15 @@ impl Context {
         self.inner.progress_token.is_some()
     }
 
-    /// Reports progress (`notifications/progress`) when the client asked for it; otherwise does nothing.
+    /// Reports progress (`notifications/progress`) when the client asked for it. In a task, a `message`
+    /// also becomes the task's status message, which `tasks/get` shows.
     ///
     /// Progress must increase with every report: a value not above the last one is dropped, as the
     /// specification requires.
     pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        if let (Some(task), Some(message)) = (&self.inner.task, message) {
+            task.message(message).await;
+        }
         let Some(token) = &self.inner.progress_token else { return };
         {
             let mut last = self.inner.last_progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -178,6 +204,19 @@ impl Context {
         self.inner.notifier.notify(OutgoingNotification::new(method::NOTIFICATION_PROGRESS, params)).await;
     }
 
+    /// The id of the task this tool runs as, when the client called it as one.
+    pub fn task_id(&self) -> Option<&str> {
+        self.inner.task.as_ref().map(TaskRun::id)
+    }
+
+    /// Sets the status message of the task this tool runs as (what `tasks/get` shows the client polling
+    /// it); outside a task, does nothing.
+    pub async fn status(&self, message: &str) {
+        if let Some(task) = &self.inner.task {
+            task.message(message).await;
+        }
+    }
+
     /// Sends a log message to the client (`notifications/message`) when its level allows it: the level
     /// set with `logging/setLevel` in the handshake era (info by default), or the request's
     /// `io.modelcontextprotocol/logLevel` under 2026-07-28 (nothing without one). Never log secrets.
@@ -194,8 +233,9 @@ impl Context {
         self.log(LogLevel::Info, message).await;
     }
 
-    /// Whether the client cancelled the request. A cancelled handler's future is dropped at its next
-    /// `.await`; check this only in code that must stop work it spawned elsewhere.
+    /// Whether the client cancelled the request (in a task: `tasks/cancel`, the task's ttl, or the server's
+    /// shutdown). A cancelled handler's future is dropped at its next `.await`; check this only in code
+    /// that must stop work it spawned elsewhere.
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancel.is_cancelled()
     }
@@ -210,7 +250,8 @@ impl Context {
     ///
     /// Under 2026-07-28 the client cannot be called back: the call is answered `input_required` with this
     /// request, and when the client calls again with its answer the tool runs again from the start and
-    /// this call returns the answer. Make the requests in the same order on every run.
+    /// this call returns the answer. Make the requests in the same order on every run. In a task (either
+    /// era) the tool waits instead, the task reading `input_required` until the client answers.
     ///
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `sampling`; see [`PeerError`].
@@ -225,6 +266,26 @@ impl Context {
     /// [`PeerError::Unsupported`] when the client did not declare `elicitation`; see [`PeerError`].
     pub async fn elicit(&self, params: Value) -> Result<Value, PeerError> {
         self.peer_request("elicitation", method::ELICITATION_CREATE, params).await
+    }
+
+    /// Asks the user for input before the work of a call made as a task begins: under 2026-07-28 the call
+    /// is answered `input_required` with this request (no task is made), and the client calls again with
+    /// the answer, when the tool runs again from the start and this returns the answer. Elsewhere (the
+    /// handshake era, a call that is not a task, a task already shown to the client) the same as
+    /// [`Context::elicit`]. Ask this way for what the work cannot start without.
+    ///
+    /// # Errors
+    /// As [`Context::elicit`].
+    pub async fn elicit_first(&self, params: Value) -> Result<Value, PeerError> {
+        if let (Some(task), Some(inputs)) = (&self.inner.task, &self.inner.inputs)
+            && !task.is_answered()
+        {
+            if !self.inner.client.capabilities.contains_key("elicitation") {
+                return Err(PeerError::Unsupported("elicitation"));
+            }
+            return Ok(inputs.request(method::ELICITATION_CREATE, params).await);
+        }
+        self.elicit(params).await
     }
 
     /// Asks the client for its roots (`roots/list`).
@@ -254,6 +315,10 @@ impl Context {
     ) -> Result<Value, PeerError> {
         if !self.inner.client.capabilities.contains_key(capability) {
             return Err(PeerError::Unsupported(capability));
+        }
+        // A task asks through itself: it reads `input_required` until the client answers.
+        if let Some(task) = &self.inner.task {
+            return task.request(method, params, Self::PEER_TIMEOUT).await;
         }
         if self.inner.version.is_stateless() {
             return match &self.inner.inputs {

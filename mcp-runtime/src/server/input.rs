@@ -47,6 +47,11 @@ impl InputExchange {
         std::future::pending().await
     }
 
+    /// The requests the tool made that the client has not answered (empty: none).
+    pub(crate) fn needed(&self) -> Map<String, Value> {
+        self.needed.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     /// Completes once the tool made a request the client has not answered, with every such request.
     pub(crate) async fn input_required(&self) -> Map<String, Value> {
         loop {

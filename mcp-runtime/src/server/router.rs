@@ -9,12 +9,12 @@ use tower::Service;
 
 use super::app::App;
 use super::format::{Cache, answer, empty};
-use super::handlers::{completion, lifecycle, listen, lists, prompts, resources, tools};
+use super::handlers::{completion, lifecycle, listen, lists, prompts, resources, tasks, tools};
 use crate::protocol::{ErrorObject, method};
 use crate::request::{McpRequest, McpResponse, Outcome};
 
 /// Answers `initialize`, `ping`, `logging/setLevel`, `server/discover`, the tool, resource and prompt
-/// methods, and `completion/complete`.
+/// methods, `completion/complete`, `subscriptions/listen` and the task methods.
 #[derive(Debug, Clone)]
 pub struct Router {
     app: App,
@@ -100,6 +100,9 @@ pub(crate) async fn dispatch(app: &App, req: McpRequest, filter_tools: bool) -> 
         method::INITIALIZE => answer(lifecycle::initialize(app, &req)),
         method::SERVER_DISCOVER if stateless => answer(lifecycle::discover(app)),
         method::SUBSCRIPTIONS_LISTEN if stateless => listen::listen(app, req).await,
+        method::TASKS_GET | method::TASKS_RESULT | method::TASKS_LIST | method::TASKS_CANCEL | method::TASKS_UPDATE => {
+            tasks::handle(app, req).await
+        }
         // Removed in 2026-07-28: liveness is the transport's business, the log level comes per request.
         method::PING if !stateless => answer(app.format().finish(version, &empty(), Cache::No)),
         method::LOGGING_SET_LEVEL if !stateless => answer(lifecycle::set_level(app, &req)),

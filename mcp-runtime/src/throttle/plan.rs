@@ -175,7 +175,7 @@ impl Plan {
     /// Whether calls of `method` spend quota: those of `throttling.methods`, and always `initialize`, which
     /// opens a session (the caller's and the global budget; a flood of handshakes is a flood of sessions).
     pub fn throttles(&self, method: &str) -> bool {
-        method == method::INITIALIZE || self.methods.contains(method)
+        method == method::INITIALIZE || method.starts_with("tasks/") || self.methods.contains(method)
     }
 
     /// Whether no limit is configured and no tool was resolved ahead with one (a tool that brings its own

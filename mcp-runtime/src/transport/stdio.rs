@@ -140,7 +140,8 @@ where
     // The client is gone or the server is stopping: a stdio server serves no one else, so its bus closes
     // now, before the grace, and `subscriptions/listen` requests end with their result.
     flusher.app().bus().close();
-    connection.drain(grace).await;
+    // Running tasks get the same grace as in-flight requests, then are cancelled (and recorded so).
+    tokio::join!(connection.drain(grace), flusher.app().tasks().shutdown(grace));
     flusher.flush().await; // every finished request's record is written before the process exits
     drop(tx);
     let written = writer.await.unwrap_or_else(|e| Err(io::Error::other(e)));

@@ -3,6 +3,7 @@
 
 mod audit;
 mod security;
+mod tasks;
 mod throttling;
 
 pub use audit::{AuditArguments, AuditConfig, AuditFsync, AuditOnFull};
@@ -10,6 +11,7 @@ pub use security::{
     ApiKeyEntry, ApiKeys, AuthStrategy, JwtConfig, OAuthConfig, ScanOnStart, SecurityConfig, ToolListing,
 };
 pub(crate) use security::{check_proxies, parse_cidr, parse_digest};
+pub use tasks::TasksConfig;
 pub use throttling::{OnRedisError, StoreConfig, ThrottlingConfig, ToolScope, ToolThrottle};
 
 use std::fmt;
@@ -31,6 +33,8 @@ pub struct Config {
     pub tools: ToolsConfig,
     /// Who may listen for change notifications, and how many at once.
     pub listen: ListenConfig,
+    /// Tool calls made as tasks: how long they are kept, how often clients poll, how many run.
+    pub tasks: TasksConfig,
     /// How a running server notices that its configuration file changed.
     pub reload: ReloadConfig,
     /// Who may call the server, and what each caller may do.

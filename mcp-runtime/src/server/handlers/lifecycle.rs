@@ -28,7 +28,7 @@ pub(crate) fn initialize(app: &App, req: &McpRequest) -> Result<Box<RawValue>, E
         version,
         &InitializeResult {
             protocol_version: version.as_str(),
-            capabilities: app.capabilities(),
+            capabilities: app.capabilities_for(version),
             server_info: app.info(),
             instructions: app.instructions(),
         },
@@ -47,7 +47,7 @@ pub(crate) fn discover(app: &App) -> Result<Box<RawValue>, ErrorObject> {
     }
     let body = Discover {
         supported_versions: ProtocolVersion::supported_strings(),
-        capabilities: app.capabilities(),
+        capabilities: app.capabilities_for(ProtocolVersion::LATEST),
         instructions: app.instructions(),
     };
     app.format().finish(ProtocolVersion::LATEST, &body, Cache::Public)

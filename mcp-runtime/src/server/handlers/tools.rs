@@ -1,8 +1,12 @@
-//! `tools/call`: the named tool's handler run under its timeout, its result formatted for the revision.
+//! `tools/call`: the named tool's handler run under its timeout, its result formatted for the revision; or,
+//! for a call made as a task, the task (`super::tasks`).
+
+use std::time::Duration;
 
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::tasks::{self, Mode};
 use crate::protocol::{CallToolResult, ErrorObject};
 use crate::request::{McpRequest, McpResponse, Outcome};
 use crate::server::App;
@@ -29,6 +33,11 @@ pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
     };
     let catalog = app.catalog();
     let Some(tool) = catalog.tools().get(&name) else { return unknown_tool(&name) };
+    match tasks::mode(app, &mut req, tool.tool.task_support()) {
+        Ok(Mode::Now) => {}
+        Ok(Mode::Task(ttl)) => return tasks::start(app, req, tool, arguments, ttl).await,
+        Err(refused) => return refused,
+    }
     let timeout = tool.timeout(app.handler_timeout());
     let version = req.version;
     let context = Context::for_request(req, std::sync::Arc::clone(tool.tool.shared_name()), app.handle());
@@ -46,23 +55,32 @@ pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
             needed = inputs.input_required() => return app.format().input_required(needed),
         },
     };
-    let (result, outcome) = match ran {
+    match settle(&name, ran, timeout) {
+        Ok((result, outcome)) => app.format().tool_response(version, result, tool.wrap_output, outcome),
+        Err((error, outcome)) => McpResponse::error(error, outcome),
+    }
+}
+
+/// What a tool's run comes to: the result to answer with (a tool error, invalid arguments and a timeout
+/// are results with `isError`), or the JSON-RPC error when the tool gave none; and how the call ended.
+pub(crate) fn settle(
+    name: &str,
+    ran: Result<Result<CallToolResult, InvocationError>, Failure>,
+    timeout: Duration,
+) -> Result<(CallToolResult, Outcome), (ErrorObject, Outcome)> {
+    match ran {
         Ok(Ok(result)) => {
             let outcome = if result.is_error { Outcome::ToolError } else { Outcome::Ok };
-            (result, outcome)
+            Ok((result, outcome))
         }
-        Ok(Err(InvocationError::InvalidArguments(reason))) => {
-            (CallToolResult::error(format!("invalid arguments for tool `{name}`: {reason}")), Outcome::InvalidArguments)
-        }
-        Ok(Err(e @ InvocationError::MissingState(_))) => {
-            return McpResponse::error(not_invoked("tool", &name, e), Outcome::Panic);
-        }
-        Err(Failure::Panicked) => {
-            return McpResponse::error(failed("tool", &name, Failure::Panicked), Outcome::Panic);
-        }
+        Ok(Err(InvocationError::InvalidArguments(reason))) => Ok((
+            CallToolResult::error(format!("invalid arguments for tool `{name}`: {reason}")),
+            Outcome::InvalidArguments,
+        )),
+        Ok(Err(e @ InvocationError::MissingState(_))) => Err((not_invoked("tool", name, e), Outcome::Panic)),
+        Err(Failure::Panicked) => Err((failed("tool", name, Failure::Panicked), Outcome::Panic)),
         Err(Failure::TimedOut) => {
-            (CallToolResult::error(format!("tool `{name}` timed out after {timeout:?}")), Outcome::Timeout)
+            Ok((CallToolResult::error(format!("tool `{name}` timed out after {timeout:?}")), Outcome::Timeout))
         }
-    };
-    app.format().tool_response(version, result, tool.wrap_output, outcome)
+    }
 }

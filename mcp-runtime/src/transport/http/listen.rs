@@ -44,7 +44,7 @@ pub(crate) async fn serve(
 
 /// Serves on an already bound listener (tests bind port 0 and read the address). When `shutdown`
 /// completes, the server's change bus is closed (open `subscriptions/listen` requests end with their
-/// result), new connections are refused, and open ones get `transport.shutdown_grace`.
+/// result), new connections are refused, and open ones, and running tasks, get `transport.shutdown_grace`.
 ///
 /// # Errors
 /// I/O errors of the listener.
@@ -68,12 +68,21 @@ pub async fn serve_on(
     // When shutdown starts, before the grace: `subscriptions/listen` requests end with their result (and
     // their streams with them), the sessions' deliveries stop, and their GET streams end.
     let closing = Arc::clone(&state);
+    let stopping = CancellationToken::new();
+    let signal = stopping.clone();
     let shutdown = async move {
         shutdown.await;
         closing.pipeline.app().bus().close();
         closing.sessions.end_standalone_streams();
+        signal.cancel();
     };
-    accept(listener, app, &config, grace, shutdown).await;
+    // Running tasks get the same grace as open connections, then are cancelled (and recorded so).
+    let tasks = state.pipeline.app().tasks().clone();
+    let tasks = async move {
+        stopping.cancelled().await;
+        tasks.shutdown(grace).await;
+    };
+    tokio::join!(accept(listener, app, &config, grace, shutdown), tasks);
     state.pipeline.flush().await; // every finished request's record is written before the process exits
     Ok(())
 }

@@ -57,12 +57,14 @@ pub(super) async fn refused(
 
 /// The HTTP status of an answer that is an error: 429 for a rate limit (−32012); 503 for a limiter or an
 /// audit trail that cannot keep up (−32013, −32014); 403 for a missing scope (−32011); 404 for an unknown
-/// method under 2026-07-28; else 200, the error in the body.
+/// method and 400 for a client capability the request needs but did not declare (−32021) under
+/// 2026-07-28; else 200, the error in the body.
 fn status(error: &ErrorObject, stateless: bool) -> StatusCode {
     match error.code {
         ErrorCode::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::THROTTLE_UNAVAILABLE | ErrorCode::AUDIT_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::METHOD_NOT_FOUND if stateless => StatusCode::NOT_FOUND,
+        ErrorCode::MISSING_CLIENT_CAPABILITY => StatusCode::BAD_REQUEST,
         ErrorCode::FORBIDDEN => StatusCode::FORBIDDEN,
         _ => StatusCode::OK,
     }
@@ -171,6 +173,7 @@ mod tests {
         assert_eq!(status(&e(ErrorCode::FORBIDDEN), false), StatusCode::FORBIDDEN);
         assert_eq!(status(&e(ErrorCode::METHOD_NOT_FOUND), true), StatusCode::NOT_FOUND);
         assert_eq!(status(&e(ErrorCode::METHOD_NOT_FOUND), false), StatusCode::OK);
+        assert_eq!(status(&e(ErrorCode::MISSING_CLIENT_CAPABILITY), true), StatusCode::BAD_REQUEST);
         assert_eq!(status(&e(ErrorCode::INVALID_PARAMS), true), StatusCode::OK);
     }
 }
