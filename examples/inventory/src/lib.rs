@@ -7,9 +7,14 @@
 //! `set_maintenance` takes `adjust_stock` off the server and puts it back, and every client listening for
 //! list changes hears of it (`notifications/tools/list_changed`). Both go through the server's handle,
 //! [`Context::server`].
+//!
+//! And it has long work: `recount_warehouse` walks a warehouse aisle by aisle for a few seconds. A client
+//! that can take tasks gets a task at once and polls it (progress per aisle in its status message), and
+//! may cancel it mid-way; any other client waits for the answer.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use mcp_runtime::prelude::*;
 use schemars::JsonSchema;
@@ -182,6 +187,72 @@ pub async fn set_maintenance(
     }
 }
 
+/// What a recount found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Recount {
+    /// The warehouse recounted.
+    pub warehouse_id: String,
+    /// Aisles walked.
+    pub aisles: u32,
+    /// SKUs found on its shelves.
+    pub skus: u32,
+    /// Units on hand over all of them.
+    pub on_hand: i64,
+}
+
+/// Aisles in every demo warehouse.
+pub const AISLES: u32 = 6;
+
+/// How long a whole recount takes: `INVENTORY_RECOUNT_MS` milliseconds (default 3000).
+fn recount_time() -> Duration {
+    let ms = std::env::var("INVENTORY_RECOUNT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    Duration::from_millis(ms)
+}
+
+/// Logs a recount that stops before its last aisle (cancelled, or the server shut down).
+struct Walk<'a> {
+    warehouse_id: &'a str,
+    aisle: u32,
+}
+
+impl Drop for Walk<'_> {
+    fn drop(&mut self) {
+        if self.aisle < AISLES {
+            tracing::warn!(warehouse_id = self.warehouse_id, aisle = self.aisle, "recount stopped before the last aisle");
+        }
+    }
+}
+
+/// Recounts a warehouse's stock aisle by aisle: slow (a few seconds), so a client that can take a task gets
+/// one at once, with progress per aisle, and can cancel it.
+#[mcp_tool(scopes = ["inventory:write"], task = "optional")]
+pub async fn recount_warehouse(
+    /// The warehouse to recount.
+    #[schema(min_length = 3)]
+    warehouse_id: String,
+    inventory: State<Inventory>,
+    ctx: Context,
+) -> Result<Json<Recount>, ToolError> {
+    if !inventory.warehouse_known(&warehouse_id) {
+        return Err(ToolError::msg(format!("unknown warehouse {warehouse_id}")));
+    }
+    let per_aisle = recount_time() / AISLES;
+    let mut walk = Walk { warehouse_id: &warehouse_id, aisle: 0 };
+    while walk.aisle < AISLES {
+        tokio::time::sleep(per_aisle).await;
+        walk.aisle += 1;
+        let message = format!("aisle {} of {AISLES} counted", walk.aisle);
+        ctx.progress(f64::from(walk.aisle), Some(f64::from(AISLES)), Some(&message)).await;
+    }
+    let (skus, on_hand) = inventory
+        .stock()
+        .iter()
+        .filter(|((_, w), _)| *w == warehouse_id)
+        .fold((0, 0), |(skus, units), (_, n)| (skus + 1, units + n));
+    drop(walk);
+    Ok(Json(Recount { warehouse_id, aisles: AISLES, skus, on_hand }))
+}
+
 /// The stock of one SKU, as JSON: units on hand in each warehouse that stocks it, and the total. Subscribe
 /// to it to be told when an adjustment changes it.
 #[mcp_resource(uri = "stock://{sku}", name = "stock", mime_type = "application/json", scopes = ["inventory:read"])]
@@ -202,6 +273,7 @@ pub fn server() -> Server {
         .tool(adjust_stock::SPEC)
         .tool(list_warehouses::SPEC)
         .tool(set_maintenance::SPEC)
+        .tool(recount_warehouse::SPEC)
         .resource(sku_stock::SPEC)
         .with_state(Inventory::seeded())
 }
