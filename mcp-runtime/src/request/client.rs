@@ -27,22 +27,38 @@ pub struct ClientInfo {
 pub struct Notifier {
     tx: Option<mpsc::Sender<Outgoing>>,
     requests: Option<Arc<PendingRequests>>,
+    /// Whether the channel outlives the request (a connection's, a session's stream) rather than ending
+    /// with its answer (a Streamable HTTP POST stream).
+    lasting: bool,
 }
 
 impl Notifier {
     /// A notifier writing notifications into a transport's outbound channel.
     pub fn new(tx: mpsc::Sender<Outgoing>) -> Self {
-        Self { tx: Some(tx), requests: None }
+        Self { tx: Some(tx), requests: None, lasting: false }
     }
 
     /// A notifier that can also send requests to the client; their responses are matched in `pending`.
     pub fn with_requests(tx: mpsc::Sender<Outgoing>, pending: Arc<PendingRequests>) -> Self {
-        Self { tx: Some(tx), requests: Some(pending) }
+        Self { tx: Some(tx), requests: Some(pending), lasting: false }
     }
 
     /// A notifier that drops everything (for requests no peer listens to).
     pub fn discard() -> Self {
-        Self { tx: None, requests: None }
+        Self { tx: None, requests: None, lasting: false }
+    }
+
+    /// Marks the channel as one that outlives the request: the connection's (stdio) or the session's
+    /// stream (legacy SSE). Work that goes on after the answer (a task) may keep talking on it.
+    #[must_use]
+    pub fn lasting(mut self) -> Self {
+        self.lasting = true;
+        self
+    }
+
+    /// Whether the channel outlives the request ([`Notifier::lasting`]).
+    pub fn outlives_request(&self) -> bool {
+        self.lasting
     }
 
     /// Sends a request to the client and waits for its response.

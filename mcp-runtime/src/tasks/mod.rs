@@ -464,6 +464,7 @@ fn refusal(error: &StoreError) -> ErrorObject {
             tracing::warn!(error = %error, "task store unavailable");
             ErrorObject::internal("the task store is unavailable")
         }
+        StoreError::BadCursor => ErrorObject::invalid_params(error),
         _ => ErrorObject::new(ErrorCode::RATE_LIMITED, error.to_string())
             .with_data(serde_json::json!({ "limit": "tasks" })),
     }
@@ -477,3 +478,6 @@ fn reason_of(status: TaskStatus) -> Outcome {
         TaskStatus::Cancelled | TaskStatus::Working | TaskStatus::InputRequired => Outcome::Cancelled,
     }
 }
+
+#[cfg(test)]
+mod tests;

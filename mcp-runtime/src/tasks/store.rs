@@ -36,6 +36,9 @@ pub enum StoreError {
     /// The store holds its maximum of tasks, ended ones within their ttl included.
     #[error("the server holds its maximum of {0} tasks (tasks.max_stored): try again later")]
     Stored(usize),
+    /// A `tasks/list` cursor that names no task (made up, or its task expired since).
+    #[error("invalid cursor: it names no task (made up, or expired): list again from the start")]
+    BadCursor,
     /// The store could not be reached.
     #[error("the task store is unavailable: {0}")]
     Unavailable(String),
@@ -200,12 +203,11 @@ impl TaskStore for MemoryTaskStore {
     ) -> BoxFuture<'a, Result<TaskPage, StoreError>> {
         let mut inner = self.lock();
         inner.purge(SystemTime::now());
-        // A cursor is the id of the last task of the previous page; one that is gone (expired) starts after
-        // the position it held, which the sequence numbers keep even then, so nothing is listed twice.
+        // A cursor is the id of the last task of the previous page.
         let start = match after {
             Some(id) => match inner.seq.get(id) {
                 Some(&seq) => seq + 1,
-                None => after.and_then(|a| a.parse::<u64>().ok()).unwrap_or(u64::MAX),
+                None => return Box::pin(std::future::ready(Err(StoreError::BadCursor))),
             },
             None => 0,
         };

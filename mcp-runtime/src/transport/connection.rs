@@ -310,7 +310,7 @@ impl Connection {
                 ErrorObject::invalid_request(format_args!("request id {id} is already in use by a request in flight"));
             Err(Refused::invalid(error))
         } else {
-            let notifier = Notifier::with_requests(self.out.clone(), Arc::clone(&self.to_client));
+            let notifier = Notifier::with_requests(self.out.clone(), Arc::clone(&self.to_client)).lasting();
             super::admit(&self.session, request, notifier, token.clone(), self.transport)
         };
         let pipeline = self.pipeline.clone();

@@ -109,9 +109,14 @@ pub(crate) async fn start(
     let name = tool.tool.name().to_owned();
     let version = req.version;
     let owner = Tasks::owner_of(&req.principal, req.session.as_ref());
-    // 2025-11-25 status notifications go where the call came from: the connection (stdio), the session's
-    // stream (legacy SSE); a Streamable HTTP POST stream ends with this answer, and they are dropped.
-    let notifier = (!version.is_stateless()).then(|| req.notifier.clone());
+    // What the tool says while it runs (progress, log messages, 2025-11-25 status notifications) goes where
+    // the call came from when that outlives the answer: the connection (stdio), the session's stream
+    // (legacy SSE). A Streamable HTTP POST stream ends with this answer: the task says nothing on it, so it
+    // is not held open, and a client that stops reading it never slows the task.
+    if !req.notifier.outlives_request() {
+        req.notifier = crate::request::Notifier::discard();
+    }
+    let notifier = (!version.is_stateless() && req.notifier.outlives_request()).then(|| req.notifier.clone());
     let (task, run) = match app.tasks().create(owner, &name, version, ttl, notifier).await {
         Ok(created) => created,
         Err(error) => {

@@ -100,7 +100,7 @@ pub(super) async fn message(
         return reply::refused(&state, &caller, started, Some((&method, &id)), StatusCode::BAD_REQUEST, refused).await;
     };
     let (tx, mut rx) = mpsc::channel(64);
-    let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client));
+    let notifier = Notifier::with_requests(tx.clone(), Arc::clone(&session.to_client)).lasting();
     let admitted =
         match crate::transport::admit(&session.protocol, request, notifier, token.clone(), TransportKind::Sse) {
             Ok(mut request) => {
