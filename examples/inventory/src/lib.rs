@@ -218,7 +218,11 @@ struct Walk<'a> {
 impl Drop for Walk<'_> {
     fn drop(&mut self) {
         if self.aisle < AISLES {
-            tracing::warn!(warehouse_id = self.warehouse_id, aisle = self.aisle, "recount stopped before the last aisle");
+            tracing::warn!(
+                warehouse_id = self.warehouse_id,
+                aisle = self.aisle,
+                "recount stopped before the last aisle"
+            );
         }
     }
 }
