@@ -34,6 +34,8 @@ pub enum Change {
     Resources,
     /// The content of the resource with this URI changed.
     ResourceUpdated(Arc<str>),
+    /// The task with this id changed (its status, message, requests to the client or outcome).
+    Task(Arc<str>),
 }
 
 /// Who may hear of a change: a caller hears of a list change only when it may see one of the entries that
@@ -133,6 +135,8 @@ pub struct Filter {
     pub resources: bool,
     /// `notifications/resources/updated` for these URIs.
     pub updates: Subscriptions,
+    /// 2026-07-28 `notifications/tasks` for these task ids (the caller's own: checked when it listens).
+    pub tasks: Subscriptions,
 }
 
 /// The caps on listeners (`[listen]` in the configuration).
@@ -187,15 +191,18 @@ pub struct Pending {
     pub resources: bool,
     /// These subscribed resources changed, each once, sorted.
     pub updated: BTreeSet<Arc<str>>,
+    /// These subscribed tasks changed, each once, sorted (the listener reads each one's state to tell it).
+    pub tasks: BTreeSet<Arc<str>>,
 }
 
 impl Pending {
     fn is_empty(&self) -> bool {
-        !self.tools && !self.prompts && !self.resources && self.updated.is_empty()
+        !self.tools && !self.prompts && !self.resources && self.updated.is_empty() && self.tasks.is_empty()
     }
 
-    /// The notifications that say it, list changes first; each carries `meta` as its `_meta` when given
-    /// (2026-07-28: the subscription id).
+    /// The notifications that say the list changes and resource updates, list changes first; each carries
+    /// `meta` as its `_meta` when given (2026-07-28: the subscription id). Changed tasks are not among them:
+    /// saying one needs its state, which the listener reads ([`Pending::tasks`]).
     pub fn notifications(self, meta: Option<&Map<String, Value>>) -> Vec<OutgoingNotification> {
         let params = |mut params: Map<String, Value>| {
             if let Some(meta) = meta {
@@ -358,8 +365,11 @@ impl Bus {
                 Change::Prompts => filter.prompts,
                 Change::Resources => filter.resources,
                 Change::ResourceUpdated(uri) => filter.updates.contains(uri),
+                Change::Task(id) => filter.tasks.contains(id),
             };
-            if !wanted || (scoped && !audience.admits(&slot.principal)) {
+            // A task is heard only by listeners that named it, which its owner alone may do.
+            let task = matches!(change, Change::Task(_));
+            if !wanted || (scoped && !task && !audience.admits(&slot.principal)) {
                 continue;
             }
             {
@@ -370,6 +380,9 @@ impl Bus {
                     Change::Resources => pending.resources = true,
                     Change::ResourceUpdated(uri) => {
                         pending.updated.insert(Arc::clone(uri));
+                    }
+                    Change::Task(id) => {
+                        pending.tasks.insert(Arc::clone(id));
                     }
                 }
             }
@@ -465,7 +478,7 @@ mod tests {
     }
 
     fn everything() -> Filter {
-        Filter { tools: true, prompts: true, resources: true, updates: Subscriptions::default() }
+        Filter { tools: true, prompts: true, resources: true, ..Filter::default() }
     }
 
     #[tokio::test]
@@ -500,6 +513,24 @@ mod tests {
         assert_eq!(pending, Pending { tools: true, ..Pending::default() });
         bus.close();
         assert_eq!(tools_only.next().await, None);
+    }
+
+    #[tokio::test]
+    async fn a_task_is_heard_only_by_listeners_that_named_it_whatever_the_scopes() {
+        let bus = Bus::default();
+        bus.set_scoped(true);
+        let named = Filter { tasks: Subscriptions::of(["t1".to_owned()]).unwrap(), ..Filter::default() };
+        let owner = bus.listen(anyone(), "a", named).unwrap();
+        let other = bus.listen(anyone(), "b", everything()).unwrap();
+        for _ in 0..100 {
+            bus.publish(&Change::Task("t1".into()), &Audience::Everyone);
+            bus.publish(&Change::Task("t2".into()), &Audience::Everyone);
+        }
+        let pending = owner.next().await.unwrap();
+        assert_eq!(pending.tasks.iter().map(|t| &**t).collect::<Vec<_>>(), ["t1"], "coalesced, only its task");
+        assert!(pending.notifications(None).is_empty(), "the listener tells a task from its state");
+        bus.publish(&Change::Tools, &Audience::Everyone);
+        assert_eq!(other.next().await.unwrap(), Pending { tools: true, ..Pending::default() });
     }
 
     #[test]

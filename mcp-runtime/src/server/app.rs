@@ -87,6 +87,7 @@ impl App {
         if !held {
             return Err(StartError::NothingToServe);
         }
+        parts.tasks.publish_on(live.bus().clone());
         live.bus().set_limits(ListenLimits {
             max_total: parts.listen.max_listeners,
             max_per_caller: parts.listen.max_listeners_per_caller,

@@ -35,7 +35,9 @@ pub use self::record::{Task, TaskChange, TaskOutcome, TaskStatus};
 pub use self::store::{MemoryTaskStore, StoreError, TaskLimits, TaskPage, TaskStore};
 use crate::config::TasksConfig;
 use crate::protocol::{ErrorCode, ErrorObject, ProtocolVersion, RequestId};
-use crate::request::{ClientInfo, Notifier, Outcome, PeerError, Principal, Session, TransportKind};
+use crate::request::{
+    Audience, Bus, Change, ClientInfo, Notifier, Outcome, PeerError, Principal, Session, TransportKind,
+};
 
 /// Whether a tool may be called as a task: `#[mcp_tool(task = "optional")]`,
 /// [`ToolBuilder::task`](crate::server::ToolBuilder::task). Listed as the tool's `execution.taskSupport`.
@@ -111,6 +113,8 @@ struct Inner {
     tracker: TaskTracker,
     closing: CancellationToken,
     ended: OnceLock<EndedHook>,
+    /// Where changes are published for 2026-07-28 `subscriptions/listen` streams that named a task.
+    bus: OnceLock<Bus>,
 }
 
 #[derive(Clone)]
@@ -156,12 +160,26 @@ impl Tasks {
             tracker: TaskTracker::new(),
             closing: CancellationToken::new(),
             ended: OnceLock::new(),
+            bus: OnceLock::new(),
         }))
     }
 
     /// `[tasks]`.
     pub fn config(&self) -> &TasksConfig {
         &self.0.config
+    }
+
+    /// Publishes each task's changes on `bus` (the server's), for listeners that named the task; the first
+    /// call wins.
+    pub fn publish_on(&self, bus: Bus) {
+        let _ = self.0.bus.set(bus);
+    }
+
+    /// Tells the listeners that named the task that it changed.
+    fn changed(&self, id: &str) {
+        if let Some(bus) = self.0.bus.get() {
+            bus.publish(&Change::Task(Arc::from(id)), &Audience::Everyone);
+        }
     }
 
     /// Sets what records each ended task (the pipeline's audit trail); the first call wins.
@@ -276,6 +294,7 @@ impl Tasks {
         let running = self.running().remove(&run.id);
         if let (Some(task), Some(running)) = (&ended, &running) {
             running.changed.send_modify(|v| *v += 1);
+            self.changed(&run.id);
             self.tell(running, task).await;
         }
         if let (Some(task), Some(hook)) = (&ended, self.0.ended.get()) {
@@ -346,6 +365,7 @@ impl Tasks {
             running.cancel.cancel();
             running.changed.send_modify(|v| *v += 1);
         }
+        self.changed(id);
         Ok(cancelled)
     }
 
@@ -435,13 +455,16 @@ impl TaskRun {
         let running = self.tasks.running().get(&*self.id).cloned();
         if let (Some(task), Some(running)) = (updated, running) {
             running.changed.send_modify(|v| *v += 1);
+            self.tasks.changed(&self.id);
             self.tasks.tell(&running, &task).await;
         }
     }
 
     /// Sets the task's status message (what `tasks/get` shows).
     pub(crate) async fn message(&self, message: &str) {
-        let _ = self.tasks.0.store.update(&self.id, TaskChange::Message(message.to_owned())).await;
+        if let Ok(Some(_)) = self.tasks.0.store.update(&self.id, TaskChange::Message(message.to_owned())).await {
+            self.tasks.changed(&self.id);
+        }
     }
 }
 

@@ -14,6 +14,8 @@ use crate::protocol::rfc3339;
 pub(crate) const RELATED_TASK: &str = "io.modelcontextprotocol/related-task";
 /// The 2026-07-28 extension's name, under `capabilities.extensions`.
 pub(crate) const EXTENSION: &str = "io.modelcontextprotocol/tasks";
+/// 2026-07-28 `notifications/tasks`, on a `subscriptions/listen` stream.
+pub(crate) const TASKS_NOTIFICATION: &str = "notifications/tasks";
 /// 2025-11-25 `notifications/tasks/status`.
 pub(crate) const STATUS_NOTIFICATION: &str = "notifications/tasks/status";
 

@@ -24,6 +24,7 @@ use crate::request::{
 };
 use crate::server::App;
 use crate::server::format::Cache;
+use crate::tasks::{Tasks, wire};
 
 /// What the server announces of each kind: a list change only when the kind is advertised with
 /// `listChanged`, resource updates only when resources are advertised with `subscribe`.
@@ -73,6 +74,7 @@ pub(crate) fn session_listener(
         prompts: announced.prompts,
         resources: announced.resources,
         updates: session.subscriptions().clone(),
+        tasks: Subscriptions::default(),
     };
     app.bus().listen_for_session(Arc::clone(principal), filter).map(Some)
 }
@@ -99,6 +101,29 @@ struct Requested {
     prompts: bool,
     resources: bool,
     uris: Vec<String>,
+    task_ids: Vec<String>,
+}
+
+/// `notifications.<key>`: an optional array of at most [`MAX_SUBSCRIPTIONS`] strings.
+fn strings(notifications: &Map<String, Value>, key: &str, what: &str) -> Result<Vec<String>, ErrorObject> {
+    let items = match notifications.get(key) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(ErrorObject::invalid_params(format_args!("`notifications.{key}` must be an array of {what}")));
+        }
+    };
+    if items.len() > MAX_SUBSCRIPTIONS {
+        return Err(ErrorObject::invalid_params(format_args!(
+            "`notifications.{key}` holds {} {what}: at most {MAX_SUBSCRIPTIONS} are accepted",
+            items.len()
+        )));
+    }
+    items
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(|| ErrorObject::invalid_params(format_args!("`notifications.{key}` must be an array of {what}")))
 }
 
 impl Requested {
@@ -106,7 +131,8 @@ impl Requested {
         let Some(Value::Object(notifications)) = params.get("notifications") else {
             return Err(ErrorObject::invalid_params(
                 "subscriptions/listen needs `notifications`: an object with toolsListChanged, promptsListChanged, \
-                 resourcesListChanged (booleans) and resourceSubscriptions (an array of URIs), each optional",
+                 resourcesListChanged (booleans), resourceSubscriptions (an array of URIs) and taskIds (an array \
+                 of task ids), each optional",
             ));
         };
         let flag = |key: &str| match notifications.get(key) {
@@ -114,43 +140,27 @@ impl Requested {
             Some(Value::Bool(b)) => Ok(*b),
             Some(_) => Err(ErrorObject::invalid_params(format_args!("`notifications.{key}` must be a boolean"))),
         };
-        let uris = match notifications.get("resourceSubscriptions") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => {
-                if items.len() > MAX_SUBSCRIPTIONS {
-                    return Err(ErrorObject::invalid_params(format_args!(
-                        "`notifications.resourceSubscriptions` holds {} URIs: at most {MAX_SUBSCRIPTIONS} are \
-                         accepted",
-                        items.len()
-                    )));
-                }
-                items.iter().map(|item| item.as_str().map(str::to_owned)).collect::<Option<Vec<String>>>().ok_or_else(
-                    || ErrorObject::invalid_params("`notifications.resourceSubscriptions` must be an array of URIs"),
-                )?
-            }
-            Some(_) => {
-                return Err(ErrorObject::invalid_params(
-                    "`notifications.resourceSubscriptions` must be an array of URIs",
-                ));
-            }
-        };
+        let uris = strings(notifications, "resourceSubscriptions", "URIs")?;
+        let task_ids = strings(notifications, "taskIds", "task ids")?;
         Ok(Self {
             tools: flag("toolsListChanged")?,
             prompts: flag("promptsListChanged")?,
             resources: flag("resourcesListChanged")?,
             uris,
+            task_ids,
         })
     }
 
     /// The subset the server honours, and its wire form (the acknowledgment's `notifications`: only what
-    /// is honoured, nothing false or empty).
-    fn honour(self, announced: Announced) -> Result<(Filter, Value), ErrorObject> {
+    /// is honoured, nothing false or empty). `tasks` are the requested task ids the caller owns.
+    fn honour(self, announced: Announced, tasks: Vec<String>) -> Result<(Filter, Value), ErrorObject> {
         let uris = if announced.updates { self.uris } else { Vec::new() };
         let filter = Filter {
             tools: self.tools && announced.tools,
             prompts: self.prompts && announced.prompts,
             resources: self.resources && announced.resources,
             updates: Subscriptions::of(uris)?,
+            tasks: Subscriptions::of(tasks)?,
         };
         let mut wire = Map::new();
         for (on, key) in [
@@ -166,6 +176,10 @@ impl Requested {
         if !uris.is_empty() {
             wire.insert("resourceSubscriptions".to_owned(), json!(uris));
         }
+        let tasks = filter.tasks.to_vec();
+        if !tasks.is_empty() {
+            wire.insert("taskIds".to_owned(), json!(tasks));
+        }
         Ok((filter, Value::Object(wire)))
     }
 }
@@ -175,11 +189,19 @@ impl Requested {
 /// Beyond the listener caps: −32012 (`data.limit = "listeners"`, audited `rate_limited`); a listen that
 /// arrives while the server shuts down is answered `{}` at once.
 pub(crate) async fn listen(app: &App, req: McpRequest) -> McpResponse {
-    let (filter, honoured) =
-        match Requested::read(&req.params).and_then(|r| r.honour(Announced::of(app.capabilities()))) {
-            Ok(honoured) => honoured,
-            Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
-        };
+    let requested = match Requested::read(&req.params) {
+        Ok(requested) => requested,
+        Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
+    };
+    let owner = Tasks::owner_of(&req.principal, req.session.as_ref());
+    let tasks = match owned_tasks(app, &req, &owner, &requested.task_ids).await {
+        Ok(tasks) => tasks,
+        Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
+    };
+    let (filter, honoured) = match requested.honour(Announced::of(app.capabilities()), tasks) {
+        Ok(honoured) => honoured,
+        Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
+    };
     let mut tag = Map::new();
     tag.insert(meta::SUBSCRIPTION_ID.to_owned(), json!(req.id));
     let caller = req.principal.budget_key(req.source);
@@ -206,13 +228,44 @@ pub(crate) async fn listen(app: &App, req: McpRequest) -> McpResponse {
             }
             pending = listener.next() => pending,
         };
-        let Some(pending) = pending else { break };
+        let Some(mut pending) = pending else { break };
+        let changed_tasks = std::mem::take(&mut pending.tasks);
         for notification in pending.notifications(Some(&tag)) {
             req.notifier.notify(notification).await;
+        }
+        // Each changed task as `tasks/get` would show it now (one that expired meanwhile is not told).
+        for id in changed_tasks {
+            if let Ok(task) = app.tasks().get(&owner, &id).await {
+                let mut params = wire::task_2026(&task, true);
+                params.insert("_meta".to_owned(), Value::Object(tag.clone()));
+                let notification = OutgoingNotification::new(wire::TASKS_NOTIFICATION, Value::Object(params));
+                req.notifier.notify(notification).await;
+            }
         }
     }
     drop(listener);
     McpResponse { body: ended(app, &req, tag), outcome: Outcome::Ok }
+}
+
+/// The task ids a listen asks about that the caller owns (2026-07-28 `notifications.taskIds`); the others
+/// are left out of the acknowledgment, as unknown ids are.
+///
+/// # Errors
+/// −32021 when ids are asked for by a client that did not declare the tasks extension.
+async fn owned_tasks(app: &App, req: &McpRequest, owner: &str, ids: &[String]) -> Result<Vec<String>, ErrorObject> {
+    if ids.is_empty() || !app.offers_tasks(req.version) {
+        return Ok(Vec::new());
+    }
+    if !super::tasks::declares_extension(req) {
+        return Err(super::tasks::missing_extension("task notifications on subscriptions/listen"));
+    }
+    let mut owned = Vec::new();
+    for id in ids {
+        if app.tasks().get(owner, id).await.is_ok() {
+            owned.push(id.clone());
+        }
+    }
+    Ok(owned)
 }
 
 /// The result that ends a listen: `{}` in the 2026-07-28 envelope, its `_meta` naming the subscription too.
@@ -249,7 +302,11 @@ mod tests {
         let many: Vec<String> = (0..=MAX_SUBSCRIPTIONS).map(|i| format!("s://{i}")).collect();
         assert!(read(json!({"notifications": {"resourceSubscriptions": many}})).is_err());
         let r = read(json!({"notifications": {"toolsListChanged": true, "resourceSubscriptions": ["a://1"]}})).unwrap();
-        assert!(r.tools && !r.prompts && !r.resources && r.uris == ["a://1"]);
+        assert!(r.tools && !r.prompts && !r.resources && r.uris == ["a://1"] && r.task_ids.is_empty());
+        assert!(read(json!({"notifications": {"taskIds": "t1"}})).is_err());
+        assert!(read(json!({"notifications": {"taskIds": [7]}})).is_err());
+        let r = read(json!({"notifications": {"taskIds": ["t1", "t2"]}})).unwrap();
+        assert_eq!(r.task_ids, ["t1", "t2"]);
     }
 
     #[test]
@@ -261,14 +318,19 @@ mod tests {
         };
         let everything = json!({"notifications": {"toolsListChanged": true, "promptsListChanged": true,
             "resourcesListChanged": true, "resourceSubscriptions": ["a://1"]}});
-        let (filter, wire) = read(everything.clone()).unwrap().honour(Announced::of(&capabilities)).unwrap();
+        let (filter, wire) = read(everything.clone()).unwrap().honour(Announced::of(&capabilities), vec![]).unwrap();
         assert!(filter.tools && !filter.prompts && !filter.resources && filter.updates.is_empty());
         assert_eq!(wire, json!({"toolsListChanged": true}));
+        // Task ids are honoured as given: the caller's own, already sorted out by `owned_tasks`.
+        let (filter, wire) =
+            read(everything.clone()).unwrap().honour(Announced::of(&capabilities), vec!["t1".into()]).unwrap();
+        assert!(filter.tasks.contains("t1"));
+        assert_eq!(wire, json!({"toolsListChanged": true, "taskIds": ["t1"]}));
         let capabilities = ServerCapabilities {
             resources: Some(ResourcesCapability { subscribe: Some(true), list_changed: Some(true) }),
             ..ServerCapabilities::default()
         };
-        let (_, wire) = read(everything).unwrap().honour(Announced::of(&capabilities)).unwrap();
+        let (_, wire) = read(everything).unwrap().honour(Announced::of(&capabilities), vec![]).unwrap();
         assert_eq!(wire, json!({"resourcesListChanged": true, "resourceSubscriptions": ["a://1"]}));
     }
 }

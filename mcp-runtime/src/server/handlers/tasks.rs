@@ -28,8 +28,17 @@ pub(crate) enum Mode {
 }
 
 /// Whether the client declared the 2026-07-28 tasks extension (with the session, or on this request).
-fn declares_extension(req: &McpRequest) -> bool {
+pub(crate) fn declares_extension(req: &McpRequest) -> bool {
     req.client.capabilities.get("extensions").and_then(|e| e.get(wire::EXTENSION)).is_some()
+}
+
+/// −32021 (HTTP 400): `what` needs the tasks extension, which the client did not declare.
+pub(crate) fn missing_extension(what: &str) -> ErrorObject {
+    ErrorObject::new(
+        ErrorCode::MISSING_CLIENT_CAPABILITY,
+        format!("{what} needs the {} extension: declare it in the client capabilities", wire::EXTENSION),
+    )
+    .with_data(json!({ "requiredCapabilities": { "extensions": { wire::EXTENSION: {} } } }))
 }
 
 /// Decides how a `tools/call` of a tool with `support` runs, or refuses it:
@@ -47,11 +56,7 @@ pub(crate) fn mode(app: &App, req: &mut McpRequest, support: TaskSupport) -> Res
             _ if declares_extension(req) && app.offers_tasks(version) => Ok(Mode::Task(None)),
             TaskSupport::Optional => Ok(Mode::Now),
             TaskSupport::Required => Err(McpResponse::error(
-                ErrorObject::new(
-                    ErrorCode::MISSING_CLIENT_CAPABILITY,
-                    format!("this tool runs only as a task: declare the {} extension", wire::EXTENSION),
-                )
-                .with_data(json!({ "requiredCapabilities": { "extensions": { wire::EXTENSION: {} } } })),
+                missing_extension("this tool, which runs only as a task,"),
                 Outcome::InvalidRequest,
             )),
         };
@@ -243,12 +248,7 @@ pub(crate) async fn handle(app: &App, req: McpRequest) -> McpResponse {
         return McpResponse::error(ErrorObject::method_not_found(method), Outcome::InvalidRequest);
     }
     if stateless && !declares_extension(&req) {
-        let error = ErrorObject::new(
-            ErrorCode::MISSING_CLIENT_CAPABILITY,
-            format!("{method} needs the {} extension: declare it in the client capabilities", wire::EXTENSION),
-        )
-        .with_data(json!({ "requiredCapabilities": { "extensions": { wire::EXTENSION: {} } } }));
-        return McpResponse::error(error, Outcome::InvalidRequest);
+        return McpResponse::error(missing_extension(method), Outcome::InvalidRequest);
     }
     let owner = Tasks::owner_of(&req.principal, req.session.as_ref());
     if method == method::TASKS_LIST {
