@@ -24,7 +24,7 @@ pub(crate) fn outcome_records(auditor: Arc<Auditor>, server: ServerHandle) -> En
             };
             let marks =
                 server.catalogs().tools().get(&ended.origin.tool).map(|e| Marks::of(&e.tool)).unwrap_or_default();
-            let result = match (&ended.task.outcome, auditor.results) {
+            let result = match (&ended.outcome, auditor.results) {
                 (Some(TaskOutcome::Result(result)), true) => Some(result_of(result)),
                 _ => None,
             };
@@ -45,7 +45,7 @@ pub(crate) fn outcome_records(auditor: Arc<Auditor>, server: ServerHandle) -> En
                 arguments: None,
                 result,
                 marks,
-                task: Some(AuditTask { id: ended.task.id, status: ended.task.status.as_str() }),
+                task: Some(AuditTask { id: ended.id, status: ended.status.as_str() }),
             });
         })
     })

@@ -89,8 +89,12 @@ pub struct Origin {
 /// A task that ended, for its outcome record.
 #[derive(Debug)]
 pub struct TaskEnded {
-    /// The task as it ended.
-    pub task: Task,
+    /// The task's id.
+    pub id: String,
+    /// How it ended: `completed`, `failed` or `cancelled`.
+    pub status: TaskStatus,
+    /// Its result or error, when it has one.
+    pub outcome: Option<TaskOutcome>,
     /// The request that created it.
     pub origin: Origin,
     /// How it ended, in the corridor's vocabulary (`ok`, `tool_error`, `panic`, `timeout`, `cancelled`).
@@ -290,17 +294,28 @@ impl Tasks {
         origin: Origin,
         started: Instant,
     ) -> Option<Task> {
-        let ended = self.0.store.update(&run.id, TaskChange::Finish(status, outcome)).await.ok().flatten();
+        let change = TaskChange::Finish(status, outcome.clone());
+        let stored = self.0.store.update(&run.id, change).await;
+        let ended = stored.as_ref().ok().cloned().flatten();
         let running = self.running().remove(&run.id);
         if let (Some(task), Some(running)) = (&ended, &running) {
             running.changed.send_modify(|v| *v += 1);
             self.changed(&run.id);
             self.tell(running, task).await;
         }
-        if let (Some(task), Some(hook)) = (&ended, self.0.ended.get()) {
+        if let Some(hook) = self.0.ended.get() {
             // The status the store kept wins: a task cancelled while its tool was returning stays cancelled.
-            let reason = if task.status == status { reason } else { reason_of(task.status) };
-            hook(TaskEnded { task: task.clone(), origin, reason, latency: started.elapsed() }).await;
+            // A task the store no longer has (its ttl passed as it ended; the store failed) is recorded as
+            // its runner saw it end: every task has its outcome record.
+            let (status, outcome, reason) = match &ended {
+                Some(task) if task.status != status => (task.status, task.outcome.clone(), reason_of(task.status)),
+                _ => (status, outcome, reason),
+            };
+            if let Err(e) = &stored {
+                tracing::warn!(error = %e, task = %run.id, "the task store failed as the task ended");
+            }
+            let id = run.id.to_string();
+            hook(TaskEnded { id, status, outcome, origin, reason, latency: started.elapsed() }).await;
         }
         ended
     }

@@ -106,7 +106,8 @@ async fn an_ended_task_never_changes_and_cancel_wins_a_race() {
     let recorded = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&recorded);
     tasks.on_ended(Arc::new(move |ended: TaskEnded| {
-        assert_eq!(ended.task.status, TaskStatus::Cancelled);
+        assert_eq!(ended.status, TaskStatus::Cancelled);
+        assert!(ended.outcome.is_none(), "a cancelled task has no result");
         assert_eq!(ended.reason, Outcome::Cancelled, "the status the store kept decides the reason");
         seen.fetch_add(1, Ordering::Relaxed);
         Box::pin(async {})
@@ -186,4 +187,22 @@ async fn shutdown_waits_for_the_grace_then_cancels() {
     assert_eq!(tasks.get("alice", &quick_task.id).await.unwrap().status, TaskStatus::Completed);
     assert_eq!(tasks.get("alice", &slow_task.id).await.unwrap().status, TaskStatus::Cancelled);
     assert!(create(&tasks, "alice").await.is_err(), "no task starts once shutdown began");
+}
+
+#[tokio::test]
+async fn a_task_that_outlived_its_ttl_still_gets_its_outcome_record() {
+    let tasks = tasks();
+    let ttl = Some(Duration::from_millis(30));
+    let (task, run) = tasks.create("alice".into(), "t", ProtocolVersion::V2025_11_25, ttl, None).await.unwrap();
+    let recorded = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&recorded);
+    tasks.on_ended(Arc::new(move |ended: TaskEnded| {
+        seen.lock().unwrap().push((ended.id, ended.status, ended.reason));
+        Box::pin(async {})
+    }));
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let error = TaskOutcome::Error(ErrorObject::internal("ran past its ttl"));
+    let ended = tasks.finish(&run, TaskStatus::Failed, Some(error), Outcome::Timeout, origin(), Instant::now()).await;
+    assert!(ended.is_none(), "the store dropped it at its ttl");
+    assert_eq!(*recorded.lock().unwrap(), [(task.id, TaskStatus::Failed, Outcome::Timeout)]);
 }

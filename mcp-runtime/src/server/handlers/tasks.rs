@@ -377,7 +377,7 @@ fn ended(task: &Task) -> McpResponse {
                 task.id,
                 task.status.as_str()
             )),
-            Outcome::Ok,
+            Outcome::InvalidRequest,
         ),
     }
 }
