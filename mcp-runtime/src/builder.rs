@@ -15,7 +15,7 @@ use crate::server::app::AppParts;
 use crate::server::live::Live;
 use crate::server::state::StateMap;
 use crate::server::{App, PromptSpec, ResourceSpec, ServerHandle, StartError, Tool};
-use crate::tasks::{MemoryTaskStore, Tasks};
+use crate::tasks::{MemoryTaskStore, TaskStore, Tasks};
 
 type LayerFn = Box<dyn FnOnce(McpService) -> McpService + Send>;
 
@@ -48,6 +48,7 @@ pub struct Server {
     config: Config,
     authenticator: Option<Arc<dyn Authenticator>>,
     live: Arc<Live>,
+    task_store: Option<Arc<dyn TaskStore>>,
 }
 
 impl fmt::Debug for Server {
@@ -84,6 +85,7 @@ impl Server {
             config: Config::default(),
             authenticator: None,
             live: Arc::default(),
+            task_store: None,
         }
     }
 
@@ -185,6 +187,15 @@ impl Server {
         self
     }
 
+    /// Keeps tasks (tool calls made as tasks) in `store` instead of this process's memory: a store shared by
+    /// several replicas lets any of them answer a task's polls. `[tasks]` still sets the ttl, the poll
+    /// interval and the caps the store enforces.
+    #[must_use]
+    pub fn task_store(mut self, store: impl TaskStore) -> Self {
+        self.task_store = Some(Arc::new(store));
+        self
+    }
+
     /// Replaces the configuration (`#[mcp_server]` loads it from `mcp.toml`, `MCP_*` and flags).
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
@@ -214,7 +225,10 @@ impl Server {
             tools_config: self.config.tools.clone(),
             listen: self.config.listen.clone(),
             live: self.live,
-            tasks: Tasks::new(self.config.tasks.clone(), Arc::new(MemoryTaskStore::new())),
+            tasks: Tasks::new(
+                self.config.tasks.clone(),
+                self.task_store.unwrap_or_else(|| Arc::new(MemoryTaskStore::new())),
+            ),
         })?;
         Ok(Parts { app, layers: self.layers, config: self.config, authenticator: self.authenticator })
     }
