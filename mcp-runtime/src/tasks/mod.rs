@@ -359,14 +359,15 @@ impl Tasks {
     }
 
     /// Cancels `owner`'s task `id` (`tasks/cancel`): it reads `cancelled` at once and its tool is stopped at
-    /// its next `.await`. A task that already ended is returned as it is.
+    /// its next `.await`. Returns the task, and whether it was still live (a task that already ended is
+    /// returned as it is: 2026-07-28 acknowledges that, 2025-11-25 refuses it).
     ///
     /// # Errors
     /// As [`Tasks::get`].
-    pub async fn cancel(&self, owner: &str, id: &str) -> Result<Task, ErrorObject> {
+    pub async fn cancel(&self, owner: &str, id: &str) -> Result<(Task, bool), ErrorObject> {
         let task = self.get(owner, id).await?;
         if task.status.is_terminal() {
-            return Ok(task);
+            return Ok((task, false));
         }
         let cancelled = self
             .0
@@ -381,7 +382,9 @@ impl Tasks {
             running.changed.send_modify(|v| *v += 1);
         }
         self.changed(id);
-        Ok(cancelled)
+        // The tool may have ended just before: then the store kept its status, and nothing was cancelled.
+        let live = cancelled.status == TaskStatus::Cancelled;
+        Ok((cancelled, live))
     }
 
     /// Answers `owner`'s task's requests to the client (2026-07-28 `tasks/update`).

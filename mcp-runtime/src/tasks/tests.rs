@@ -100,8 +100,11 @@ async fn a_task_is_kept_for_its_ttl_and_then_forgotten() {
 async fn an_ended_task_never_changes_and_cancel_wins_a_race() {
     let tasks = tasks();
     let (task, run) = create(&tasks, "alice").await.unwrap();
-    let cancelled = tasks.cancel("alice", &task.id).await.unwrap();
+    let (cancelled, live) = tasks.cancel("alice", &task.id).await.unwrap();
     assert_eq!(cancelled.status, TaskStatus::Cancelled);
+    assert!(live);
+    let (again, live) = tasks.cancel("alice", &task.id).await.unwrap();
+    assert!(again.status == TaskStatus::Cancelled && !live, "a second cancel finds it ended");
     assert!(run.cancel.is_cancelled(), "the runner is told to stop");
     let recorded = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&recorded);

@@ -265,8 +265,14 @@ pub(crate) async fn handle(app: &App, req: McpRequest) -> McpResponse {
     let answered = match method {
         method::TASKS_GET => tasks.get(&owner, &id).await.and_then(|task| shown(app, version, &task)),
         method::TASKS_CANCEL => match tasks.cancel(&owner, &id).await {
+            // 2026-07-28 acknowledges a cancel, whatever the task's state (idempotent).
             Ok(_) if stateless => app.format().finish(version, &empty(), Cache::No),
-            Ok(task) => shown(app, version, &task),
+            Ok((task, true)) => shown(app, version, &task),
+            // 2025-11-25 refuses to cancel a task that ended.
+            Ok((task, false)) => Err(ErrorObject::invalid_params(format_args!(
+                "cannot cancel task {id}: it is already {}",
+                task.status.as_str()
+            ))),
             Err(e) => Err(e),
         },
         method::TASKS_UPDATE => update(app, &req, &owner, &id).await,
