@@ -96,7 +96,7 @@ async fn scopes_decide_what_a_caller_sees_and_may_call() {
 
     for (key, expected) in [
         (VIEWER_KEY, vec!["list_warehouses", "lookup_stock"]),
-        (OPS_KEY, vec!["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"]),
+        (OPS_KEY, vec!["adjust_stock", "list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"]),
     ] {
         let session = open_session(&c, &url, key).await;
         let r = post(&c, &url, Some(key), &list).header("mcp-session-id", &session).send().await.unwrap();

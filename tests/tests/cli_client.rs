@@ -41,11 +41,11 @@ fn bearer(key: &str) -> String {
     format!("Authorization: Bearer {key}")
 }
 
-fn assert_four_tools(out: &Output) {
+fn assert_every_tool(out: &Output) {
     assert_eq!(code(out), 0, "stderr: {}", stderr(out));
     let table = stdout(out);
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 5, "a header and four tools:\n{table}");
+    assert_eq!(lines.len(), 6, "a header and five tools:\n{table}");
     assert!(lines[0].starts_with("NAME") && lines[0].contains("REQUIRED"), "{table}");
     let row = |name: &str| *lines.iter().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}:\n{table}"));
     assert!(row("adjust_stock").contains("[destructive]") && row("adjust_stock").ends_with("sku, warehouse_id, delta"));
@@ -76,7 +76,7 @@ fn list_and_call_the_inventory_over_stdio() {
     let server = inventory.to_str().unwrap();
     let ops = [("MCP_CLIENT_KEY", OPS_KEY)];
 
-    assert_four_tools(&cli(&["list", "--", server], &ops));
+    assert_every_tool(&cli(&["list", "--", server], &ops));
     assert_stock(&cli(&["call", "lookup_stock", "sku=ABC123", "--", server], &ops), 42);
     let out = cli(&["call", "lookup_stock", r#"{"sku": "ABC123", "warehouse_id": "WH-WEST"}"#, "--", server], &ops);
     assert_stock(&out, 2);
@@ -87,7 +87,7 @@ fn list_and_call_the_inventory_over_stdio() {
     let result: Value = serde_json::from_str(&stdout(&raw)).unwrap();
     assert_eq!(result["structuredContent"]["result"][0]["id"], "WH-EAST", "{result}");
     let listed: Value = serde_json::from_str(&stdout(&cli(&["list", "--json", "--", server], &ops))).unwrap();
-    assert_eq!(listed["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(listed["tools"].as_array().unwrap().len(), 5);
 
     // The viewer may read but not adjust: −32011 on stdio.
     let viewer = [("MCP_CLIENT_KEY", VIEWER_KEY)];
@@ -114,7 +114,7 @@ fn list_and_call_the_inventory_over_http() {
         cli(&all, &[])
     };
 
-    assert_four_tools(&with_ops(&["list"]));
+    assert_every_tool(&with_ops(&["list"]));
     assert_stock(&with_ops(&["call", "lookup_stock", "sku=ABC123"]), 42);
     assert_bad_sku(&with_ops(&["call", "lookup_stock", "sku=abc"]));
     // adjust_stock logs to the client before it answers: the answer comes on an SSE stream.

@@ -182,10 +182,10 @@ fn the_baseline_is_written_then_compared() {
 
     let first = scan(&args);
     assert_eq!(code(&first), Some(0), "{}", stderr(&first));
-    assert!(stderr(&first).contains("wrote the digests of 4 tools"), "{}", stderr(&first));
+    assert!(stderr(&first).contains("wrote the digests of 5 tools"), "{}", stderr(&first));
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
     let names: Vec<&String> = written["tools"].as_object().unwrap().keys().collect();
-    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"]);
+    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"]);
     assert!(written["tools"]["lookup_stock"].as_str().unwrap().starts_with("sha256:"));
     assert!(!rules(&findings(&first)).iter().any(|r| r.starts_with("MCP21")));
 

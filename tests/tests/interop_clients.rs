@@ -54,13 +54,17 @@ const HANDSHAKE: &str = "2025-11-25";
 const STATELESS: &str = "2026-07-28";
 
 /// What every client must have seen: the protocol version it reports having negotiated (`version`), the
-/// four tools with their constraints, and each call's outcome.
+/// five tools with their constraints, and each call's outcome.
 fn check_scenario(out: &Value, version: &str) {
     assert_eq!(out["protocolVersion"], version, "the version the client reports having negotiated: {out}");
     let tools = out["tools"].as_array().unwrap_or_else(|| panic!("no tools in {out}"));
     let mut names: Vec<_> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"], "{out}");
+    assert_eq!(
+        names,
+        ["adjust_stock", "list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"],
+        "{out}"
+    );
     let lookup = tools.iter().find(|t| t["name"] == "lookup_stock").unwrap();
     let schema = lookup.get("inputSchema").or_else(|| lookup.get("input_schema")).expect("an input schema");
     assert_eq!(schema["properties"]["sku"]["pattern"], "^[A-Z0-9]{5,12}$");
@@ -146,7 +150,7 @@ fn inspector_cli_lists_and_calls_tools() {
                 .arg(inventory_bin()),
         );
         let tools = listed["result"]["tools"].as_array().unwrap_or_else(|| panic!("{era}: {listed}"));
-        assert_eq!(tools.len(), 4, "{era}: every tool survives the Inspector's checks: {listed}");
+        assert_eq!(tools.len(), 5, "{era}: every tool survives the Inspector's checks: {listed}");
         let lookup = tools.iter().find(|t| t["name"] == "lookup_stock").unwrap();
         assert_eq!(lookup["inputSchema"]["properties"]["sku"]["pattern"], "^[A-Z0-9]{5,12}$");
 

@@ -36,8 +36,9 @@ fn python_live(http: Option<&str>) -> Value {
 }
 
 /// The tools the ops key sees with and without `adjust_stock`.
-const ALL_TOOLS: [&str; 4] = ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"];
-const MAINTENANCE_TOOLS: [&str; 3] = ["list_warehouses", "lookup_stock", "set_maintenance"];
+const ALL_TOOLS: [&str; 5] =
+    ["adjust_stock", "list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"];
+const MAINTENANCE_TOOLS: [&str; 4] = ["list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"];
 
 /// What a successful call of a tool answered (its structured content, or its text).
 fn succeeded<'a>(out: &'a Value, step: &str) -> &'a Value {

@@ -43,7 +43,7 @@ async fn exercise(client: &RunningService<RoleClient, ClientConfig>) {
     client.set_response_cache_config(ClientCacheConfig::disabled()).await;
     let tools = client.list_all_tools().await.expect("tools/list");
     let names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"]);
+    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"]);
     let lookup = tools.iter().find(|t| t.name == "lookup_stock").unwrap();
     let schema = Value::Object((*lookup.input_schema).clone());
     assert_eq!(schema["properties"]["sku"]["pattern"], "^[A-Z0-9]{5,12}$");
@@ -203,8 +203,9 @@ async fn tool_names(client: &Peer<RoleClient>) -> Vec<String> {
     client.list_all_tools().await.expect("tools/list").into_iter().map(|t| t.name.to_string()).collect()
 }
 
-const ALL_TOOLS: [&str; 4] = ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"];
-const MAINTENANCE_TOOLS: [&str; 3] = ["list_warehouses", "lookup_stock", "set_maintenance"];
+const ALL_TOOLS: [&str; 5] =
+    ["adjust_stock", "list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"];
+const MAINTENANCE_TOOLS: [&str; 4] = ["list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"];
 
 /// `admin` changes the inventory, `listener` hears it through its `ClientHandler` (`events`): its subscribed
 /// `stock://ABC123` announced updated by `adjust_stock` (WIDGET9, adjusted first, not), and `set_maintenance`

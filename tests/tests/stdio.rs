@@ -22,7 +22,11 @@ fn handshake_lists_the_four_tools_with_their_constraints() {
     let list = s.request(1, "tools/list", json!({}));
     let tools = list["result"]["tools"].as_array().unwrap();
     let names: Vec<_> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["adjust_stock", "list_warehouses", "lookup_stock", "set_maintenance"], "sorted by name");
+    assert_eq!(
+        names,
+        ["adjust_stock", "list_warehouses", "lookup_stock", "recount_warehouse", "set_maintenance"],
+        "sorted by name"
+    );
     let lookup = &tools[2];
     assert_eq!(lookup["description"], "Retrieves current inventory levels for a given SKU.");
     let props = &lookup["inputSchema"]["properties"];
@@ -107,7 +111,7 @@ fn stateless_2026_requests_need_no_handshake() {
 
     let list = s.request(2, "tools/list", json!({"_meta": modern_meta()}));
     assert_eq!(list["result"]["resultType"], "complete");
-    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 5);
 
     let call = s.request(
         3,
@@ -222,7 +226,7 @@ fn print_manifest_prints_the_tool_list() {
     let out = std::process::Command::new(inventory_bin()).arg("--print-manifest").output().unwrap();
     assert!(out.status.success());
     let manifest: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(manifest["tools"].as_array().unwrap().len(), 4);
+    assert_eq!(manifest["tools"].as_array().unwrap().len(), 5);
     assert_eq!(manifest["tools"][2]["inputSchema"]["properties"]["sku"]["pattern"], "^[A-Z0-9]{5,12}$");
 }
 

@@ -227,12 +227,13 @@ impl Drop for Walk<'_> {
     }
 }
 
-/// Recounts a warehouse's stock aisle by aisle: slow (a few seconds), so a client that can take a task gets
-/// one at once, with progress per aisle, and can cancel it.
-#[mcp_tool(scopes = ["inventory:write"], task = "optional")]
+/// Recounts a warehouse's stock aisle by aisle and reports what it found: slow (a few seconds), so a client
+/// that can take a task gets one at once, with progress per aisle, and can cancel it. It changes nothing;
+/// the write scope keeps the long walk to those who manage stock.
+#[mcp_tool(scopes = ["inventory:write"], task = "optional", read_only, idempotent)]
 pub async fn recount_warehouse(
     /// The warehouse to recount.
-    #[schema(min_length = 3)]
+    #[schema(min_length = 3, max_length = 32)]
     warehouse_id: String,
     inventory: State<Inventory>,
     ctx: Context,
