@@ -113,7 +113,6 @@ async fn a_cancelled_task_reads_cancelled_and_cannot_be_cancelled_again() {
 }
 
 #[tokio::test]
-#[ignore = "server bug: Tasks::cancel answers a terminal task with the Task; 2025-11-25 wants -32602 (run with --ignored)"]
 async fn cancelling_an_ended_task_is_refused() {
     let mut s = Stdio::v2025(Config::default()).await;
     let id = s.create("work", json!({"ms": 30_000})).await;
