@@ -39,7 +39,8 @@ fn main() -> Result<()> {
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  test [-- <cargo test args>]   install the real MCP clients, run every test, then the conformance suite\n  \
-                 conformance                   run the official MCP conformance suite against examples/conformance\n  \
+                 conformance                   run the official MCP conformance suite against examples/conformance, \
+                 and the newest suite's task scenarios\n  \
                  deny                          cargo deny: licenses, bans, duplicate versions, sources (deny.toml)\n  \
                  imports                       check that mcp-runtime's modules import only downward\n  \
                  fuzz [--smoke] [--seconds N] [TARGET...]   coverage-guided fuzzing (AFL++), see fuzz/\n  \
@@ -210,7 +211,8 @@ fn deny() -> Result<()> {
 }
 
 /// Starts examples/conformance on Streamable HTTP and runs `@modelcontextprotocol/conformance` against it:
-/// every scenario (`--suite all`), with the known failures of `tests/conformance/baseline.yml`, if any.
+/// every scenario (`--suite all`), with the known failures of `tests/conformance/baseline.yml`, if any;
+/// then the task scenarios of the newest suite ([`task_scenarios`]). Fails when either fails.
 fn conformance() -> Result<()> {
     let root = root();
     let dir = root.join("tests/conformance");
@@ -260,18 +262,71 @@ fn conformance() -> Result<()> {
             .arg(dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js"))
             .args(["server", "--url", &format!("http://{addr}/mcp"), "--suite", "all", "--output-dir"])
             .arg(root.join("target/conformance"))
-            .env("PATH", path)
+            .env("PATH", &path)
             .current_dir(&root);
         let baseline = dir.join("baseline.yml");
         if baseline.exists() {
             suite.arg("--expected-failures").arg(baseline);
         }
         eprintln!("xtask: running the MCP conformance suite against http://{addr}/mcp");
-        run(&mut suite)
+        let all = run(&mut suite);
+        let tasks = task_scenarios(&root, &node_bin.join("node"), &path, &format!("http://{addr}/mcp"));
+        all.and(tasks)
     })();
     let _ = child.kill();
     let _ = child.wait();
     result
+}
+
+/// The task scenarios (the `io.modelcontextprotocol/tasks` extension, 2026-07-28) of the newest suite,
+/// `conformance-next` in `tests/conformance/package.json`, which the pinned one predates. The tenth,
+/// `tasks-status-notifications`, is a placeholder that only reports itself skipped.
+const TASK_SCENARIOS: [&str; 9] = [
+    "tasks-lifecycle",
+    "tasks-capability-negotiation",
+    "tasks-wire-fields",
+    "tasks-request-state-removal",
+    "tasks-mrtr-input",
+    "tasks-request-headers",
+    "tasks-dispatch-and-envelope",
+    "tasks-required-task-error",
+    "tasks-mrtr-composition",
+];
+
+/// Runs each of [`TASK_SCENARIOS`] with the newest suite against `url`, all of them whatever fails, and
+/// fails when one does (the runner's exit code: a failed check, or a scenario that could not run). Its
+/// results land in `target/conformance-next`.
+fn task_scenarios(root: &Path, node: &Path, path: &std::ffi::OsStr, url: &str) -> Result<()> {
+    let suite = root.join("tests/conformance/node_modules/conformance-next/dist/index.js");
+    eprintln!(
+        "xtask: running the {} task scenarios of the newest conformance suite against {url}",
+        TASK_SCENARIOS.len()
+    );
+    let failed: Vec<&str> = TASK_SCENARIOS
+        .into_iter()
+        .filter(|scenario| {
+            let ran = run(Command::new(node)
+                .arg(&suite)
+                .args(["server", "--url", url, "--scenario", scenario, "--output-dir"])
+                .arg(root.join("target/conformance-next"))
+                .env("PATH", path)
+                .current_dir(root));
+            if let Err(e) = &ran {
+                eprintln!("xtask: task scenario {scenario} failed: {e:#}");
+            }
+            ran.is_err()
+        })
+        .collect();
+    eprintln!(
+        "xtask: task scenarios of the newest conformance suite: {} of {} passed{}",
+        TASK_SCENARIOS.len() - failed.len(),
+        TASK_SCENARIOS.len(),
+        if failed.is_empty() { String::new() } else { format!("; failed: {}", failed.join(", ")) }
+    );
+    if !failed.is_empty() {
+        bail!("{} task scenario(s) of the newest conformance suite failed: {}", failed.len(), failed.join(", "));
+    }
+    Ok(())
 }
 
 fn install_peers() -> Result<Peers> {
