@@ -97,9 +97,17 @@ impl Pipeline {
             limiter.map(|l| Arc::new(move || l.unavailable().unwrap_or(0)) as crate::telemetry::Probe),
         );
         // With `audit.destination = "none"` there is nothing to record: the stage is left out.
-        if auditor.enabled() {
-            app.tasks().on_ended(crate::audit::outcome_records(Arc::clone(&auditor), app.handle().clone()));
-        }
+        // Each task that ends is counted, and recorded unless there is no audit trail.
+        let record =
+            auditor.enabled().then(|| crate::audit::outcome_records(Arc::clone(&auditor), app.handle().clone()));
+        let counted = Arc::clone(&metrics);
+        app.tasks().on_ended(Arc::new(move |ended: crate::tasks::TaskEnded| {
+            counted.task_ended(ended.status.as_str());
+            match &record {
+                Some(record) => record(ended),
+                None => Box::pin(async {}),
+            }
+        }));
         let service = if auditor.enabled() {
             McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service))
         } else {

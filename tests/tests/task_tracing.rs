@@ -1,6 +1,6 @@
 //! A task's trace and records: its span (`mcp.task`) starts a trace of its own linked to the creating
 //! request's span, and the audit trail has the creating call's record and one outcome record naming the
-//! same request and trace.
+//! same request and trace; the metrics count the task's end and label its polls.
 
 use std::time::Duration;
 
@@ -108,5 +108,11 @@ async fn the_task_span_links_to_the_creating_request_and_its_outcome_is_recorded
     assert_eq!(outcome["trace_id"], TRACE, "the outcome names the creating request's trace");
     assert_eq!(outcome["reason"], "ok");
     assert!(outcome["latency_us"].as_u64().unwrap() >= 50_000, "from creation to the end: {outcome}");
+    let metrics = pipeline.metrics().render();
+    assert!(
+        metrics.contains("mcp_server_tasks_total{status=\"completed\"} 1"),
+        "the ended task is counted:\n{metrics}"
+    );
+    assert!(metrics.contains("mcp_method_name=\"tasks/get\""), "polls have their own series");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,6 +6,7 @@
 //! | `mcp_server_auth_failures_total`              | `mcp.server.auth.failures`          | `reason`: `unauthenticated`, `forbidden` |
 //! | `mcp_server_rate_limit_rejections_total`      | `mcp.server.rate_limit.rejections`  | `limit`: `global`, `principal`, `tool`, `concurrency`, `store_unavailable` |
 //! | `mcp_server_refused_total`                    | `mcp.server.refused`                | `reason`: requests refused before the corridor |
+//! | `mcp_server_tasks_total`                      | `mcp.server.tasks`                  | `status`: `completed`, `failed`, `cancelled` (tasks that ended) |
 //! | `mcp_server_audit_dropped_total`              | `mcp.server.audit.dropped`          | |
 //! | `mcp_server_throttle_store_unavailable_total` | `mcp.server.throttle.store_unavailable` | Redis could not decide (the fallback then applied) |
 //!
@@ -59,7 +60,7 @@ const BOUNDS_US: [u64; 18] = [
 ];
 
 /// Methods with series of their own; anything else is counted as `other`.
-const METHODS: [&str; 14] = [
+const METHODS: [&str; 19] = [
     method::INITIALIZE,
     method::PING,
     method::SERVER_DISCOVER,
@@ -73,6 +74,11 @@ const METHODS: [&str; 14] = [
     method::PROMPTS_LIST,
     method::PROMPTS_GET,
     method::COMPLETION_COMPLETE,
+    method::TASKS_GET,
+    method::TASKS_RESULT,
+    method::TASKS_LIST,
+    method::TASKS_CANCEL,
+    method::TASKS_UPDATE,
     "other",
 ];
 
@@ -82,6 +88,7 @@ const OUTCOMES: [Outcome; Outcome::ALL.len()] = Outcome::ALL;
 const AUTH_REASONS: [&str; 2] = ["unauthenticated", "forbidden"];
 const LIMITS: [&str; 5] = ["global", "principal", "tool", "concurrency", "store_unavailable"];
 const REFUSALS: [&str; 4] = ["unauthenticated", "forbidden", "rate_limited", "invalid_request"];
+const TASK_ENDS: [&str; 3] = ["completed", "failed", "cancelled"];
 
 /// The `error_type` label of an outcome: its name, except that a request the server could not serve keeps
 /// the label dashboards have known since the first release (`protocol_error`).
@@ -102,7 +109,7 @@ struct Family {
     counts: fn(&Metrics) -> &[AtomicU64],
 }
 
-const FAMILIES: [Family; 3] = [
+const FAMILIES: [Family; 4] = [
     Family {
         prometheus: "mcp_server_auth_failures_total",
         otlp: "mcp.server.auth.failures",
@@ -126,6 +133,14 @@ const FAMILIES: [Family; 3] = [
         label: "reason",
         values: &REFUSALS,
         counts: |m| &m.refused,
+    },
+    Family {
+        prometheus: "mcp_server_tasks_total",
+        otlp: "mcp.server.tasks",
+        help: "Tasks that ended, by how they ended.",
+        label: "status",
+        values: &TASK_ENDS,
+        counts: |m| &m.tasks_ended,
     },
 ];
 
@@ -213,6 +228,7 @@ pub struct Metrics {
     auth_failures: [AtomicU64; AUTH_REASONS.len()],
     rejections: [AtomicU64; LIMITS.len()],
     refused: [AtomicU64; REFUSALS.len()],
+    tasks_ended: [AtomicU64; TASK_ENDS.len()],
     audit_dropped: OnceLock<Probe>,
     store_unavailable: OnceLock<Probe>,
     histogram: Option<Histogram<f64>>,
@@ -250,6 +266,7 @@ impl Metrics {
             auth_failures: Default::default(),
             rejections: Default::default(),
             refused: Default::default(),
+            tasks_ended: Default::default(),
             audit_dropped: OnceLock::new(),
             store_unavailable: OnceLock::new(),
             histogram: meter.map(|m| {
@@ -382,6 +399,13 @@ impl Metrics {
     pub(crate) fn rejected(&self, limit: &str) {
         if let Some(i) = LIMITS.iter().position(|l| *l == limit) {
             self.rejections[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Records a task that ended, by its status (`completed`, `failed`, `cancelled`).
+    pub(crate) fn task_ended(&self, status: &str) {
+        if let Some(i) = TASK_ENDS.iter().position(|s| *s == status) {
+            self.tasks_ended[i].fetch_add(1, Ordering::Relaxed);
         }
     }
 
