@@ -9,6 +9,7 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::keys::Keys;
+use crate::tasks::{TaskClient, TaskSeen};
 
 /// How long a client waits for an answer before it counts the request as hung (above [`HANG_LIMIT`], so a
 /// hang is measured rather than cut short).
@@ -33,6 +34,8 @@ pub(crate) enum Role {
     Stateless,
     /// A handshake-era (2025-11-25) session.
     Session,
+    /// A 2025-11-25 session that runs `recount_warehouse` as tasks, one after the other (`tasks.rs`).
+    Tasker,
     /// No token or a forged one, from an address of its own.
     Attacker,
 }
@@ -47,6 +50,11 @@ pub(crate) enum Kind {
     UnknownTool,
     NoToken,
     ForgedToken,
+    /// `recount_warehouse` with `task: {}`.
+    TaskCreate,
+    TaskGet,
+    TaskCancel,
+    TaskResult,
 }
 
 /// What a request got, as the client sees it.
@@ -94,6 +102,9 @@ impl Outcome {
     pub(crate) fn audit_reasons(self, kind: Kind) -> &'static [&'static str] {
         match (self, kind) {
             (Outcome::Ok, _) => &["ok"],
+            // −32602: the result of a cancelled task (it has none), the cancel of a task that ended first, a
+            // poll of one dropped at its ttl.
+            (Outcome::InvalidParams, Kind::TaskResult | Kind::TaskCancel | Kind::TaskGet) => &["invalid_request"],
             // Revision 2025-11-25 reports invalid arguments as a tool error the model can read.
             (Outcome::ToolError, Kind::BadArguments) => &["invalid_arguments"],
             (Outcome::ToolError, Kind::UnknownTool) => &["unknown_tool"],
@@ -137,6 +148,7 @@ pub(crate) struct LoadClient {
     shared: Arc<Shared>,
     rng: u64,
     session: Option<String>,
+    tasks: TaskClient,
 }
 
 impl LoadClient {
@@ -156,6 +168,7 @@ impl LoadClient {
             shared,
             rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
             session: None,
+            tasks: TaskClient::default(),
         })
     }
 
@@ -171,8 +184,11 @@ impl LoadClient {
         if self.role == Role::Attacker {
             return if self.random(2) == 0 { Kind::NoToken } else { Kind::ForgedToken };
         }
-        if self.role == Role::Session && self.session.is_none() {
+        if matches!(self.role, Role::Session | Role::Tasker) && self.session.is_none() {
             return Kind::Initialize;
+        }
+        if self.role == Role::Tasker {
+            return self.tasks.next_kind();
         }
         match self.random(100) {
             0..80 => Kind::Lookup,
@@ -183,7 +199,8 @@ impl LoadClient {
         }
     }
 
-    pub(crate) async fn run(mut self) -> Vec<Sample> {
+    /// Sends requests until told to stop: what each got, and the tasks this client was given.
+    pub(crate) async fn run(mut self) -> (Vec<Sample>, Vec<TaskSeen>) {
         let mut samples = Vec::new();
         while !self.shared.stop.load(Ordering::SeqCst) {
             let kind = self.next_kind();
@@ -191,8 +208,11 @@ impl LoadClient {
             let k2 = self.follows_rotation && self.shared.rotated.load(Ordering::SeqCst);
             let sent = self.shared.started.elapsed();
             let started = Instant::now();
-            let outcome = self.send(kind, id, k2).await;
+            let (outcome, result) = self.send(kind, id, k2).await;
             let latency = started.elapsed();
+            // A quarter of the tasks are cancelled: at once, or after one or two polls.
+            let cancel_after = (kind == Kind::TaskCreate && self.random(4) == 0).then(|| self.random(3) as u32);
+            let pause = self.tasks.answered(kind, id, outcome, result.as_ref(), cancel_after);
             samples.push(Sample {
                 id,
                 source: Arc::clone(&self.source),
@@ -209,12 +229,16 @@ impl LoadClient {
             } else if self.role == Role::Attacker {
                 // Refusals are cheap: unpaced, two attackers would be most of the load.
                 tokio::time::sleep(ATTACKER_PAUSE).await;
+            } else if !pause.is_zero() {
+                // A task is polled at the interval the server asks for.
+                tokio::time::sleep(pause).await;
             }
         }
-        samples
+        (samples, self.tasks.seen)
     }
 
-    async fn send(&mut self, kind: Kind, id: u64, k2: bool) -> Outcome {
+    /// Sends one request: what it got, and its result when it has one.
+    async fn send(&mut self, kind: Kind, id: u64, k2: bool) -> (Outcome, Option<Value>) {
         let (method, name, params) = match kind {
             Kind::Initialize => (
                 "initialize",
@@ -240,6 +264,10 @@ impl LoadClient {
                 ("tools/call", Some("lookup_stock"), json!({"name": "lookup_stock", "arguments": {"sku": "not a sku"}}))
             }
             Kind::UnknownTool => ("tools/call", Some("drop_tables"), json!({"name": "drop_tables", "arguments": {}})),
+            Kind::TaskCreate | Kind::TaskGet | Kind::TaskCancel | Kind::TaskResult => {
+                let warehouse = WAREHOUSES[self.random(WAREHOUSES.len() as u64) as usize];
+                self.tasks.request(kind, warehouse)
+            }
         };
         let mut params = params;
         let mut request = self
@@ -248,7 +276,7 @@ impl LoadClient {
             .header("content-type", "application/json")
             .header("x-forwarded-for", &self.forwarded_for);
         match &self.session {
-            Some(session) if self.role == Role::Session => {
+            Some(session) if matches!(self.role, Role::Session | Role::Tasker) => {
                 request = request
                     .header("accept", "application/json, text/event-stream")
                     .header("mcp-session-id", session)
@@ -284,8 +312,8 @@ impl LoadClient {
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let response = match request.body(body.to_string()).send().await {
             Ok(response) => response,
-            Err(e) if e.is_timeout() => return Outcome::Hung,
-            Err(_) => return Outcome::Transport,
+            Err(e) if e.is_timeout() => return (Outcome::Hung, None),
+            Err(_) => return (Outcome::Transport, None),
         };
         let status = response.status().as_u16();
         let session = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -296,8 +324,8 @@ impl LoadClient {
             .is_some_and(|t| t.starts_with("text/event-stream"));
         let text = match response.text().await {
             Ok(text) => text,
-            Err(e) if e.is_timeout() => return Outcome::Hung,
-            Err(_) => return Outcome::Transport,
+            Err(e) if e.is_timeout() => return (Outcome::Hung, None),
+            Err(_) => return (Outcome::Transport, None),
         };
         let answer = if sse {
             text.split("\n\n")
@@ -310,12 +338,12 @@ impl LoadClient {
         } else {
             serde_json::from_str::<Value>(&text).ok()
         };
-        if status == 404 && self.role == Role::Session {
+        if status == 404 && matches!(self.role, Role::Session | Role::Tasker) {
             self.session = None;
         }
-        let Some(answer) = answer else { return Outcome::Http(status) };
+        let Some(answer) = answer else { return (Outcome::Http(status), None) };
         if let Some(error) = answer.get("error") {
-            return match error["code"].as_i64().unwrap_or(0) {
+            let outcome = match error["code"].as_i64().unwrap_or(0) {
                 -32602 => Outcome::InvalidParams,
                 -32010 if status == 503 => Outcome::AuthUnavailable,
                 -32010 => Outcome::Unauthenticated,
@@ -325,6 +353,7 @@ impl LoadClient {
                 -32014 => Outcome::AuditFull,
                 code => Outcome::OtherError(code),
             };
+            return (outcome, None);
         }
         if kind == Kind::Initialize && status == 200 {
             self.session = session;
@@ -344,10 +373,11 @@ impl LoadClient {
                     .await;
             }
         }
-        match answer.get("result") {
+        let outcome = match answer.get("result") {
             Some(result) if result["isError"] == true => Outcome::ToolError,
             Some(_) => Outcome::Ok,
             None => Outcome::Http(status),
-        }
+        };
+        (outcome, answer.get("result").cloned())
     }
 }

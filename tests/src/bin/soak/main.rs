@@ -11,11 +11,12 @@
 //! OTLP sink are the `mcp_tests` library's, the peers the integration tests use.
 //!
 //! This file holds the command line and the run's order (`timeline.rs` its phases); `load.rs` the clients,
-//! `keys.rs` their tokens, `observe.rs` what is read from the server (its audit trail, memory and
-//! metrics), and `report.rs` the verdict.
+//! `tasks.rs` the task clients' tasks and their verdict, `keys.rs` their tokens, `observe.rs` what is read
+//! from the server (its audit trail, memory and metrics), and `report.rs` the verdict.
 //!
 //! The load is closed-loop: `--concurrency` clients, each sending its next request when the last one is
-//! answered. Most clients are well behaved (2026-07-28 stateless requests, some in handshake-era sessions);
+//! answered. Most clients are well behaved (2026-07-28 stateless requests, some in handshake-era sessions;
+//! one client in eight runs `recount_warehouse` as 2025-11-25 tasks, of a few hundred milliseconds each);
 //! the last two are attackers sending no or forged tokens from their own addresses (`X-Forwarded-For`, a
 //! trusted proxy), so the failed-authentication lockout hits them and no one else. Every request carries an
 //! id no other request has, so the audit trail can be checked request by request.
@@ -24,12 +25,14 @@
 //! has no audit record, or more than one, or a record disagrees with the answer; a record names a request
 //! never sent; the hash chain does not verify; a request waited longer than the longest configured timeout;
 //! the server took longer than its shutdown grace to exit after SIGTERM, or did not exit cleanly; Redis was
-//! not used again after its restart; or the resident memory kept growing.
+//! not used again after its restart; the resident memory kept growing; or a task a client was given has no
+//! outcome record, or more than one, or one that disagrees with what the client saw of it.
 
 mod keys;
 mod load;
 mod observe;
 mod report;
+mod tasks;
 mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +60,8 @@ const HANG_LIMIT: Duration = Duration::from_secs(5);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Queue of the audit writer: small, so a stalled sink fills it within seconds even in a debug build.
 const AUDIT_QUEUE: usize = 512;
+/// How long `recount_warehouse` takes in the soak (`INVENTORY_RECOUNT_MS`): a task lives a few polls.
+const RECOUNT_MS: &str = "200";
 /// The audit HMAC key the soak's server redacts and chains with (`AUDIT_HMAC_KEY`).
 const SOAK_HMAC_KEY: &str = "soak-hmac-key-not-a-secret";
 
@@ -166,6 +171,8 @@ async fn soak(options: Options) -> Result<bool> {
     for index in 0..options.concurrency {
         let role = if index >= options.concurrency - 2 {
             Role::Attacker
+        } else if index % 8 == 5 {
+            Role::Tasker
         } else if index % 4 == 3 {
             Role::Session
         } else {
@@ -218,8 +225,11 @@ async fn soak(options: Options) -> Result<bool> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     shared.stop.store(true, Ordering::SeqCst);
     let mut samples = Vec::new();
+    let mut tasks = Vec::new();
     for client in clients {
-        samples.extend(client.await.context("a load client panicked")?);
+        let (sent, given) = client.await.context("a load client panicked")?;
+        samples.extend(sent);
+        tasks.extend(given);
     }
     let rss = rss.finish();
     let audit = audit_reader.finish();
@@ -239,6 +249,7 @@ async fn soak(options: Options) -> Result<bool> {
         options: &options,
         timeline: &timeline,
         samples: &samples,
+        tasks: &tasks,
         audit: &audit,
         rss: &rss,
         events: &events,
@@ -309,6 +320,10 @@ endpoint = "{otlp}"
 sample_ratio = 1.0
 export_interval = "1s"
 
+[tasks]
+ttl = "60s"                         # kept a minute after creation: the store stays flat over a long run
+poll_interval = "100ms"
+
 [metrics]
 otlp = true
 export_interval = "10s"
@@ -327,7 +342,12 @@ level = "info"
 /// `<out>/server.log`.
 fn start_server(options: &Options, config: &Path, audit_file: &Path) -> Result<(NetworkServer, AuditReader)> {
     let mut command = Command::new(&options.server);
-    command.arg("--config").arg(config).env("AUDIT_HMAC_KEY", SOAK_HMAC_KEY).stdout(Stdio::piped());
+    command
+        .arg("--config")
+        .arg(config)
+        .env("AUDIT_HMAC_KEY", SOAK_HMAC_KEY)
+        .env("INVENTORY_RECOUNT_MS", RECOUNT_MS)
+        .stdout(Stdio::piped());
     let log = options.out.join("server.log");
     let mut server = NetworkServer::launch(command, ServerLog::File(log.clone()), Duration::from_secs(30))
         .with_context(|| format!("the server did not start; see {}", log.display()))?;

@@ -26,8 +26,17 @@ pub(crate) struct AuditSeen {
     /// Records without a request id (refused at the HTTP edge, before the body was read), counted by
     /// (source address, reason).
     pub(crate) without_id: HashMap<(String, String), usize>,
+    /// The outcome records of tasks (those with `task`, written when a task ends), by task id.
+    pub(crate) task_outcomes: HashMap<String, Vec<TaskRecord>>,
     pub(crate) records: usize,
     pub(crate) unparsable: usize,
+}
+
+/// A task's outcome record: the request that created the task, how the task ended, and the reason.
+pub(crate) struct TaskRecord {
+    pub(crate) request_id: Option<u64>,
+    pub(crate) status: String,
+    pub(crate) reason: String,
 }
 
 impl AuditReader {
@@ -56,6 +65,14 @@ impl AuditReader {
                 match serde_json::from_str::<Value>(&line) {
                     Ok(record) => {
                         let reason = record["reason"].as_str().unwrap_or("?").to_owned();
+                        if let Some(task) = record["task"]["id"].as_str() {
+                            // Beside the creating request's own record, with the same request id.
+                            let status = record["task"]["status"].as_str().unwrap_or("?").to_owned();
+                            let request_id = record["request_id"].as_u64();
+                            let outcome = TaskRecord { request_id, status, reason };
+                            seen.task_outcomes.entry(task.to_owned()).or_default().push(outcome);
+                            continue;
+                        }
                         match record["request_id"].as_u64() {
                             Some(id) => seen.by_id.entry(id).or_default().push(reason),
                             None => {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::load::{Kind, Outcome, Role, Sample};
 use crate::observe::AuditSeen;
+use crate::tasks::TaskSeen;
 use crate::timeline::{PHASES, Phase, Timeline};
 use crate::{HANG_LIMIT, Options, SHUTDOWN_GRACE};
 
@@ -16,6 +17,7 @@ pub(crate) struct Report<'a> {
     pub(crate) options: &'a Options,
     pub(crate) timeline: &'a Timeline,
     pub(crate) samples: &'a [Sample],
+    pub(crate) tasks: &'a [TaskSeen],
     pub(crate) audit: &'a AuditSeen,
     pub(crate) rss: &'a [(Duration, u64)],
     pub(crate) events: &'a [(Duration, String)],
@@ -59,6 +61,8 @@ impl Report<'_> {
             Outcome::AuthUnavailable => jwks_out && (s.k2 || stale),
             Outcome::Ok => !matches!(s.kind, Kind::BadArguments | Kind::UnknownTool),
             Outcome::RateLimited => s.kind == Kind::Adjust,
+            // A task's result when it was cancelled, a cancel that came after its end, a poll after its ttl.
+            Outcome::InvalidParams if matches!(s.kind, Kind::TaskResult | Kind::TaskCancel | Kind::TaskGet) => true,
             Outcome::InvalidParams | Outcome::ToolError => matches!(s.kind, Kind::BadArguments | Kind::UnknownTool),
             _ => false,
         }
@@ -249,6 +253,18 @@ impl Report<'_> {
         if !self.verify.0 {
             failures.push(format!("the audit hash chain does not verify: {}", self.verify.1));
         }
+
+        // Tasks: one outcome record each.
+        let (text, task_failures) = crate::tasks::judge(self.tasks, &self.audit.task_outcomes, self.samples);
+        out.push_str(&text);
+        if let Some(dropped) = self.metrics.get("mcp_server_audit_dropped_total").filter(|n| **n > 0.0) {
+            let _ = writeln!(
+                out,
+                "The server counted {dropped} audit records dropped by then (`mcp_server_audit_dropped_total`, \
+                 scraped before SIGTERM)."
+            );
+        }
+        failures.extend(task_failures);
 
         // Shutdown.
         let exit = match self.exit {
