@@ -97,17 +97,29 @@ impl Pipeline {
             limiter.map(|l| Arc::new(move || l.unavailable().unwrap_or(0)) as crate::telemetry::Probe),
         );
         // With `audit.destination = "none"` there is nothing to record: the stage is left out.
-        // Each task that ends is counted, and recorded unless there is no audit trail.
+        // Each task that ends is counted, and recorded unless there is no audit trail (its place in the
+        // queue taken when it is created).
         let record =
             auditor.enabled().then(|| crate::audit::outcome_records(Arc::clone(&auditor), app.handle().clone()));
         let counted = Arc::clone(&metrics);
-        app.tasks().on_ended(Arc::new(move |ended: crate::tasks::TaskEnded| {
-            counted.task_ended(ended.status.as_str());
-            match &record {
-                Some(record) => record(ended),
-                None => Box::pin(async {}),
-            }
+        app.tasks().record_with(Arc::new(move || {
+            let (record, counted) = (record.clone(), Arc::clone(&counted));
+            Box::pin(async move {
+                let inner = match record {
+                    Some(record) => Some(record().await?),
+                    None => None,
+                };
+                let recorder: crate::tasks::Recorder = Box::new(move |ended: crate::tasks::TaskEnded| {
+                    counted.task_ended(ended.status.as_str());
+                    match inner {
+                        Some(inner) => inner(ended),
+                        None => Box::pin(async {}),
+                    }
+                });
+                Ok(recorder)
+            })
         }));
+
         let service = if auditor.enabled() {
             McpService::new(AuditLayer::new(&app, Arc::clone(&auditor)).layer(service))
         } else {

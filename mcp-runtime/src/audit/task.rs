@@ -1,52 +1,54 @@
 //! The outcome record of a task: written once when the task ends, beside the record of the request that
 //! created it (same `request_id`, same trace), whatever ends it: its tool, `tasks/cancel`, its ttl, the
-//! server's shutdown.
+//! server's shutdown. Its place in the audit queue is taken when the task is created, so a full queue
+//! refuses the creation (−32014) rather than lose the record of a task that ran.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{AuditTask, Auditor, Marks, Unfinished};
+use super::{AuditTask, Auditor, Marks, QueueFull, Unfinished};
 use crate::server::ServerHandle;
-use crate::tasks::{EndedHook, TaskEnded, TaskOutcome};
+use crate::tasks::{Recorder, RecorderHook, TaskEnded, TaskOutcome};
 
-/// What [`Tasks::on_ended`](crate::tasks::Tasks::on_ended) calls: writes each ended task's record through
-/// `auditor`, redacted with the marks of its tool as the server serves it now.
-pub(crate) fn outcome_records(auditor: Arc<Auditor>, server: ServerHandle) -> EndedHook {
+/// What [`Tasks::record_with`](crate::tasks::Tasks::record_with) calls for each new task: a place in
+/// `auditor`'s queue, and the recorder that writes the task's outcome record in it, redacted with the marks
+/// of its tool as the server serves it then.
+pub(crate) fn outcome_records(auditor: Arc<Auditor>, server: ServerHandle) -> RecorderHook {
     // The server's handle, not its `App`: the `App` holds the tasks that hold this hook.
-    Arc::new(move |ended: TaskEnded| {
+    Arc::new(move || {
         let (auditor, server) = (Arc::clone(&auditor), server.clone());
         Box::pin(async move {
-            let Ok(slot) = auditor.reserve().await else {
-                // `audit.on_full` refused to wait: the record is lost, and counted as such.
-                auditor.count_drop();
-                return;
-            };
-            let marks =
-                server.catalogs().tools().get(&ended.origin.tool).map(|e| Marks::of(&e.tool)).unwrap_or_default();
-            let result = match (&ended.outcome, auditor.results) {
-                (Some(TaskOutcome::Result(result)), true) => Some(result_of(result)),
-                _ => None,
-            };
-            let origin = ended.origin;
-            slot.send_unfinished(Unfinished {
-                at: origin.at,
-                request_id: origin.request_id,
-                trace: origin.trace,
-                principal: origin.principal,
-                transport: origin.transport,
-                version: origin.version,
-                source: origin.source,
-                method: crate::protocol::method::TOOLS_CALL.to_owned(),
-                tool: Some(origin.tool),
-                client: origin.client,
-                reason: ended.reason,
-                latency_us: u64::try_from(ended.latency.as_micros()).unwrap_or(u64::MAX),
-                arguments: None,
-                result,
-                marks,
-                task: Some(AuditTask { id: ended.id, status: ended.status.as_str() }),
+            let slot = auditor.reserve().await.map_err(QueueFull::error)?;
+            let recorder: Recorder = Box::new(move |ended: TaskEnded| {
+                let marks =
+                    server.catalogs().tools().get(&ended.origin.tool).map(|e| Marks::of(&e.tool)).unwrap_or_default();
+                let result = match (&ended.outcome, auditor.results) {
+                    (Some(TaskOutcome::Result(result)), true) => Some(result_of(result)),
+                    _ => None,
+                };
+                let origin = ended.origin;
+                slot.send_unfinished(Unfinished {
+                    at: origin.at,
+                    request_id: origin.request_id,
+                    trace: origin.trace,
+                    principal: origin.principal,
+                    transport: origin.transport,
+                    version: origin.version,
+                    source: origin.source,
+                    method: crate::protocol::method::TOOLS_CALL.to_owned(),
+                    tool: Some(origin.tool),
+                    client: origin.client,
+                    reason: ended.reason,
+                    latency_us: u64::try_from(ended.latency.as_micros()).unwrap_or(u64::MAX),
+                    arguments: None,
+                    result,
+                    marks,
+                    task: Some(AuditTask { id: ended.id, status: ended.status.as_str() }),
+                });
+                Box::pin(async {})
             });
+            Ok(recorder)
         })
     })
 }

@@ -103,8 +103,13 @@ pub struct TaskEnded {
     pub latency: Duration,
 }
 
-/// Called once per task that ended: what writes its outcome record.
-pub type EndedHook = Arc<dyn Fn(TaskEnded) -> BoxFuture<'static, ()> + Send + Sync>;
+/// What records one task's end, made when the task is: called once, when it ends.
+pub type Recorder = Box<dyn FnOnce(TaskEnded) -> BoxFuture<'static, ()> + Send>;
+
+/// Makes each task's [`Recorder`] when the task is created, so that whatever the record needs (its place in
+/// the audit queue) is taken then: a creation it cannot be taken for is refused with this error (the
+/// audit trail's −32014), and no task ends without its record.
+pub type RecorderHook = Arc<dyn Fn() -> BoxFuture<'static, Result<Recorder, ErrorObject>> + Send + Sync>;
 
 /// The server's tasks. Cheap to clone.
 #[derive(Clone)]
@@ -116,7 +121,7 @@ struct Inner {
     running: Mutex<HashMap<Arc<str>, Running>>,
     tracker: TaskTracker,
     closing: CancellationToken,
-    ended: OnceLock<EndedHook>,
+    recorder: OnceLock<RecorderHook>,
     /// Where changes are published for 2026-07-28 `subscriptions/listen` streams that named a task.
     bus: OnceLock<Bus>,
 }
@@ -128,6 +133,8 @@ struct Running {
     changed: Arc<watch::Sender<u64>>,
     /// Where 2025-11-25 `notifications/tasks/status` go: the connection or session that created it.
     notifier: Option<Notifier>,
+    /// What records its end, taken by whoever ends it.
+    recorder: Arc<Mutex<Option<Recorder>>>,
 }
 
 impl fmt::Debug for Tasks {
@@ -163,7 +170,7 @@ impl Tasks {
             running: Mutex::new(HashMap::new()),
             tracker: TaskTracker::new(),
             closing: CancellationToken::new(),
-            ended: OnceLock::new(),
+            recorder: OnceLock::new(),
             bus: OnceLock::new(),
         }))
     }
@@ -186,9 +193,10 @@ impl Tasks {
         }
     }
 
-    /// Sets what records each ended task (the pipeline's audit trail); the first call wins.
-    pub fn on_ended(&self, hook: EndedHook) {
-        let _ = self.0.ended.set(hook);
+    /// Sets what makes each task's recorder (the pipeline's: metrics and the audit trail); the first call
+    /// wins.
+    pub fn record_with(&self, hook: RecorderHook) {
+        let _ = self.0.recorder.set(hook);
     }
 
     /// Whose a task is: an authenticated principal's (by how and as whom it authenticated), or, when
@@ -249,6 +257,10 @@ impl Tasks {
             max_live: config.max_running,
             max_stored: config.max_stored,
         };
+        let recorder = match self.0.recorder.get() {
+            Some(hook) => Some(hook().await?),
+            None => None,
+        };
         self.0.store.create(task.clone(), limits).await.map_err(|e| refusal(&e))?;
         let id: Arc<str> = Arc::from(task.id.as_str());
         let running = Running {
@@ -256,6 +268,7 @@ impl Tasks {
             inputs: Arc::new(TaskInputs::default()),
             changed: Arc::new(watch::channel(0).0),
             notifier,
+            recorder: Arc::new(Mutex::new(recorder)),
         };
         let run = TaskRun {
             tasks: self.clone(),
@@ -303,7 +316,11 @@ impl Tasks {
             self.changed(&run.id);
             self.tell(running, task).await;
         }
-        if let Some(hook) = self.0.ended.get() {
+        let recorder = running.and_then(|r| r.recorder.lock().unwrap_or_else(PoisonError::into_inner).take());
+        if let Err(e) = &stored {
+            tracing::warn!(error = %e, task = %run.id, "the task store failed as the task ended");
+        }
+        if let Some(recorder) = recorder {
             // The status the store kept wins: a task cancelled while its tool was returning stays cancelled.
             // A task the store no longer has (its ttl passed as it ended; the store failed) is recorded as
             // its runner saw it end: every task has its outcome record.
@@ -311,11 +328,8 @@ impl Tasks {
                 Some(task) if task.status != status => (task.status, task.outcome.clone(), reason_of(task.status)),
                 _ => (status, outcome, reason),
             };
-            if let Err(e) = &stored {
-                tracing::warn!(error = %e, task = %run.id, "the task store failed as the task ended");
-            }
             let id = run.id.to_string();
-            hook(TaskEnded { id, status, outcome, origin, reason, latency: started.elapsed() }).await;
+            recorder(TaskEnded { id, status, outcome, origin, reason, latency: started.elapsed() }).await;
         }
         ended
     }

@@ -31,6 +31,21 @@ fn origin() -> Origin {
     }
 }
 
+/// Records each ended task through `record`, from the next creation on.
+fn record_with(tasks: &Tasks, record: impl Fn(TaskEnded) + Send + Sync + 'static) {
+    let record = Arc::new(record);
+    tasks.record_with(Arc::new(move || {
+        let record = Arc::clone(&record);
+        Box::pin(async move {
+            let recorder: Recorder = Box::new(move |ended| {
+                record(ended);
+                Box::pin(async {})
+            });
+            Ok(recorder)
+        })
+    }));
+}
+
 async fn finish(tasks: &Tasks, run: &TaskRun, status: TaskStatus) -> Option<Task> {
     let outcome = Some(TaskOutcome::Result(json!({"content": []})));
     tasks.finish(run, status, outcome, Outcome::Ok, origin(), Instant::now()).await
@@ -99,6 +114,14 @@ async fn a_task_is_kept_for_its_ttl_and_then_forgotten() {
 #[tokio::test]
 async fn an_ended_task_never_changes_and_cancel_wins_a_race() {
     let tasks = tasks();
+    let recorded = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&recorded);
+    record_with(&tasks, move |ended| {
+        assert_eq!(ended.status, TaskStatus::Cancelled);
+        assert!(ended.outcome.is_none(), "a cancelled task has no result");
+        assert_eq!(ended.reason, Outcome::Cancelled, "the status the store kept decides the reason");
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
     let (task, run) = create(&tasks, "alice").await.unwrap();
     let (cancelled, live) = tasks.cancel("alice", &task.id).await.unwrap();
     assert_eq!(cancelled.status, TaskStatus::Cancelled);
@@ -106,15 +129,6 @@ async fn an_ended_task_never_changes_and_cancel_wins_a_race() {
     let (again, live) = tasks.cancel("alice", &task.id).await.unwrap();
     assert!(again.status == TaskStatus::Cancelled && !live, "a second cancel finds it ended");
     assert!(run.cancel.is_cancelled(), "the runner is told to stop");
-    let recorded = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&recorded);
-    tasks.on_ended(Arc::new(move |ended: TaskEnded| {
-        assert_eq!(ended.status, TaskStatus::Cancelled);
-        assert!(ended.outcome.is_none(), "a cancelled task has no result");
-        assert_eq!(ended.reason, Outcome::Cancelled, "the status the store kept decides the reason");
-        seen.fetch_add(1, Ordering::Relaxed);
-        Box::pin(async {})
-    }));
     // The tool returned just as the cancel came: the task stays cancelled, without a result.
     let ended = finish(&tasks, &run, TaskStatus::Completed).await.unwrap();
     assert_eq!(ended.status, TaskStatus::Cancelled);
@@ -196,16 +210,25 @@ async fn shutdown_waits_for_the_grace_then_cancels() {
 async fn a_task_that_outlived_its_ttl_still_gets_its_outcome_record() {
     let tasks = tasks();
     let ttl = Some(Duration::from_millis(30));
-    let (task, run) = tasks.create("alice".into(), "t", ProtocolVersion::V2025_11_25, ttl, None).await.unwrap();
     let recorded = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&recorded);
-    tasks.on_ended(Arc::new(move |ended: TaskEnded| {
-        seen.lock().unwrap().push((ended.id, ended.status, ended.reason));
-        Box::pin(async {})
-    }));
+    record_with(&tasks, move |ended| seen.lock().unwrap().push((ended.id, ended.status, ended.reason)));
+    let (task, run) = tasks.create("alice".into(), "t", ProtocolVersion::V2025_11_25, ttl, None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(60)).await;
     let error = TaskOutcome::Error(ErrorObject::internal("ran past its ttl"));
     let ended = tasks.finish(&run, TaskStatus::Failed, Some(error), Outcome::Timeout, origin(), Instant::now()).await;
     assert!(ended.is_none(), "the store dropped it at its ttl");
     assert_eq!(*recorded.lock().unwrap(), [(task.id, TaskStatus::Failed, Outcome::Timeout)]);
+}
+
+#[tokio::test]
+async fn a_creation_whose_record_cannot_be_reserved_makes_no_task() {
+    let tasks = tasks();
+    tasks.record_with(Arc::new(|| {
+        Box::pin(async { Err(ErrorObject::new(ErrorCode::AUDIT_UNAVAILABLE, "the audit queue is full")) })
+    }));
+    let refused = create(&tasks, "alice").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::AUDIT_UNAVAILABLE);
+    assert!(tasks.list("alice", None).await.unwrap().tasks.is_empty(), "nothing was created");
+    assert_eq!(tasks.running_count(), 0);
 }

@@ -125,8 +125,12 @@ pub(crate) async fn start(
     let (task, run) = match app.tasks().create(owner, &name, version, ttl, notifier).await {
         Ok(created) => created,
         Err(error) => {
-            let outcome =
-                if error.code == ErrorCode::RATE_LIMITED { Outcome::RateLimited } else { Outcome::InvalidRequest };
+            // A cap, or a full audit queue that could not take the task's outcome record: refused as a limit.
+            let outcome = if matches!(error.code, ErrorCode::RATE_LIMITED | ErrorCode::AUDIT_UNAVAILABLE) {
+                Outcome::RateLimited
+            } else {
+                Outcome::InvalidRequest
+            };
             return McpResponse::error(error, outcome);
         }
     };
