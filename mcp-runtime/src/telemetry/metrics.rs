@@ -287,8 +287,9 @@ impl Metrics {
     /// when `app` serves a tool of that name (a name a client made up stays without a label), up to
     /// [`Metrics::MAX_RUNTIME_TOOL_SERIES`] of them. Only the first call counts.
     pub fn follow(&self, app: &crate::server::App) {
-        let app = app.clone();
-        self.follow_with(move |name| app.glance().tools().get(name).is_some());
+        // The server's handle, not its `App`: the `App` holds the tasks whose recorder holds these metrics.
+        let served = app.handle().clone();
+        self.follow_with(move |name| served.glance().tools().get(name).is_some());
     }
 
     fn follow_with(&self, served: impl Fn(&str) -> bool + Send + Sync + 'static) {
