@@ -24,7 +24,7 @@ pub(crate) fn outcome_records(auditor: Arc<Auditor>, server: ServerHandle) -> Re
                 let marks =
                     server.catalogs().tools().get(&ended.origin.tool).map(|e| Marks::of(&e.tool)).unwrap_or_default();
                 let result = match (&ended.outcome, auditor.results) {
-                    (Some(TaskOutcome::Result(result)), true) => Some(result_of(result)),
+                    (Some(TaskOutcome::ToolResult(result)), true) => Some(result_of(result)),
                     _ => None,
                 };
                 let origin = ended.origin;

@@ -46,9 +46,9 @@ impl TaskStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TaskOutcome {
     /// The tool's result, formatted for the task's revision (a `CallToolResult`).
-    Result(Value),
+    ToolResult(Value),
     /// The JSON-RPC error the call would have been answered with.
-    Error(ErrorObject),
+    RpcError(ErrorObject),
 }
 
 /// One task, as a store holds it.

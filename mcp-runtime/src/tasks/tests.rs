@@ -47,7 +47,7 @@ fn record_with(tasks: &Tasks, record: impl Fn(TaskEnded) + Send + Sync + 'static
 }
 
 async fn finish(tasks: &Tasks, run: &TaskRun, status: TaskStatus) -> Option<Task> {
-    let outcome = Some(TaskOutcome::Result(json!({"content": []})));
+    let outcome = Some(TaskOutcome::ToolResult(json!({"content": []})));
     tasks.finish(run, status, outcome, Outcome::Ok, origin(), Instant::now()).await
 }
 
@@ -215,7 +215,7 @@ async fn a_task_that_outlived_its_ttl_still_gets_its_outcome_record() {
     record_with(&tasks, move |ended| seen.lock().unwrap().push((ended.id, ended.status, ended.reason)));
     let (task, run) = tasks.create("alice".into(), "t", ProtocolVersion::V2025_11_25, ttl, None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(60)).await;
-    let error = TaskOutcome::Error(ErrorObject::internal("ran past its ttl"));
+    let error = TaskOutcome::RpcError(ErrorObject::internal("ran past its ttl"));
     let ended = tasks.finish(&run, TaskStatus::Failed, Some(error), Outcome::Timeout, origin(), Instant::now()).await;
     assert!(ended.is_none(), "the store dropped it at its ttl");
     assert_eq!(*recorded.lock().unwrap(), [(task.id, TaskStatus::Failed, Outcome::Timeout)]);

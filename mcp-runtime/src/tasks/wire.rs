@@ -53,10 +53,10 @@ pub(crate) fn task_2026(task: &Task, detailed: bool) -> Map<String, Value> {
     let mut map = common(task, "ttlMs", "pollIntervalMs");
     if detailed {
         match &task.outcome {
-            Some(TaskOutcome::Result(result)) if task.status == TaskStatus::Completed => {
+            Some(TaskOutcome::ToolResult(result)) if task.status == TaskStatus::Completed => {
                 map.insert("result".into(), result.clone());
             }
-            Some(TaskOutcome::Error(error)) => {
+            Some(TaskOutcome::RpcError(error)) => {
                 map.insert("error".into(), json!(error));
             }
             _ => {}

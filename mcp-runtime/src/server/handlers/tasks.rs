@@ -214,9 +214,9 @@ async fn run_task(
                 if result.is_error && !version.is_stateless() { TaskStatus::Failed } else { TaskStatus::Completed };
             let response = app.format().tool_response(shape, result, tool.wrap_output, reason);
             let value = response.body.ok().and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok());
-            (status, value.map(TaskOutcome::Result), reason)
+            (status, value.map(TaskOutcome::ToolResult), reason)
         }
-        Some(Err((error, reason))) => (TaskStatus::Failed, Some(TaskOutcome::Error(error)), reason),
+        Some(Err((error, reason))) => (TaskStatus::Failed, Some(TaskOutcome::RpcError(error)), reason),
     };
     app.tasks().finish(&run, status, outcome, reason, origin, started).await;
 }
@@ -370,7 +370,7 @@ async fn result(app: &App, req: McpRequest, owner: &str, id: &str) -> McpRespons
 fn ended(task: &Task) -> McpResponse {
     let related = wire::related(&task.id);
     match &task.outcome {
-        Some(TaskOutcome::Result(result)) => {
+        Some(TaskOutcome::ToolResult(result)) => {
             let mut result = result.clone();
             if let (Value::Object(body), Value::Object(related)) = (&mut result, related) {
                 let meta = body.entry("_meta").or_insert_with(|| json!({}));
@@ -380,7 +380,7 @@ fn ended(task: &Task) -> McpResponse {
             }
             McpResponse { body: crate::protocol::jsonrpc::to_raw(&result), outcome: Outcome::Ok }
         }
-        Some(TaskOutcome::Error(error)) => McpResponse::error(error.clone(), Outcome::Ok),
+        Some(TaskOutcome::RpcError(error)) => McpResponse::error(error.clone(), Outcome::Ok),
         None => McpResponse::error(
             ErrorObject::invalid_params(format_args!(
                 "task {} was {}: it has no result",
