@@ -1,13 +1,15 @@
 //! The outcome record of a task: written once when the task ends, beside the record of the request that
 //! created it (same `request_id`, same trace), whatever ends it: its tool, `tasks/cancel`, its ttl, the
 //! server's shutdown. Its place in the audit queue is taken when the task is created, so a full queue
-//! refuses the creation (−32014) rather than lose the record of a task that ran.
+//! refuses the creation (−32012, `data.limit = "audit_queue"`) rather than lose the record of a task that
+//! ran.
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{AuditTask, Auditor, Marks, QueueFull, Unfinished};
+use crate::protocol::{ErrorCode, ErrorObject};
 use crate::server::ServerHandle;
 use crate::tasks::{Recorder, RecorderHook, TaskEnded, TaskOutcome};
 
@@ -19,7 +21,7 @@ pub(crate) fn outcome_records(auditor: Arc<Auditor>, server: ServerHandle) -> Re
     Arc::new(move || {
         let (auditor, server) = (Arc::clone(&auditor), server.clone());
         Box::pin(async move {
-            let slot = auditor.reserve().await.map_err(QueueFull::error)?;
+            let slot = auditor.reserve().await.map_err(no_place)?;
             let recorder: Recorder = Box::new(move |ended: TaskEnded| {
                 let marks =
                     server.catalogs().tools().get(&ended.origin.tool).map(|e| Marks::of(&e.tool)).unwrap_or_default();
@@ -51,6 +53,17 @@ pub(crate) fn outcome_records(auditor: Arc<Auditor>, server: ServerHandle) -> Re
             Ok(recorder)
         })
     })
+}
+
+/// The refusal of a task whose outcome record finds no place in the full queue: a limit (−32012,
+/// `data.limit = "audit_queue"`, retry in a second). Not −32014, which says a request went unrecorded: the
+/// creating call itself is recorded, refused.
+fn no_place(full: QueueFull) -> ErrorObject {
+    ErrorObject::new(
+        ErrorCode::RATE_LIMITED,
+        format!("no task can start now: {full}; the task's outcome record would have no place"),
+    )
+    .with_data(json!({ "limit": "audit_queue", "retryAfterMs": 1000 }))
 }
 
 /// The result's structured content, else its content (as the request records keep it).

@@ -107,8 +107,8 @@ pub struct TaskEnded {
 pub type Recorder = Box<dyn FnOnce(TaskEnded) -> BoxFuture<'static, ()> + Send>;
 
 /// Makes each task's [`Recorder`] when the task is created, so that whatever the record needs (its place in
-/// the audit queue) is taken then: a creation it cannot be taken for is refused with this error (the
-/// audit trail's −32014), and no task ends without its record.
+/// the audit queue) is taken then: a creation it cannot be taken for is refused with this error (a limit,
+/// −32012), and no task ends without its record.
 pub type RecorderHook = Arc<dyn Fn() -> BoxFuture<'static, Result<Recorder, ErrorObject>> + Send + Sync>;
 
 /// The server's tasks. Cheap to clone.

@@ -225,10 +225,10 @@ async fn a_task_that_outlived_its_ttl_still_gets_its_outcome_record() {
 async fn a_creation_whose_record_cannot_be_reserved_makes_no_task() {
     let tasks = tasks();
     tasks.record_with(Arc::new(|| {
-        Box::pin(async { Err(ErrorObject::new(ErrorCode::AUDIT_UNAVAILABLE, "the audit queue is full")) })
+        Box::pin(async { Err(ErrorObject::new(ErrorCode::RATE_LIMITED, "the audit queue is full")) })
     }));
     let refused = create(&tasks, "alice").await.unwrap_err();
-    assert_eq!(refused.code, ErrorCode::AUDIT_UNAVAILABLE);
+    assert_eq!(refused.code, ErrorCode::RATE_LIMITED);
     assert!(tasks.list("alice", None).await.unwrap().tasks.is_empty(), "nothing was created");
     assert_eq!(tasks.running_count(), 0);
 }
