@@ -126,11 +126,8 @@ pub(crate) async fn start(
         Ok(created) => created,
         Err(error) => {
             // A cap, or a full audit queue that could not take the task's outcome record: refused as a limit.
-            let outcome = if error.code == ErrorCode::RATE_LIMITED {
-                Outcome::RateLimited
-            } else {
-                Outcome::InvalidRequest
-            };
+            let outcome =
+                if error.code == ErrorCode::RATE_LIMITED { Outcome::RateLimited } else { Outcome::InvalidRequest };
             return McpResponse::error(error, outcome);
         }
     };
