@@ -60,7 +60,9 @@ impl Report<'_> {
             // A key the cache could not learn of (`k2`) is "unavailable" at once; every key once stale.
             Outcome::AuthUnavailable => jwks_out && (s.k2 || stale),
             Outcome::Ok => !matches!(s.kind, Kind::BadArguments | Kind::UnknownTool),
-            Outcome::RateLimited => s.kind == Kind::Adjust,
+            // A stock adjustment over its budget; a task whose outcome record found no place in the stalled
+            // audit queue (−32012, `limit: audit_queue`: the creating call is recorded, refused).
+            Outcome::RateLimited => s.kind == Kind::Adjust || (s.kind == Kind::TaskCreate && stalled),
             // A task's result when it was cancelled, a cancel that came after its end, a poll after its ttl.
             Outcome::InvalidParams if matches!(s.kind, Kind::TaskResult | Kind::TaskCancel | Kind::TaskGet) => true,
             Outcome::InvalidParams | Outcome::ToolError => matches!(s.kind, Kind::BadArguments | Kind::UnknownTool),
