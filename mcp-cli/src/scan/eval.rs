@@ -14,7 +14,8 @@
 use serde_json::Value;
 
 use super::manifest::{self, Manifest};
-use super::{Finding, Location, Severity, config};
+use super::report::visible;
+use super::{Finding, Location, config};
 
 /// Every finding of the manifest checks for `manifest`, as `(rule id, severity)` with the severity in
 /// lower case (`"low"`, `"medium"`, `"high"`, `"critical"`), in the order the checks find them.
@@ -35,7 +36,7 @@ use super::{Finding, Location, Severity, config};
 /// assert_eq!(mcp_cli::scan::eval::findings(&manifest), Vec::<(String, String)>::new());
 /// ```
 pub fn findings(manifest: &Value) -> Vec<(String, String)> {
-    scan(manifest).iter().map(|finding| (finding.rule.to_owned(), severity_name(finding.severity).to_owned())).collect()
+    scan(manifest).iter().map(|finding| (finding.rule.to_owned(), finding.severity.as_str().to_owned())).collect()
 }
 
 /// The same findings as [`findings`], one line each for a person reading an eval's misses and false
@@ -49,7 +50,7 @@ pub fn described(manifest: &Value) -> Vec<String> {
                 Location::Manifest { pointer, .. } => pointer.as_str(),
                 Location::File { .. } | Location::Url { .. } => "",
             };
-            visible(&format!("{} {} {pointer}: {}", finding.rule, severity_name(finding.severity), finding.message))
+            visible(&format!("{} {} {pointer}: {}", finding.rule, finding.severity.as_str(), finding.message))
         })
         .collect()
 }
@@ -63,32 +64,6 @@ fn scan(manifest: &Value) -> Vec<Finding> {
         None => Vec::new(),
     };
     out.extend(manifest::check(&manifest));
-    out
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    }
-}
-
-/// `text` with invisible and control characters written as `\u{…}`, so a printed finding shows what
-/// the definition hides.
-fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let hidden = c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
-                | '\u{180E}' | '\u{00AD}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}');
-        if hidden {
-            out.push_str(&format!("\\u{{{:X}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
     out
 }
 

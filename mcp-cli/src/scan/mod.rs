@@ -151,6 +151,18 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// `low`, `medium`, `high` or `critical`, as reports print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
 /// Where a finding is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

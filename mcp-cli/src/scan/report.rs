@@ -17,7 +17,7 @@ pub(crate) fn text(findings: &[Finding]) -> String {
     for finding in findings {
         out.push_str(&format!(
             "{} {} at {}\n  {}\n  fix: {}\n\n",
-            severity(finding.severity),
+            finding.severity.as_str(),
             finding.rule,
             visible(&place(&finding.location)),
             visible(&finding.message),
@@ -31,7 +31,7 @@ pub(crate) fn text(findings: &[Finding]) -> String {
         for finding in findings {
             *counts.entry(std::cmp::Reverse(finding.severity)).or_default() += 1;
         }
-        let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", severity(s.0))).collect();
+        let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", s.0.as_str())).collect();
         let plural = if findings.len() == 1 { "" } else { "s" };
         out.push_str(&format!("{} finding{plural}: {}\n", findings.len(), counts.join(", ")));
     }
@@ -69,7 +69,7 @@ fn sarif_log(findings: &[Finding]) -> Value {
                 "message": { "text": sentence(&finding.message) },
                 "locations": [sarif_location(&finding.location)],
                 "properties": {
-                    "severity": severity(finding.severity),
+                    "severity": finding.severity.as_str(),
                     "security-severity": security_severity(finding.severity),
                     "fix": finding.fix,
                 },
@@ -176,15 +176,6 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-fn severity(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "critical",
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-    }
-}
-
 fn place(location: &Location) -> String {
     match location {
         Location::File { path, line: Some(line) } => format!("{}:{line}", path.display()),
@@ -199,8 +190,9 @@ fn sentence(text: &str) -> String {
     if text.ends_with(['.', '!', '?']) { text.to_owned() } else { format!("{text}.") }
 }
 
-/// `text` with invisible and control characters (but not spaces) written as `\u{…}`.
-fn visible(text: &str) -> String {
+/// `text` with invisible and control characters (but not spaces) written as `\u{…}`, so a printed
+/// finding shows what the definition hides.
+pub(super) fn visible(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let hidden = c.is_control()

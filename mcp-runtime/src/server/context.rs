@@ -280,9 +280,7 @@ impl Context {
         if let (Some(task), Some(inputs)) = (&self.inner.task, &self.inner.inputs)
             && !task.is_answered()
         {
-            if !self.inner.client.capabilities.contains_key("elicitation") {
-                return Err(PeerError::Unsupported("elicitation"));
-            }
+            self.declared("elicitation")?;
             return Ok(inputs.request(method::ELICITATION_CREATE, params).await);
         }
         self.elicit(params).await
@@ -313,9 +311,7 @@ impl Context {
         method: &'static str,
         params: Value,
     ) -> Result<Value, PeerError> {
-        if !self.inner.client.capabilities.contains_key(capability) {
-            return Err(PeerError::Unsupported(capability));
-        }
+        self.declared(capability)?;
         // A task asks through itself: it reads `input_required` until the client answers.
         if let Some(task) = &self.inner.task {
             return task.request(method, params, Self::PEER_TIMEOUT).await;
@@ -327,6 +323,15 @@ impl Context {
             };
         }
         self.inner.notifier.request(method, params, Self::PEER_TIMEOUT).await
+    }
+
+    /// `Ok` when the client declared `capability`, else [`PeerError::Unsupported`].
+    fn declared(&self, capability: &'static str) -> Result<(), PeerError> {
+        if self.inner.client.capabilities.contains_key(capability) {
+            Ok(())
+        } else {
+            Err(PeerError::Unsupported(capability))
+        }
     }
 
     pub(crate) fn input_exchange(&self) -> Option<Arc<InputExchange>> {

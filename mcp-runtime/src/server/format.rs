@@ -67,6 +67,18 @@ impl Format<'_> {
         to_raw(&Envelope { body, result_type: "complete", ttl_ms, cache_scope, meta: Some(self.server_info) })
     }
 
+    /// The 2026-07-28 answer to a call that made a task: the task, `resultType: "task"`, the server in
+    /// `_meta`.
+    pub(crate) fn task_created<T: Serialize>(self, task: &T) -> Result<Box<RawValue>, ErrorObject> {
+        to_raw(&Envelope {
+            body: task,
+            result_type: "task",
+            ttl_ms: None,
+            cache_scope: None,
+            meta: Some(self.server_info),
+        })
+    }
+
     /// Formats a `tools/call` result for `version`: wraps non-object structured output when the tool's
     /// schema says so, drops structured output for revisions that predate it, and merges the server's
     /// identity into `_meta` under 2026-07-28.

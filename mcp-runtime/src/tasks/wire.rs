@@ -68,9 +68,14 @@ pub(crate) fn task_2026(task: &Task, detailed: bool) -> Map<String, Value> {
     map
 }
 
-/// `_meta` naming the task a message belongs to (2025-11-25).
-pub(crate) fn related(id: &str) -> Value {
-    json!({ RELATED_TASK: { "taskId": id } })
+/// Ties a message (a result, a request's parameters) to its task (2025-11-25): `_meta` gains the
+/// related-task key. A value that is not an object is left as it is.
+pub(crate) fn tag_related(message: &mut Value, id: &str) {
+    if let Value::Object(message) = message
+        && let Value::Object(meta) = message.entry("_meta").or_insert_with(|| json!({}))
+    {
+        meta.insert(RELATED_TASK.to_owned(), json!({ "taskId": id }));
+    }
 }
 
 /// 2025-11-25 `notifications/tasks/status` for a task's new state.

@@ -64,24 +64,7 @@ pub(crate) fn mode(app: &App, req: &mut McpRequest, support: TaskSupport) -> Res
     let tasks = version >= ProtocolVersion::V2025_11_25 && app.offers_tasks(version);
     match (asked, support) {
         (Some(task), TaskSupport::Optional | TaskSupport::Required) if tasks => {
-            let ttl = match &task {
-                Value::Object(task) => match task.get("ttl") {
-                    None | Some(Value::Null) => None,
-                    Some(ttl) => Some(Duration::from_millis(ttl.as_u64().ok_or_else(|| {
-                        McpResponse::error(
-                            ErrorObject::invalid_params("`task.ttl` must be a whole number of milliseconds"),
-                            Outcome::InvalidRequest,
-                        )
-                    })?)),
-                },
-                _ => {
-                    return Err(McpResponse::error(
-                        ErrorObject::invalid_params("`task` must be an object (`{\"ttl\": ms}`)"),
-                        Outcome::InvalidRequest,
-                    ));
-                }
-            };
-            Ok(Mode::Task(ttl))
+            requested_ttl(&task).map(Mode::Task).map_err(|e| McpResponse::error(e, Outcome::InvalidRequest))
         }
         (Some(_), _) if tasks => Err(McpResponse::error(
             ErrorObject::new(ErrorCode::METHOD_NOT_FOUND, "this tool does not run as a task (execution.taskSupport)"),
@@ -95,6 +78,20 @@ pub(crate) fn mode(app: &App, req: &mut McpRequest, support: TaskSupport) -> Res
             Outcome::InvalidRequest,
         )),
         _ => Ok(Mode::Now),
+    }
+}
+
+/// The ttl a 2025-11-25 `params.task` asks for (`{"ttl": ms}`; `None`: none).
+fn requested_ttl(task: &Value) -> Result<Option<Duration>, ErrorObject> {
+    let Value::Object(task) = task else {
+        return Err(ErrorObject::invalid_params("`task` must be an object (`{\"ttl\": ms}`)"));
+    };
+    match task.get("ttl") {
+        None | Some(Value::Null) => Ok(None),
+        Some(ttl) => ttl
+            .as_u64()
+            .map(|ms| Some(Duration::from_millis(ms)))
+            .ok_or_else(|| ErrorObject::invalid_params("`task.ttl` must be a whole number of milliseconds")),
     }
 }
 
@@ -221,12 +218,7 @@ async fn run_task(
 /// The answer to the call that created `task`.
 fn created(app: &App, version: ProtocolVersion, task: &Task) -> McpResponse {
     let body = if version.is_stateless() {
-        let mut body = wire::task_2026(task, false);
-        body.insert("resultType".into(), json!("task"));
-        if let Value::Object(meta) = app.format().server_info {
-            body.insert("_meta".into(), Value::Object(meta.clone()));
-        }
-        crate::protocol::jsonrpc::to_raw(&body)
+        app.format().task_created(&wire::task_2026(task, false))
     } else {
         crate::protocol::jsonrpc::to_raw(&wire::created_2025(task))
     };
@@ -338,12 +330,7 @@ async fn result(app: &App, req: McpRequest, owner: &str, id: &str) -> McpRespons
                 for forward in inputs.take_unforwarded() {
                     let notifier = req.notifier.clone();
                     let mut params = forward.params;
-                    if let Value::Object(params) = &mut params {
-                        let meta = params.entry("_meta").or_insert_with(|| json!({}));
-                        if let (Value::Object(meta), Value::Object(related)) = (meta, wire::related(id)) {
-                            meta.extend(related);
-                        }
-                    }
+                    wire::tag_related(&mut params, id);
                     tokio::spawn(async move {
                         let answer = notifier.request(forward.method, params, Context::PEER_TIMEOUT).await;
                         let _ = forward.answer.send(answer);
@@ -365,16 +352,10 @@ async fn result(app: &App, req: McpRequest, owner: &str, id: &str) -> McpRespons
 
 /// What `tasks/result` answers for an ended task: its result, or the error the call would have had.
 fn ended(task: &Task) -> McpResponse {
-    let related = wire::related(&task.id);
     match &task.outcome {
         Some(TaskOutcome::ToolResult(result)) => {
             let mut result = result.clone();
-            if let (Value::Object(body), Value::Object(related)) = (&mut result, related) {
-                let meta = body.entry("_meta").or_insert_with(|| json!({}));
-                if let Value::Object(meta) = meta {
-                    meta.extend(related);
-                }
-            }
+            wire::tag_related(&mut result, &task.id);
             McpResponse { body: crate::protocol::jsonrpc::to_raw(&result), outcome: Outcome::Ok }
         }
         Some(TaskOutcome::RpcError(error)) => McpResponse::error(error.clone(), Outcome::Ok),
