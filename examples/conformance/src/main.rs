@@ -3,6 +3,9 @@
 //!
 //! Run with `cargo run -p conformance-server -- --transport http`.
 
+mod diagnostics;
+mod headers;
+mod input;
 mod prompts;
 mod resources;
 mod tasks;
