@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::protocol::Implementation;
 use crate::request::{McpRequest, McpResponse, McpService};
 use crate::server::app::AppParts;
+use crate::server::input::seal::StateKeys;
 use crate::server::live::Live;
 use crate::server::state::StateMap;
 use crate::server::{App, PromptSpec, ResourceSpec, ServerHandle, StartError, Tool};
@@ -215,6 +216,15 @@ impl Server {
 
     /// Checks the server: the catalogues, state requirements, capabilities.
     pub(crate) fn into_parts(self) -> Result<Parts, StartError> {
+        let request_state =
+            StateKeys::from_config(&self.config.request_state, self.config.security.allow_inline_secrets)
+                .map_err(StartError::Security)?;
+        if request_state.is_ephemeral() && self.config.transport.kind != crate::config::TransportKindConfig::Stdio {
+            tracing::info!(
+                "request_state.keys is empty: requestState is sealed with a key of this process's own, so a \
+                 2026-07-28 retry after input_required must reach this process; give every replica the same keys"
+            );
+        }
         let app = App::new(AppParts {
             info: self.info,
             instructions: self.instructions,
@@ -229,6 +239,7 @@ impl Server {
                 self.config.tasks.clone(),
                 self.task_store.unwrap_or_else(|| Arc::new(MemoryTaskStore::new())),
             ),
+            request_state,
         })?;
         Ok(Parts { app, layers: self.layers, config: self.config, authenticator: self.authenticator })
     }

@@ -119,5 +119,5 @@ pub use serde_json;
 
 pub use crate::builder::Server;
 pub use crate::pipeline::Pipeline;
-pub use crate::server::{Context, Json, ResourceError, StartError, State, ToolError};
+pub use crate::server::{Context, InputRequest, Json, ResourceError, StartError, State, ToolError};
 pub use crate::tasks::TaskSupport;

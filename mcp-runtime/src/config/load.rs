@@ -200,6 +200,7 @@ impl Config {
         crate::config::model::check_proxies(&self.http.trusted_proxies)?;
         self.throttling.check()?;
         self.tasks.check()?;
+        self.request_state.check()?;
         self.audit.check(self.transport.kind)?;
         self.security.check()
     }

@@ -39,6 +39,12 @@
 //! max_listeners = 1024          # in all; one more is refused (-32012, data.limit = "listeners")
 //! max_listeners_per_caller = 8  # per principal (per network when anonymous)
 //!
+//! [request_state]               # 2026-07-28 requests that ask the client for input (input_required)
+//! keys = ["${env:MCP_STATE_KEY}"]  # ≥32 bytes each; the first seals, all open (rotation). Default: none,
+//!                               # a random key of the process's own (retries must reach that process)
+//! ttl = "10m"                   # a state older than this is refused (the client starts over)
+//! max_bytes = 65536             # the longest state issued or accepted
+//!
 //! [reload]                      # SIGHUP, or a change of the --config / MCP_CONFIG file, re-reads everything:
 //! interval = "2s"               # how often the file is compared ("0s": on SIGHUP only). [tools] disabled and
 //!                               # [throttling] (not store) apply live; other keys wait for a restart (a warning)
@@ -133,7 +139,8 @@ pub(crate) use model::parse_digest;
 pub use model::{
     ApiKeyEntry, ApiKeys, AuditArguments, AuditConfig, AuditFsync, AuditOnFull, AuthStrategy, Config, HttpConfig,
     JwtConfig, ListenConfig, LogConfig, LogFormat, MetricsConfig, OAuthConfig, OnRedisError, OtlpProtocol,
-    ReloadConfig, ScanOnStart, SecurityConfig, SpanLevel, StoreConfig, TasksConfig, ThrottlingConfig, ToolListing,
-    ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig, TransportConfig, TransportKindConfig,
+    ReloadConfig, RequestStateConfig, ScanOnStart, SecurityConfig, SpanLevel, StoreConfig, TasksConfig,
+    ThrottlingConfig, ToolListing, ToolScope, ToolThrottle, ToolsConfig, TraceExporter, TracingConfig, TransportConfig,
+    TransportKindConfig,
 };
 pub use secret::{Secret, SecretError, SecretRef};

@@ -20,6 +20,7 @@ use crate::protocol::{
     Implementation, PromptsCapability, ProtocolVersion, ResourcesCapability, ServerCapabilities, ToolsCapability, meta,
 };
 use crate::request::{Bus, ListenLimits};
+use crate::server::input::seal::StateKeys;
 use crate::tasks::{TaskSupport, Tasks, wire};
 
 /// What an [`App`] is made of, before it is checked.
@@ -36,6 +37,8 @@ pub(crate) struct AppParts {
     pub(crate) live: Arc<Live>,
     /// Where tool calls made as tasks are kept.
     pub(crate) tasks: Tasks,
+    /// The keys that seal the `requestState` of 2026-07-28 requests that asked the client for input.
+    pub(crate) request_state: StateKeys,
 }
 
 /// A checked server: what the corridor's layers and the router read. Its identity and capabilities are
@@ -53,6 +56,7 @@ struct AppInner {
     /// tasks extension.
     capabilities_2026: ServerCapabilities,
     tasks: Tasks,
+    request_state: StateKeys,
     instructions: Option<String>,
     live: ServerHandle,
     state: StateMap,
@@ -122,6 +126,7 @@ impl App {
             capabilities_2025_11,
             capabilities_2026,
             tasks: parts.tasks,
+            request_state: parts.request_state,
             instructions: parts.instructions,
             live: ServerHandle::new(live),
             state: parts.state,
@@ -182,6 +187,11 @@ impl App {
     /// The server's tasks.
     pub fn tasks(&self) -> &Tasks {
         &self.0.tasks
+    }
+
+    /// The keys `requestState` is sealed and opened with.
+    pub(crate) fn request_state(&self) -> &StateKeys {
+        &self.0.request_state
     }
 
     pub(crate) fn instructions(&self) -> Option<&str> {

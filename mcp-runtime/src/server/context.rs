@@ -71,27 +71,38 @@ pub(crate) struct ContextParts {
 }
 
 impl Context {
-    /// The context of the handler that serves `req`; `target` names the tool, resource or prompt. The one
-    /// place a request becomes a handler's context.
-    pub(crate) fn for_request(req: McpRequest, target: impl Into<Arc<str>>, server: &ServerHandle) -> Self {
-        Self::for_call(req, target, server, None)
+    /// The context of the handler that serves `req`; `target` names the tool, resource or prompt, and
+    /// `inputs` is the 2026-07-28 input exchange of a request that may ask the client for input
+    /// ([`InputExchange::open`]). The one place a request becomes a handler's context.
+    pub(crate) fn for_request(
+        req: McpRequest,
+        target: impl Into<Arc<str>>,
+        server: &ServerHandle,
+        inputs: Option<Arc<InputExchange>>,
+    ) -> Self {
+        Self::for_call(req, target, server, None, inputs)
     }
 
     /// The context of a tool run as `task`: its requests to the client go through the task, its
     /// cancellation is the task's, and its status messages are the task's.
-    pub(crate) fn for_task(req: McpRequest, target: impl Into<Arc<str>>, server: &ServerHandle, task: TaskRun) -> Self {
-        Self::for_call(req, target, server, Some(task))
+    pub(crate) fn for_task(
+        req: McpRequest,
+        target: impl Into<Arc<str>>,
+        server: &ServerHandle,
+        task: TaskRun,
+        inputs: Option<Arc<InputExchange>>,
+    ) -> Self {
+        Self::for_call(req, target, server, Some(task), inputs)
     }
 
     fn for_call(
-        mut req: McpRequest,
+        req: McpRequest,
         target: impl Into<Arc<str>>,
         server: &ServerHandle,
         task: Option<TaskRun>,
+        inputs: Option<Arc<InputExchange>>,
     ) -> Self {
         let progress_token = req.meta.get(meta::PROGRESS_TOKEN).and_then(|t| ProgressToken::deserialize(t).ok());
-        let inputs = (req.version.is_stateless() && req.method == crate::protocol::method::TOOLS_CALL)
-            .then(|| Arc::new(InputExchange::new(req.params.remove("inputResponses"))));
         let cancel = task.as_ref().map_or(req.cancel, |t| t.cancel.clone());
         Self::new(ContextParts {
             request_id: req.id,
@@ -250,22 +261,25 @@ impl Context {
     ///
     /// Under 2026-07-28 the client cannot be called back: the call is answered `input_required` with this
     /// request, and when the client calls again with its answer the tool runs again from the start and
-    /// this call returns the answer. Make the requests in the same order on every run. In a task (either
-    /// era) the tool waits instead, the task reading `input_required` until the client answers.
+    /// this call returns the answer (answers of earlier rounds travel in the sealed `requestState`, so a
+    /// tool may ask over several rounds). Make the requests in the same order on every run, or name them
+    /// with [`Context::ask`]. In a task (either era) the tool waits instead, the task reading
+    /// `input_required` until the client answers.
     ///
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `sampling`; see [`PeerError`].
     pub async fn create_message(&self, params: Value) -> Result<Value, PeerError> {
-        self.peer_request("sampling", method::SAMPLING_CREATE_MESSAGE, params).await
+        self.peer_request(None, InputRequest::CreateMessage(params)).await
     }
 
     /// Asks the user for input through the client (`elicitation/create`); `params` as the specification
-    /// defines them (`message`, `requestedSchema`, or URL mode). Waits up to [`Context::PEER_TIMEOUT`].
+    /// defines them (`message`, `requestedSchema`, or URL mode). Waits up to [`Context::PEER_TIMEOUT`];
+    /// under 2026-07-28 as [`Context::create_message`] says.
     ///
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `elicitation`; see [`PeerError`].
     pub async fn elicit(&self, params: Value) -> Result<Value, PeerError> {
-        self.peer_request("elicitation", method::ELICITATION_CREATE, params).await
+        self.peer_request(None, InputRequest::Elicit(params)).await
     }
 
     /// Asks the user for input before the work of a call made as a task begins: under 2026-07-28 the call
@@ -281,7 +295,7 @@ impl Context {
             && !task.is_answered()
         {
             self.declared("elicitation")?;
-            return Ok(inputs.request(method::ELICITATION_CREATE, params).await);
+            return Ok(inputs.request(None, method::ELICITATION_CREATE, params).await);
         }
         self.elicit(params).await
     }
@@ -291,7 +305,55 @@ impl Context {
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `roots`; see [`PeerError`].
     pub async fn list_roots(&self) -> Result<Value, PeerError> {
-        self.peer_request("roots", method::ROOTS_LIST, json!({})).await
+        self.peer_request(None, InputRequest::ListRoots).await
+    }
+
+    /// Asks the client for `request` under `key`, a name of the handler's choosing, unique within the
+    /// request (`"user_name"`, `"confirm"`). Under 2026-07-28 the key is the request's key in
+    /// `inputRequests` and the client answers under it in `inputResponses`; elsewhere the key is not sent
+    /// and this is [`Context::create_message`], [`Context::elicit`] or [`Context::list_roots`]. Works in
+    /// tools, prompts and resources alike (`input_required` is allowed on `tools/call`, `prompts/get` and
+    /// `resources/read`). Several requests awaited together (`tokio::join!`) are asked in one round.
+    ///
+    /// ```no_run
+    /// # use mcp_runtime::prelude::*;
+    /// # use serde_json::json;
+    /// # async fn f(ctx: Context) -> Result<(), mcp_runtime::request::PeerError> {
+    /// let name = ctx
+    ///     .ask("user_name", InputRequest::Elicit(json!({
+    ///         "message": "What is your name?",
+    ///         "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    ///     })))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`PeerError::Unsupported`] when the client did not declare the capability the request needs (a
+    /// server must not ask for it, SEP-2322); see [`PeerError`].
+    pub async fn ask(&self, key: &str, request: InputRequest) -> Result<Value, PeerError> {
+        self.peer_request(Some(key), request).await
+    }
+
+    /// The value `step` gives, computed once across the rounds of a 2026-07-28 request that asks the client
+    /// for input: the first round runs `step` and the value travels to the next rounds in the sealed
+    /// `requestState`, so work done before a question is not done again after it. Elsewhere `step` simply
+    /// runs. The value is encrypted in the state but reaches the client's memory: keep it small (the
+    /// state is capped by `[request_state].max_bytes`).
+    pub async fn remember<T, F>(&self, key: &str, step: F) -> T
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        F: std::future::Future<Output = T>,
+    {
+        let Some(inputs) = &self.inner.inputs else { return step.await };
+        if let Some(value) = inputs.recall(key).and_then(|v| serde_json::from_value(v).ok()) {
+            return value;
+        }
+        let value = step.await;
+        if let Ok(kept) = serde_json::to_value(&value) {
+            inputs.keep(key, kept);
+        }
+        value
     }
 
     /// Over Streamable HTTP, ends the SSE stream this request's messages travel on, telling the client to
@@ -305,12 +367,8 @@ impl Context {
     /// How long a request to the client may wait for its answer.
     pub const PEER_TIMEOUT: Duration = Duration::from_secs(300);
 
-    async fn peer_request(
-        &self,
-        capability: &'static str,
-        method: &'static str,
-        params: Value,
-    ) -> Result<Value, PeerError> {
+    async fn peer_request(&self, key: Option<&str>, request: InputRequest) -> Result<Value, PeerError> {
+        let (capability, method, params) = request.into_parts();
         self.declared(capability)?;
         // A task asks through itself: it reads `input_required` until the client answers.
         if let Some(task) = &self.inner.task {
@@ -318,8 +376,10 @@ impl Context {
         }
         if self.inner.version.is_stateless() {
             return match &self.inner.inputs {
-                Some(inputs) => Ok(inputs.request(method, params).await),
-                None => Err(PeerError::Unavailable("only tools/call can ask the client under 2026-07-28")),
+                Some(inputs) => Ok(inputs.request(key, method, params).await),
+                None => Err(PeerError::Unavailable(
+                    "under 2026-07-28 only tools/call, prompts/get and resources/read can ask the client",
+                )),
             };
         }
         self.inner.notifier.request(method, params, Self::PEER_TIMEOUT).await
@@ -333,8 +393,28 @@ impl Context {
             Err(PeerError::Unsupported(capability))
         }
     }
+}
 
-    pub(crate) fn input_exchange(&self) -> Option<Arc<InputExchange>> {
-        self.inner.inputs.clone()
+/// A request to the client, for [`Context::ask`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum InputRequest {
+    /// `sampling/createMessage`, with its params (`messages`, `maxTokens`, …); needs the client's `sampling`.
+    CreateMessage(Value),
+    /// `elicitation/create`, with its params (`message`, `requestedSchema`, or URL mode); needs the
+    /// client's `elicitation`.
+    Elicit(Value),
+    /// `roots/list`; needs the client's `roots`.
+    ListRoots,
+}
+
+impl InputRequest {
+    /// The capability it needs, its method and its params.
+    fn into_parts(self) -> (&'static str, &'static str, Value) {
+        match self {
+            Self::CreateMessage(params) => ("sampling", method::SAMPLING_CREATE_MESSAGE, params),
+            Self::Elicit(params) => ("elicitation", method::ELICITATION_CREATE, params),
+            Self::ListRoots => ("roots", method::ROOTS_LIST, json!({})),
+        }
     }
 }

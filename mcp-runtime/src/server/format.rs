@@ -107,20 +107,27 @@ impl Format<'_> {
         McpResponse { body, outcome }
     }
 
-    /// The 2026-07-28 answer to a tool that asked the client for input: the requests, keyed; the client
-    /// calls again with `inputResponses` under the same keys.
-    pub(crate) fn input_required(self, requests: Map<String, Value>) -> McpResponse {
+    /// The 2026-07-28 answer to a handler that asked the client for input: the requests, keyed, and the
+    /// sealed state the retry resumes from; the client calls again with `inputResponses` under the same
+    /// keys and the state echoed.
+    pub(crate) fn input_required(self, requests: Map<String, Value>, state: Option<String>) -> McpResponse {
         #[derive(Serialize)]
         struct InputRequired<'a> {
             #[serde(rename = "resultType")]
             result_type: &'static str,
             #[serde(rename = "inputRequests")]
             input_requests: Map<String, Value>,
+            #[serde(rename = "requestState", skip_serializing_if = "Option::is_none")]
+            request_state: Option<String>,
             #[serde(rename = "_meta")]
             meta: &'a Value,
         }
-        let body =
-            to_raw(&InputRequired { result_type: "input_required", input_requests: requests, meta: self.server_info });
+        let body = to_raw(&InputRequired {
+            result_type: "input_required",
+            input_requests: requests,
+            request_state: state,
+            meta: self.server_info,
+        });
         McpResponse { body, outcome: Outcome::InputRequired }
     }
 }

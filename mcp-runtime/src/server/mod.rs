@@ -10,7 +10,7 @@ mod format;
 mod handle;
 mod handlers;
 mod inject;
-mod input;
+pub(crate) mod input;
 pub(crate) mod live;
 mod pagination;
 mod prompt;
@@ -28,7 +28,7 @@ pub use app::App;
 pub use completion::{
     CompleteFn, Completer, Completion, CompletionContext, CompletionFuture, IntoCompletion, MAX_COMPLETION_VALUES,
 };
-pub use context::Context;
+pub use context::{Context, InputRequest};
 pub use execute::unknown_tool;
 pub use handle::ServerHandle;
 pub(crate) use handlers::listen::session_listener;

@@ -2,11 +2,13 @@
 //! (`audit.rs`, `throttling.rs`, `security.rs`), the small ones here.
 
 mod audit;
+mod request_state;
 mod security;
 mod tasks;
 mod throttling;
 
 pub use audit::{AuditArguments, AuditConfig, AuditFsync, AuditOnFull};
+pub use request_state::RequestStateConfig;
 pub use security::{
     ApiKeyEntry, ApiKeys, AuthStrategy, JwtConfig, OAuthConfig, ScanOnStart, SecurityConfig, ToolListing,
 };
@@ -35,6 +37,8 @@ pub struct Config {
     pub listen: ListenConfig,
     /// Tool calls made as tasks: how long they are kept, how often clients poll, how many run.
     pub tasks: TasksConfig,
+    /// The keys that seal the `requestState` of requests that asked the client for input (2026-07-28).
+    pub request_state: RequestStateConfig,
     /// How a running server notices that its configuration file changed.
     pub reload: ReloadConfig,
     /// Who may call the server, and what each caller may do.

@@ -20,7 +20,7 @@ pub(crate) async fn complete(app: &App, req: McpRequest) -> McpResponse {
         Err(e) => return McpResponse::error(e, Outcome::InvalidRequest),
         Ok(None) => Completion::default(),
         Ok(Some(Target { name, completer, value, arguments })) => {
-            let parts = InvocationParts::new(Context::for_request(req, name, app.handle()), app.state().clone());
+            let parts = InvocationParts::new(Context::for_request(req, name, app.handle(), None), app.state().clone());
             let context = CompletionContext { arguments, parts };
             match guarded("completion", name, app.handler_timeout(), (completer.complete)(value, context)).await {
                 Ok(completion) => completion,

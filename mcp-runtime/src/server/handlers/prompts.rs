@@ -9,6 +9,7 @@ use crate::server::context::Context;
 use crate::server::execute::{failed, guarded, not_invoked, outcome_of_failure, outcome_of_invocation};
 use crate::server::format::{Cache, answer};
 use crate::server::inject::InvocationParts;
+use crate::server::input::{InputExchange, attempt};
 use crate::server::prompt::{PromptInvocation, check_arguments};
 
 /// Runs a `prompts/get` request to its answer.
@@ -24,14 +25,26 @@ pub(crate) async fn get(app: &App, mut req: McpRequest) -> McpResponse {
         let error = ErrorObject::invalid_params(format_args!("unknown prompt: {name}"));
         return McpResponse::error(error, Outcome::InvalidRequest);
     };
-    let arguments = match check_arguments(spec, req.params.remove("arguments")) {
+    let raw = req.params.remove("arguments");
+    let inputs = match InputExchange::open(app, &mut req, spec.name, raw.as_ref().and_then(Value::as_object)) {
+        Ok(inputs) => inputs,
+        Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
+    };
+    let arguments = match check_arguments(spec, raw) {
         Ok(arguments) => arguments,
         Err(e) => return McpResponse::error(e, Outcome::InvalidArguments),
     };
     let version = req.version;
-    let parts = InvocationParts::new(Context::for_request(req, spec.name, app.handle()), app.state().clone());
+    let context = Context::for_request(req, spec.name, app.handle(), inputs.clone());
+    let parts = InvocationParts::new(context, app.state().clone());
     let invocation = PromptInvocation { prompt: spec.name, arguments, parts };
-    let (error, outcome) = match guarded("prompt", spec.name, app.handler_timeout(), (spec.handler)(invocation)).await {
+    // 2026-07-28: a request to the client ends this attempt with `input_required`.
+    let run = guarded("prompt", spec.name, app.handler_timeout(), (spec.handler)(invocation));
+    let ran = match attempt(app, inputs.as_deref(), run).await {
+        Ok(ran) => ran,
+        Err(input_required) => return input_required,
+    };
+    let (error, outcome) = match ran {
         Ok(Ok(Ok(mut result))) => {
             if result.description.is_none() {
                 result.description = spec.description.map(str::to_owned);

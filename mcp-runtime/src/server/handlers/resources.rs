@@ -11,6 +11,7 @@ use crate::server::context::Context;
 use crate::server::execute::{failed, guarded, not_invoked, outcome_of_failure, outcome_of_invocation};
 use crate::server::format::{Cache, answer, empty};
 use crate::server::inject::InvocationParts;
+use crate::server::input::{InputExchange, attempt};
 use crate::server::resource::{ResourceError, ResourceInvocation, resource_not_found};
 
 /// Runs a `resources/read` request to its answer.
@@ -29,11 +30,21 @@ pub(crate) async fn read(app: &App, mut req: McpRequest) -> McpResponse {
         return McpResponse::error(resource_not_found(version, &uri), Outcome::InvalidRequest);
     };
     let spec = found.spec;
-    let parts = InvocationParts::new(Context::for_request(req, spec.name, app.handle()), app.state().clone());
+    let inputs = match InputExchange::open(app, &mut req, &uri, None) {
+        Ok(inputs) => inputs,
+        Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
+    };
+    let context = Context::for_request(req, spec.name, app.handle(), inputs.clone());
+    let parts = InvocationParts::new(context, app.state().clone());
     let invocation =
         ResourceInvocation { uri: uri.clone(), mime_type: spec.mime_type, variables: found.variables, parts };
-    let (error, outcome) = match guarded("resource", spec.name, app.handler_timeout(), (spec.handler)(invocation)).await
-    {
+    // 2026-07-28: a request to the client ends this attempt with `input_required`.
+    let run = guarded("resource", spec.name, app.handler_timeout(), (spec.handler)(invocation));
+    let ran = match attempt(app, inputs.as_deref(), run).await {
+        Ok(ran) => ran,
+        Err(input_required) => return input_required,
+    };
+    let (error, outcome) = match ran {
         Ok(Ok(Ok(contents))) => {
             return answer(app.format().finish(version, &Read { contents }, Cache::Private(spec.ttl)));
         }

@@ -16,6 +16,7 @@ use crate::server::context::Context;
 use crate::server::execute::{Failure, guarded};
 use crate::server::format::{Cache, answer, empty};
 use crate::server::inject::{InvocationError, InvocationParts};
+use crate::server::input::InputExchange;
 use crate::server::tool::ToolInvocation;
 use crate::tasks::{Origin, Task, TaskOutcome, TaskRun, TaskStatus, TaskSupport, Tasks, wire};
 
@@ -106,6 +107,7 @@ pub(crate) async fn start(
     tool: &ToolEntry,
     arguments: Map<String, Value>,
     ttl: Option<Duration>,
+    inputs: Option<Arc<InputExchange>>,
 ) -> McpResponse {
     let started = Instant::now();
     let name = tool.tool.name().to_owned();
@@ -143,8 +145,8 @@ pub(crate) async fn start(
         // 2026-07-28 has no progress notifications for tasks.
         req.meta.remove(crate::protocol::meta::PROGRESS_TOKEN);
     }
-    let context = Context::for_task(req, Arc::clone(tool.tool.shared_name()), app.handle(), run.clone());
-    let inputs = context.input_exchange();
+    let context =
+        Context::for_task(req, Arc::clone(tool.tool.shared_name()), app.handle(), run.clone(), inputs.clone());
     let invocation = ToolInvocation {
         tool: Arc::clone(tool.tool.shared_name()),
         arguments,
@@ -171,7 +173,7 @@ pub(crate) async fn start(
                 let needed = inputs.needed();
                 if !needed.is_empty() {
                     app.tasks().forget(&run).await;
-                    return app.format().input_required(needed);
+                    return inputs.answer(app, needed);
                 }
             }
         }

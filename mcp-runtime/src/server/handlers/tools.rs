@@ -13,6 +13,7 @@ use crate::server::App;
 use crate::server::context::Context;
 use crate::server::execute::{Failure, failed, guarded, not_invoked, unknown_tool};
 use crate::server::inject::{InvocationError, InvocationParts};
+use crate::server::input::{InputExchange, attempt};
 use crate::server::tool::ToolInvocation;
 
 /// Runs a `tools/call` request to its answer.
@@ -33,27 +34,28 @@ pub(crate) async fn call(app: &App, mut req: McpRequest) -> McpResponse {
     };
     let catalog = app.catalog();
     let Some(tool) = catalog.tools().get(&name) else { return unknown_tool(&name) };
+    let inputs = match InputExchange::open(app, &mut req, &name, Some(&arguments)) {
+        Ok(inputs) => inputs,
+        Err(error) => return McpResponse::error(error, Outcome::InvalidRequest),
+    };
     match tasks::mode(app, &mut req, tool.tool.task_support()) {
         Ok(Mode::Now) => {}
-        Ok(Mode::Task(ttl)) => return tasks::start(app, req, tool, arguments, ttl).await,
+        Ok(Mode::Task(ttl)) => return tasks::start(app, req, tool, arguments, ttl, inputs).await,
         Err(refused) => return refused,
     }
     let timeout = tool.timeout(app.handler_timeout());
     let version = req.version;
-    let context = Context::for_request(req, std::sync::Arc::clone(tool.tool.shared_name()), app.handle());
-    let inputs = context.input_exchange();
+    let context =
+        Context::for_request(req, std::sync::Arc::clone(tool.tool.shared_name()), app.handle(), inputs.clone());
     let parts = InvocationParts::new(context, app.state().clone());
     let invocation = ToolInvocation { tool: std::sync::Arc::clone(tool.tool.shared_name()), arguments, parts };
     // The tool's own spans, and the tasks it starts with Context::spawn, are children of this one.
     let span = tracing::info_span!("mcp.tool", gen_ai.tool.name = tool.tool.name());
     let run = guarded("tool", &name, timeout, tool.tool.call(invocation)).instrument(span);
-    let ran = match inputs {
-        None => run.await,
-        // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).
-        Some(inputs) => tokio::select! {
-            ran = run => ran,
-            needed = inputs.input_required() => return app.format().input_required(needed),
-        },
+    // 2026-07-28: a request to the client ends this attempt (the tool's future is dropped).
+    let ran = match attempt(app, inputs.as_deref(), run).await {
+        Ok(ran) => ran,
+        Err(input_required) => return input_required,
     };
     match settle(&name, ran, timeout) {
         Ok((result, outcome)) => app.format().tool_response(version, result, tool.wrap_output, outcome),
