@@ -43,6 +43,8 @@ pub const TASKS_UPDATE: &str = "tasks/update";
 
 /// Client → server: the handshake is complete.
 pub const NOTIFICATION_INITIALIZED: &str = "notifications/initialized";
+/// Client → server: the client's roots changed (removed in 2026-07-28, with the handshake).
+pub const NOTIFICATION_ROOTS_LIST_CHANGED: &str = "notifications/roots/list_changed";
 /// Either way: a request is cancelled.
 pub const NOTIFICATION_CANCELLED: &str = "notifications/cancelled";
 /// Server → client: progress of a request.

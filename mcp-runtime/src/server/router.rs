@@ -97,7 +97,8 @@ pub(crate) async fn dispatch(app: &App, req: McpRequest, filter_tools: bool) -> 
         }
         method::PROMPTS_GET if prompts => prompts::get(app, req).await,
         method::COMPLETION_COMPLETE if capabilities.completions.is_some() => completion::complete(app, req).await,
-        method::INITIALIZE => answer(lifecycle::initialize(app, &req)),
+        // Removed in 2026-07-28 with the handshake: a stateless `initialize` is an unknown method.
+        method::INITIALIZE if !stateless => answer(lifecycle::initialize(app, &req)),
         method::SERVER_DISCOVER if stateless => answer(lifecycle::discover(app)),
         method::SUBSCRIPTIONS_LISTEN if stateless => listen::listen(app, req).await,
         method::TASKS_GET | method::TASKS_RESULT | method::TASKS_LIST | method::TASKS_CANCEL | method::TASKS_UPDATE => {

@@ -2,8 +2,11 @@
 //! every transport.
 //!
 //! A connection serves both eras at once, as the 2026-07-28 revision allows: a request carrying
-//! `io.modelcontextprotocol/protocolVersion` in `_meta` is served statelessly under that revision; any
-//! other request belongs to the connection's handshake session, opened by `initialize`.
+//! `io.modelcontextprotocol/protocolVersion` in `_meta` is served statelessly under that revision (an
+//! `initialize` or a `ping` so sent is a method that revision removed: −32601); any other request belongs
+//! to the connection's handshake session, opened by `initialize`. Over Streamable HTTP the
+//! `MCP-Protocol-Version` header also tells the era: a request it says is 2026-07-28 but whose `_meta`
+//! lacks the version is refused there (−32602), before admission (`http/streamable.rs`).
 //!
 //! A request refused before the corridor is a [`Refused`]: the error it is answered with and its
 //! [`Outcome`]. Every transport records it through [`Pipeline::refused`] (its audit record and its
@@ -83,7 +86,9 @@ pub fn admit(
         Some(Value::Object(m)) => m,
         Some(_) => return Err(Refused::invalid(ErrorObject::invalid_params("_meta must be an object"))),
     };
-    let (version, client, session, log) = if method != method::INITIALIZE && meta.contains_key(meta::PROTOCOL_VERSION) {
+    // The era is the request's: `_meta` naming a protocol version makes it a 2026-07-28 request, whatever its
+    // method (`initialize` and `ping` included, which that revision removed: the router answers −32601).
+    let (version, client, session, log) = if meta.contains_key(meta::PROTOCOL_VERSION) {
         let stateless = Stateless::read(&meta).map_err(Refused::invalid)?;
         (stateless.version, Arc::new(stateless.client), None, LogGate::Fixed(stateless.log_level))
     } else if let Some(h) = session.handshake() {
@@ -216,6 +221,14 @@ mod tests {
         assert_eq!(r.version, ProtocolVersion::V2026_07_28);
         assert!(r.session.is_none());
         assert!(!r.params.contains_key("_meta"));
+        // `initialize` and `ping` so sent are 2026-07-28 requests (for methods that revision removed), not
+        // the start of a handshake.
+        for removed in [method::INITIALIZE, method::PING] {
+            let r = admit(&s, removed, json!({"_meta": modern_meta()})).unwrap();
+            assert_eq!(r.version, ProtocolVersion::V2026_07_28, "{removed}");
+            assert!(r.session.is_none(), "{removed}");
+        }
+        assert!(s.handshake().is_none());
     }
 
     #[test]

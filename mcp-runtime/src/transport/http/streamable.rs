@@ -8,6 +8,7 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -35,12 +36,55 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
         .any(|v| v.split(',').map(|m| m.split(';').next().unwrap_or("").trim()).any(|m| m == media || m == "*/*"))
 }
 
-/// The revision a request names in `_meta` (2026-07-28 requests), if any.
-fn stateless_version(request: &Request) -> Option<&str> {
-    if request.method == method::INITIALIZE {
-        return None;
+/// The era a POSTed request belongs to (SEP-2575).
+enum Era<'a> {
+    /// 2026-07-28: its `_meta` names this revision, which `MCP-Protocol-Version` must repeat.
+    Stateless(&'a str),
+    /// 2026-07-28 by its `MCP-Protocol-Version` header (or its `_meta`), without the per-request field its
+    /// revision requires: refused with this −32602 before anything else.
+    Malformed(ErrorObject),
+    /// The handshake era: `initialize`, then the session's requests.
+    Handshake,
+}
+
+/// Tells a request's era: a request whose `_meta` names a protocol version is a 2026-07-28 one (whatever
+/// its method: `initialize` too, which that revision removed); so is one without that field when its
+/// `MCP-Protocol-Version` header names 2026-07-28 — it lacks what its revision requires. A request with
+/// neither belongs to the handshake era (a header naming a revision this server does not speak is
+/// answered there, −32022).
+fn era<'a>(request: &'a Request, headers: &HeaderMap) -> Era<'a> {
+    let meta = request.params.get("_meta");
+    match meta.and_then(|m| m.get(meta::PROTOCOL_VERSION)) {
+        Some(Value::String(version)) => return Era::Stateless(version),
+        Some(_) => {
+            let error =
+                ErrorObject::invalid_params(format_args!("`_meta.{}` must be a string", meta::PROTOCOL_VERSION));
+            return Era::Malformed(error);
+        }
+        None => {}
     }
-    request.params.get("_meta")?.get(meta::PROTOCOL_VERSION)?.as_str()
+    if !is_stateless(headers) {
+        return Era::Handshake;
+    }
+    let error = match meta {
+        Some(Value::Object(_)) => ErrorObject::invalid_params(format_args!(
+            "`_meta.{}` is required under 2026-07-28 (the MCP-Protocol-Version header's revision)",
+            meta::PROTOCOL_VERSION
+        )),
+        Some(_) => ErrorObject::invalid_params("`_meta` must be an object"),
+        None => ErrorObject::invalid_params(format_args!(
+            "a 2026-07-28 request carries `_meta` with `{}` and `{}`",
+            meta::PROTOCOL_VERSION,
+            meta::CLIENT_CAPABILITIES
+        )),
+    };
+    Era::Malformed(error)
+}
+
+/// The client notifications 2026-07-28 removed with the handshake and roots' change notices: a POST
+/// carrying one under that revision is answered 404 with −32601 (and no id), as a removed request is.
+fn removed_notification(method: &str) -> bool {
+    matches!(method, method::NOTIFICATION_INITIALIZED | method::NOTIFICATION_ROOTS_LIST_CHANGED)
 }
 
 pub(super) async fn post(State(state): State<Arc<HttpState>>, request: axum::extract::Request) -> Response {
@@ -55,30 +99,43 @@ pub(super) async fn post(State(state): State<Arc<HttpState>>, request: axum::ext
         Err(response) => return response,
     };
     let sse = accepts(headers, "text/event-stream");
-    if let Message::Request(request) = &message
-        && let Some(version) = stateless_version(request)
-    {
-        if let Err(error) = headers::check_stateless(headers, request, version) {
-            return refusal(StatusCode::BAD_REQUEST, Some(request.id.clone()), Refused::invalid(error));
+    if let Message::Request(request) = &message {
+        let version = match era(request, headers) {
+            Era::Handshake => None,
+            Era::Malformed(error) => {
+                return refusal(StatusCode::BAD_REQUEST, Some(request.id.clone()), Refused::invalid(error));
+            }
+            Era::Stateless(version) => Some(version),
+        };
+        if let Some(version) = version {
+            let checked = headers::check_stateless(headers, request, version)
+                .and_then(|()| headers::check_params(headers, request, state.pipeline.app()));
+            if let Err(error) = checked {
+                return refusal(StatusCode::BAD_REQUEST, Some(request.id.clone()), Refused::invalid(error));
+            }
+            if request.method == method::SUBSCRIPTIONS_LISTEN && !sse {
+                // Its notifications travel on the POST's SSE stream: a JSON-only answer would carry nothing.
+                let error = ErrorObject::invalid_request(
+                    "subscriptions/listen streams its notifications: send Accept: application/json, text/event-stream",
+                );
+                return refusal(StatusCode::NOT_ACCEPTABLE, Some(request.id.clone()), Refused::invalid(error));
+            }
+            let Message::Request(request) = message else { unreachable!("matched above") };
+            return respond(&state, request, None, sse, caller).await;
         }
-        if request.method == method::SUBSCRIPTIONS_LISTEN && !sse {
-            // Its notifications travel on the POST's SSE stream: a JSON-only answer would carry nothing.
-            let error = ErrorObject::invalid_request(
-                "subscriptions/listen streams its notifications: send Accept: application/json, text/event-stream",
-            );
-            return refusal(StatusCode::NOT_ACCEPTABLE, Some(request.id.clone()), Refused::invalid(error));
-        }
-        let Message::Request(request) = message else { unreachable!("matched above") };
-        return respond(&state, request, None, sse, caller).await;
     }
-    let stateless_header = headers::text(headers, PROTOCOL_VERSION)
-        .ok()
-        .flatten()
-        .is_some_and(|v| v.parse::<ProtocolVersion>().is_ok_and(ProtocolVersion::is_stateless));
-    if stateless_header && !matches!(message, Message::Request(_)) && !headers.contains_key(SESSION_ID) {
-        // 2026-07-28 notifications: the only one is notifications/cancelled, and closing the request's
-        // stream is the cancellation over HTTP.
-        return StatusCode::ACCEPTED.into_response();
+    if is_stateless(headers) && !headers.contains_key(SESSION_ID) {
+        match &message {
+            // A notification 2026-07-28 removed is not accepted (the transport says: an HTTP error).
+            Message::Notification(n) if removed_notification(&n.method) => {
+                let error = ErrorObject::method_not_found(&n.method);
+                return refusal(StatusCode::NOT_FOUND, None, Refused::invalid(error));
+            }
+            // 2026-07-28 notifications: the only one is notifications/cancelled, and closing the request's
+            // stream is the cancellation over HTTP.
+            Message::Notification(_) | Message::Response(_) => return StatusCode::ACCEPTED.into_response(),
+            Message::Request(_) => {}
+        }
     }
     handshake(&state, headers, message, sse, caller).await
 }
