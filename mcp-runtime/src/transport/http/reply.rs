@@ -147,13 +147,16 @@ pub(super) fn method_not_allowed() -> Response {
     with_outcome(response.into_response(), Outcome::InvalidRequest)
 }
 
-/// A stream of server-sent events.
+/// A stream of server-sent events. `X-Accel-Buffering: no` asks reverse proxies (nginx and those that
+/// follow it) not to buffer the stream, so events reach the client as they are written (a SHOULD of
+/// 2026-07-28's Streamable HTTP).
 pub(super) fn sse_response(body: Body) -> Response {
     (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no")),
         ],
         body,
     )
@@ -163,6 +166,13 @@ pub(super) fn sse_response(body: Body) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_streams_are_not_buffered_by_proxies() {
+        let response = sse_response(Body::empty());
+        assert_eq!(response.headers()["x-accel-buffering"], "no");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+    }
 
     #[test]
     fn errors_map_to_their_status() {
