@@ -122,6 +122,12 @@ async fn ping_tool() -> String {
     "pong".to_owned()
 }
 
+/// Answers callers granted `ops:read`.
+#[mcp_tool(scopes = ["ops:read"])]
+async fn scoped_ping() -> String {
+    "pong".to_owned()
+}
+
 struct Running {
     url: String,
     _stop: oneshot::Sender<()>,
@@ -135,7 +141,7 @@ async fn behind_a_proxy(configure: impl FnOnce(&mut Config)) -> Running {
     configure(&mut config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = Server::new("hardening", "0").config(config).tool(ping_tool::SPEC);
+    let server = Server::new("hardening", "0").config(config).tool(ping_tool::SPEC).tool(scoped_ping::SPEC);
     let pipeline = Pipeline::build(server).expect("the server starts");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve_on(listener, pipeline, Flavor::Streamable, async move {
@@ -179,4 +185,30 @@ async fn anonymous_ipv6_clients_spend_the_budget_of_their_64() {
     assert_eq!(call(&s.url, None, Some("2001:db8:1:2::1"), "ping_tool", json!({})).await, 200);
     assert_eq!(call(&s.url, None, Some("[2001:db8:1:2::ffff]:443"), "ping_tool", json!({})).await, 429, "same /64");
     assert_eq!(call(&s.url, None, Some("2001:db8:1:3::1"), "ping_tool", json!({})).await, 200, "another /64");
+}
+
+#[tokio::test]
+async fn a_broader_scope_implies_the_narrower_ones_it_names() {
+    let s = behind_a_proxy(|c| {
+        c.security.strategy = AuthStrategy::ApiKey;
+        c.security.keys = ApiKeys::Inline(vec![
+            ApiKeyEntry { id: "admin".into(), hash: key_digest("admin-key"), scopes: vec!["ops:admin".into()] },
+            ApiKeyEntry { id: "writer".into(), hash: key_digest("writer-key"), scopes: vec!["ops:write".into()] },
+        ]);
+        c.security.scope_implies = [("ops:admin".to_owned(), vec!["ops:write".to_owned()])].into_iter().collect();
+        c.security.scope_implies.insert("ops:write".to_owned(), vec!["ops:read".to_owned()]);
+    })
+    .await;
+    assert_eq!(call(&s.url, Some("admin-key"), None, "scoped_ping", json!({})).await, 200, "admin ⊃ write ⊃ read");
+    assert_eq!(call(&s.url, Some("writer-key"), None, "scoped_ping", json!({})).await, 200, "write ⊃ read");
+    let s = behind_a_proxy(|c| {
+        c.security.strategy = AuthStrategy::ApiKey;
+        c.security.keys = ApiKeys::Inline(vec![ApiKeyEntry {
+            id: "admin".into(),
+            hash: key_digest("admin-key"),
+            scopes: vec!["ops:admin".into()],
+        }]);
+    })
+    .await;
+    assert_eq!(call(&s.url, Some("admin-key"), None, "scoped_ping", json!({})).await, 403, "no hierarchy declared");
 }

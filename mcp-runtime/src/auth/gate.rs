@@ -13,6 +13,7 @@ use super::api_key::ApiKeyAuthenticator;
 use super::failures::Failures;
 use super::jwt::JwtAuthenticator;
 use super::oauth::{OAuthAuthenticator, ResourceMetadata};
+use super::scopes::ScopeHierarchy;
 use super::{AuthError, Authenticator, Credentials, Principal};
 use crate::config::{AuthStrategy, SecurityConfig};
 use crate::protocol::{ErrorCode, ErrorObject};
@@ -65,6 +66,7 @@ pub struct Gate {
     realm: String,
     metadata: Option<ResourceMetadata>,
     failures: Failures,
+    hierarchy: ScopeHierarchy,
 }
 
 impl std::fmt::Debug for Gate {
@@ -119,6 +121,7 @@ impl Gate {
             realm: server_name.replace(['"', '\\'], ""),
             metadata,
             failures: Failures::new(config.max_failures, config.failure_window),
+            hierarchy: ScopeHierarchy::new(&config.scope_implies),
         })
     }
 
@@ -157,7 +160,11 @@ impl Gate {
             Err(AuthError::Unavailable("the authenticator failed".into()))
         });
         match result {
-            Ok(principal) => Ok(Arc::new(principal)),
+            Ok(mut principal) => {
+                // A broader scope implies narrower ones (`[security.scope_implies]`).
+                self.hierarchy.widen(&mut principal.scopes);
+                Ok(Arc::new(principal))
+            }
             Err(error) => {
                 if matches!(error, AuthError::Invalid(_) | AuthError::Malformed(_) | AuthError::UnknownKey(_)) {
                     // A key the server does not hold says nothing of the client guessing: not counted.

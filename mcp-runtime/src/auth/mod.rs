@@ -22,6 +22,7 @@ pub mod jwt;
 mod layer;
 pub mod oauth;
 mod outbound;
+mod scopes;
 mod service;
 
 use std::borrow::Cow;

@@ -39,12 +39,17 @@ pub struct ResourceMetadata {
     pub bearer_methods_supported: Vec<&'static str>,
 }
 
+/// The OpenID scope asking for refresh tokens, which a protected resource does not advertise.
+const OFFLINE_ACCESS: &str = "offline_access";
+
 impl ResourceMetadata {
     /// The metadata `[security.oauth]` describes; `tool_scopes` fill `scopes_supported` when it is empty.
     pub fn new(config: &OAuthConfig, tool_scopes: Vec<String>) -> Option<Self> {
         let resource = config.resource.clone()?;
         let scopes_supported =
             if config.scopes_supported.is_empty() { tool_scopes } else { config.scopes_supported.clone() };
+        // Refresh tokens are not a resource requirement: `offline_access` is never advertised (2026-07-28).
+        let scopes_supported = scopes_supported.into_iter().filter(|s| s != OFFLINE_ACCESS).collect();
         Some(Self {
             resource,
             authorization_servers: config.authorization_servers.clone(),
@@ -237,10 +242,10 @@ mod tests {
             authorization_servers: vec!["https://auth.example.com".into()],
             ..OAuthConfig::default()
         };
-        let m = ResourceMetadata::new(&config, vec!["a".into()]).unwrap();
+        let m = ResourceMetadata::new(&config, vec!["a".into(), "offline_access".into()]).unwrap();
         assert_eq!(m.url(), "https://mcp.example.com:8443/.well-known/oauth-protected-resource/mcp");
         assert_eq!(m.paths(), ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"]);
-        assert_eq!(m.scopes_supported, ["a"]);
+        assert_eq!(m.scopes_supported, ["a"], "offline_access is not a resource requirement");
         let bare = ResourceMetadata::new(&OAuthConfig { resource: Some("https://x.example".into()), ..config }, vec![]);
         assert_eq!(bare.unwrap().paths(), [METADATA_PATH]);
     }

@@ -98,6 +98,7 @@
 //! header = "Authorization"      # "Bearer <credential>"; another header holds the credential itself
 //! keys = []                     # [{ id, hash = "sha256:<hex>", scopes }] or "${file:PATH}" (reloaded)
 //! keys_reload_interval = "2s"
+//! scope_implies = {}            # { "inventory:admin" = ["inventory:write"] }: a broader scope implies narrower ones
 //! list_tools = "allowed"        # allowed | all: what tools/list shows a caller
 //! max_failures = 10             # failed authentications per source and window, then 429
 //! failure_window = "60s"

@@ -27,6 +27,10 @@ pub struct SecurityConfig {
     pub jwt: JwtConfig,
     /// The OAuth 2.1 resource server (strategy `oauth`).
     pub oauth: OAuthConfig,
+    /// Scope hierarchies: a broader scope and the narrower ones it implies (`"inventory:admin" =
+    /// ["inventory:write", "inventory:read"]`), transitively. A caller granted the broader scope may do
+    /// what the narrower ones allow.
+    pub scope_implies: std::collections::BTreeMap<String, Vec<String>>,
     /// What the list methods show a caller: `allowed` (the tools, resources, templates and prompts its
     /// scopes allow) or `all`.
     pub list_tools: ToolListing,
@@ -56,6 +60,7 @@ impl Default for SecurityConfig {
             keys_reload_interval: Duration::from_secs(2),
             jwt: JwtConfig::default(),
             oauth: OAuthConfig::default(),
+            scope_implies: std::collections::BTreeMap::new(),
             list_tools: ToolListing::Allowed,
             max_failures: 10,
             failure_window: Duration::from_secs(60),
