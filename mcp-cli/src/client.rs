@@ -1,48 +1,61 @@
-//! `cargo mcp list` and `cargo mcp call`: rmcp's client over stdio or Streamable HTTP, for smoke tests.
+//! `cargo mcp list` and `cargo mcp call`: a client over stdio or Streamable HTTP, for smoke tests, in
+//! either era of the protocol (`--protocol`).
 //!
-//! rmcp speaks the protocol: the handshake (`initialize` under 2025-11-25, then
-//! `notifications/initialized`), request ids, the session and protocol-version headers, SSE answers, the
-//! `ping`s a server sends (answered) and its other requests (refused: the client declares no
-//! capabilities), the session's DELETE at the end. What is the CLI's own:
+//! - **2026-07-28** (stateless.rs, the CLI's own client): no handshake and no session; every request
+//!   carries the revision, the client and its capabilities in `_meta`, and over HTTP the
+//!   `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers. A `tools/call` answered
+//!   `input_required` is answered (inputs.rs: `roots/list` with the current directory, `elicitation/create`
+//!   asked on the terminal or declined) and called again, a bounded number of times.
+//! - **The handshake era** (handshake.rs, rmcp's client): `initialize` under 2025-11-25, then
+//!   `notifications/initialized`, request ids, the session and protocol-version headers, SSE answers, the
+//!   `ping`s a server sends (answered) and its other requests (refused: the client declares no
+//!   capabilities), the session's DELETE at the end.
+//! - **`auto`** (the default) asks `server/discover` first and speaks 2026-07-28 when the server offers
+//!   it, the handshake era otherwise (the specification's backward-compatibility rules: see stateless.rs).
+//!
+//! What is the CLI's own, in both eras:
 //!
 //! - over stdio it starts the server's command with the environment inherited (credentials travel in
 //!   the server's environment, `MCP_CLIENT_KEY`) and its stderr let through, and keeps the process, to say
 //!   how it exited when it stops answering (stdio.rs);
-//! - over Streamable HTTP, rmcp's transport runs on the CLI's own HTTP backend (streamable.rs): the
+//! - over Streamable HTTP it uses the CLI's own HTTP client (streamable.rs is rmcp's transport on it): the
 //!   `--header K:V` headers (credentials) on every request, no redirect followed (the headers would go
 //!   along to wherever it points: the CLI's `http` module), and refusals (401, 403, other statuses)
 //!   explained from their bodies and challenges;
 //! - every answer is capped (16 MiB): a JSON body, an SSE event, a line of a stdio server's output; a
 //!   server that sends more, or streams one answer forever, ends the command with an error naming the
 //!   cap rather than growing the client without bound;
-//! - each request waits at most `--timeout`.
+//! - each request waits at most `--timeout`;
+//! - what it prints is the same in both eras (the 2026-07-28 `resultType` and the server's identity in
+//!   `_meta` are left out of `--json`), so scripts that read it work with either.
 //!
 //! Exit codes: 0 success; 1 the server answered with an error (a JSON-RPC error, HTTP 401/403 or another
-//! HTTP error status, a tool result with `isError: true`); 2 the command could not run (bad arguments, a
-//! server that cannot be started or reached, that exits or closes the connection, redirects elsewhere,
-//! answers beyond the cap, or does not answer in time).
+//! HTTP error status, a tool result with `isError: true`, a call that still asks for input after
+//! [`MAX_INPUT_ROUNDS`] rounds); 2 the command could not run (bad arguments, a server that cannot be
+//! started or reached, that exits or closes the connection, redirects elsewhere, answers beyond the cap,
+//! does not answer in time, or does not speak the revision asked for).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, PaginatedRequestParams, ProtocolVersion,
-};
-use rmcp::service::RunningService;
-use rmcp::{ClientCacheConfig, RoleClient, ServiceError, ServiceExt};
+use rmcp::model::CallToolRequestParams;
 use serde_json::{Map, Value, json};
 
 mod error;
+mod handshake;
+mod inputs;
 mod render;
+mod stateless;
 mod stdio;
 mod streamable;
 
-use self::error::{ClientError, Lost};
+use self::error::ClientError;
+use self::handshake::Connection;
 use self::render::{Spinner, render_result, tools_table};
-use self::stdio::StdioServer;
-use self::streamable::{Failures, HttpBackend};
+pub use self::stateless::MAX_INPUT_ROUNDS;
+use self::stateless::{Probe, Stateless};
 pub(crate) use self::streamable::{auth_param, error_detail};
 
 /// The protocol revision the client asks for in `initialize` (the probes' too).
@@ -54,7 +67,20 @@ const LIST_AT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pages of `tools/list` followed at most (a server whose cursors never end is cut off here).
 const MAX_PAGES: usize = 1000;
 
-/// Where the server is: a URL, or a command to start it on stdio.
+/// Which revision of the protocol to speak (`--protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// Ask `server/discover` first: 2026-07-28 when the server offers it, else the handshake (2025-11-25).
+    Auto,
+    /// 2026-07-28 only: per-request `_meta`, no session; a server of the handshake era is an error.
+    #[value(name = "2026-07-28")]
+    Stateless,
+    /// The handshake era only: `initialize` under 2025-11-25 and a session (what older servers speak).
+    #[value(name = "2025-11-25")]
+    Handshake,
+}
+
+/// Where the server is, a command to start it on stdio or a URL, and how to talk to it.
 #[derive(Debug, Args)]
 pub struct Target {
     /// A Streamable HTTP endpoint, e.g. `http://127.0.0.1:8080/mcp`. No redirect is followed (a 3xx ends
@@ -67,6 +93,10 @@ pub struct Target {
     /// How long to wait for an answer, in seconds.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// The protocol revision: `auto` asks `server/discover` and speaks 2026-07-28 when the server offers
+    /// it, else the handshake era (a stdio server silent to the probe is waited for up to --timeout).
+    #[arg(long, value_enum, default_value_t = Protocol::Auto)]
+    pub protocol: Protocol,
     /// The server's command and arguments, served on stdio (after `--`).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -106,7 +136,8 @@ pub fn list(args: &ListArgs) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let timeout = Duration::from_secs(args.target.timeout);
-    let tools = match runtime().block_on(session(&target, timeout, async |c| c.list_tools().await)) {
+    let outcome = session(&target, args.target.protocol, timeout, false, async |c| c.list_tools().await);
+    let tools = match runtime().block_on(outcome) {
         Ok(tools) => tools,
         Err(e) => return client_error(&e),
     };
@@ -130,14 +161,9 @@ pub fn call(args: &CallArgs) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let timeout = Duration::from_secs(args.target.timeout);
-    let params = CallToolRequestParams::new(args.name.clone()).with_arguments(arguments);
-    let result = runtime().block_on(session(&target, timeout, async |c| {
-        let spinner = Spinner::start(format!("calling {}", args.name));
-        let result = c.call_tool(params).await;
-        spinner.stop();
-        result
-    }));
-    let result = match result {
+    let outcome =
+        session(&target, args.target.protocol, timeout, true, async |c| c.call_tool(&args.name, arguments).await);
+    let result = match runtime().block_on(outcome) {
         Ok(result) => result,
         Err(e) => return client_error(&e),
     };
@@ -153,15 +179,17 @@ pub fn call(args: &CallArgs) -> ExitCode {
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
-/// Connects to a Streamable HTTP endpoint with `headers` (`K:V`), runs the handshake, lists every tool
-/// (following `nextCursor`), ends the session and returns the tool definitions.
+/// Connects to a Streamable HTTP endpoint with `headers` (`K:V`), runs the handshake (2025-11-25), lists
+/// every tool (following `nextCursor`), ends the session and returns the tool definitions.
 ///
 /// # Errors
 /// A message saying what went wrong: bad headers, an unreachable server, HTTP 401/403, a JSON-RPC error,
 /// no answer within 30 s.
 pub async fn list_tools_at(url: &str, headers: &[String]) -> Result<Vec<Value>, String> {
     let target = Endpoint::Http { url: url.to_owned(), headers: parse_headers(headers)? };
-    session(&target, LIST_AT_TIMEOUT, async |c| c.list_tools().await).await.map_err(|e| e.to_string())
+    session(&target, Protocol::Handshake, LIST_AT_TIMEOUT, false, async |c| c.list_tools().await)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A current-thread runtime for one command.
@@ -183,18 +211,86 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
 
-/// Opens a connection to `target` (the handshake included), runs `work`, and closes the connection
-/// whatever `work` returned.
+/// Opens a connection to `target` in the era `protocol` picks (`answers_input`: the command answers what
+/// a 2026-07-28 server asks for, and declares it), runs `work`, and closes the connection whatever `work`
+/// returned.
 async fn session<T>(
     target: &Endpoint,
+    protocol: Protocol,
     timeout: Duration,
-    work: impl AsyncFnOnce(&mut Connection) -> Result<T, ClientError>,
+    answers_input: bool,
+    work: impl AsyncFnOnce(&mut Client) -> Result<T, ClientError>,
 ) -> Result<T, ClientError> {
-    let mut connection = Connection::open(target, timeout).await?;
-    let outcome = work(&mut connection).await;
+    let mut client = Client::open(target, protocol, timeout, answers_input).await?;
+    let outcome = work(&mut client).await;
     // A server that stopped answering, or floods its output, is not waited for.
-    connection.close(!matches!(outcome, Err(ClientError::Timeout(..) | ClientError::TooLarge(..)))).await;
+    client.close(!matches!(outcome, Err(ClientError::Timeout(..) | ClientError::TooLarge(..)))).await;
     outcome
+}
+
+/// A client of one server, in the era it speaks.
+enum Client {
+    /// 2026-07-28.
+    Stateless(Stateless),
+    /// The handshake era, on rmcp.
+    Handshake(Connection),
+}
+
+impl Client {
+    /// Reaches the server in the era `protocol` asks for; for `auto` and 2026-07-28 `server/discover`
+    /// first.
+    async fn open(
+        target: &Endpoint,
+        protocol: Protocol,
+        timeout: Duration,
+        answers_input: bool,
+    ) -> Result<Self, ClientError> {
+        if protocol == Protocol::Handshake {
+            return Connection::open(target, timeout, None).await.map(Self::Handshake);
+        }
+        match Stateless::probe(target, timeout, answers_input).await? {
+            Probe::Stateless(client) => Ok(Self::Stateless(client)),
+            Probe::Handshake(why, stdio) if protocol == Protocol::Stateless => {
+                if let Some((mut server, pipes)) = stdio {
+                    drop(pipes);
+                    server.close(true).await;
+                }
+                Err(ClientError::Era(format!(
+                    "the server does not speak {} ({why}); try --protocol {PROTOCOL_VERSION} or auto",
+                    stateless::VERSION
+                )))
+            }
+            Probe::Handshake(_, stdio) => Connection::open(target, timeout, stdio).await.map(Self::Handshake),
+        }
+    }
+
+    async fn list_tools(&mut self) -> Result<Vec<Value>, ClientError> {
+        match self {
+            Self::Stateless(client) => client.list_tools().await,
+            Self::Handshake(connection) => connection.list_tools().await,
+        }
+    }
+
+    /// Calls `name` with `arguments`; the result as the server sent it (without the 2026-07-28 envelope).
+    async fn call_tool(&mut self, name: &str, arguments: Map<String, Value>) -> Result<Value, ClientError> {
+        match self {
+            Self::Stateless(client) => client.call_tool(name, arguments).await,
+            Self::Handshake(connection) => {
+                let spinner = Spinner::start(format!("calling {name}"));
+                let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+                let result = connection.call_tool(params).await;
+                spinner.stop();
+                result
+            }
+        }
+    }
+
+    async fn close(self, graceful: bool) {
+        match self {
+            Self::Stateless(client) => client.close(graceful).await,
+            Self::Handshake(connection) => connection.close(graceful).await,
+        }
+    }
 }
 
 /// Where the server is, checked.
@@ -271,159 +367,6 @@ pub(crate) fn parse_arguments(arguments: &[String]) -> Result<Map<String, Value>
     Ok(object)
 }
 
-/// The client's identity and what it asks for in `initialize`: 2025-11-25, no capabilities.
-fn client_config() -> ClientConfig {
-    ClientConfig::new(ClientCapabilities::default(), Implementation::new("cargo-mcp", env!("CARGO_PKG_VERSION")))
-        .with_protocol_version(ProtocolVersion::V_2025_11_25)
-}
-
-/// One open connection to a server: rmcp's client, and the side it runs on.
-struct Connection {
-    service: RunningService<RoleClient, ClientConfig>,
-    side: Side,
-    timeout: Duration,
-}
-
-/// What the CLI keeps of the server's side, to explain a failure rmcp only sees as a closed connection.
-enum Side {
-    /// The server's process.
-    Stdio(StdioServer),
-    /// The endpoint, and the failures the HTTP backend met.
-    Http { url: String, failures: Failures },
-}
-
-impl Side {
-    /// Why `method` failed: the server's error, else what this side saw (a process that exited, an HTTP
-    /// refusal, an answer beyond the cap), else what rmcp said.
-    async fn explain(&mut self, lost: Lost, method: &str) -> ClientError {
-        if let Lost::Answered(error) = lost {
-            return error;
-        }
-        match self {
-            Self::Stdio(server) => {
-                if let Some(error) = server.overflow() {
-                    return error;
-                }
-                match lost {
-                    Lost::Answered(error) => error,
-                    Lost::Closed(_) => server.gone(&format!("closed its output before answering `{method}`")).await,
-                    Lost::Protocol(detail) => ClientError::Protocol(detail),
-                }
-            }
-            Self::Http { url, failures } => {
-                if let Some(error) = streamable::take(failures) {
-                    return error;
-                }
-                match lost {
-                    Lost::Answered(error) => error,
-                    Lost::Closed(detail) => ClientError::Closed(format!("`{method}` to {url} failed: {detail}")),
-                    Lost::Protocol(detail) => ClientError::Protocol(detail),
-                }
-            }
-        }
-    }
-}
-
-impl Connection {
-    /// Starts or reaches the server and runs the handshake, within `timeout`.
-    async fn open(target: &Endpoint, timeout: Duration) -> Result<Self, ClientError> {
-        let (mut side, started) = match target {
-            Endpoint::Stdio(command) => {
-                let (server, transport) = StdioServer::spawn(command)?;
-                let started = tokio::time::timeout(timeout, client_config().serve(transport)).await;
-                (Side::Stdio(server), started)
-            }
-            Endpoint::Http { url, headers } => {
-                let (backend, failures) = HttpBackend::new(headers.clone(), timeout)?;
-                let started = tokio::time::timeout(timeout, client_config().serve(backend.transport(url))).await;
-                (Side::Http { url: url.clone(), failures }, started)
-            }
-        };
-        match started {
-            Ok(Ok(service)) => {
-                service.set_response_cache_config(ClientCacheConfig::disabled()).await;
-                Ok(Self { service, side, timeout })
-            }
-            Ok(Err(error)) => {
-                let error = side.explain(error.into(), "initialize").await;
-                side.close(!matches!(error, ClientError::TooLarge(..))).await;
-                Err(error)
-            }
-            Err(_) => {
-                side.close(false).await;
-                Err(ClientError::Timeout(timeout, "initialize".to_owned()))
-            }
-        }
-    }
-
-    /// What a request came to: its result, or why it failed.
-    async fn settle<T>(
-        &mut self,
-        method: &str,
-        outcome: Result<Result<T, ServiceError>, tokio::time::error::Elapsed>,
-    ) -> Result<T, ClientError> {
-        match outcome {
-            Ok(Ok(result)) => Ok(result),
-            Ok(Err(error)) => Err(self.side.explain(error.into(), method).await),
-            Err(_) => Err(ClientError::Timeout(self.timeout, method.to_owned())),
-        }
-    }
-
-    /// Every tool, following `nextCursor`, as the server defined them.
-    async fn list_tools(&mut self) -> Result<Vec<Value>, ClientError> {
-        let mut tools = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let params = cursor.clone().map(|c| PaginatedRequestParams::default().with_cursor(Some(c)));
-            self.side.reset();
-            let outcome = tokio::time::timeout(self.timeout, self.service.list_tools(params)).await;
-            let page = self.settle("tools/list", outcome).await?;
-            tools.extend(page.tools.iter().map(to_json));
-            match page.next_cursor {
-                Some(next) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
-                Some(next) => return Err(ClientError::Protocol(format!("tools/list repeats the cursor {next:?}"))),
-                None => return Ok(tools),
-            }
-        }
-        Err(ClientError::Protocol(format!("tools/list still has more after {MAX_PAGES} pages")))
-    }
-
-    /// Calls a tool; returns its result as the server sent it.
-    async fn call_tool(&mut self, params: CallToolRequestParams) -> Result<Value, ClientError> {
-        self.side.reset();
-        let outcome = tokio::time::timeout(self.timeout, self.service.call_tool(params)).await;
-        self.settle("tools/call", outcome).await.map(|result| to_json(&result))
-    }
-
-    /// Ends the session: rmcp closes the server's stdin or DELETEs the HTTP session; a process is waited
-    /// for (`graceful`, up to 5 s) or killed.
-    async fn close(self, graceful: bool) {
-        let Self { service, mut side, .. } = self;
-        if graceful || matches!(side, Side::Http { .. }) {
-            let _ = tokio::time::timeout(Duration::from_secs(6), service.cancel()).await;
-        } else {
-            drop(service);
-        }
-        side.close(graceful).await;
-    }
-}
-
-impl Side {
-    /// Forgets the failures of earlier requests.
-    fn reset(&self) {
-        if let Self::Http { failures, .. } = self {
-            streamable::take(failures);
-        }
-    }
-
-    /// Lets the server's process exit (`graceful`, up to 5 s) or kills it.
-    async fn close(&mut self, graceful: bool) {
-        if let Self::Stdio(server) = self {
-            server.close(graceful).await;
-        }
-    }
-}
-
 /// One of rmcp's typed results as JSON, the form `render` and `--json` print.
 fn to_json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
@@ -486,6 +429,7 @@ mod tests {
             url: url.map(str::to_owned),
             headers: strings(headers),
             timeout: 60,
+            protocol: Protocol::Auto,
             command: strings(command),
         };
         assert!(matches!(Endpoint::from_target(&target(None, &[], &["srv"])), Ok(Endpoint::Stdio(c)) if c == ["srv"]));

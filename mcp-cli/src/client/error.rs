@@ -36,14 +36,21 @@ pub(super) enum ClientError {
     Redirected(String),
     /// An answer (to the request named) outgrew the cap.
     TooLarge(String, TooLarge),
+    /// The server does not speak the revision asked for (`--protocol`), or none the CLI speaks.
+    Era(String),
+    /// A call still asked for input after the most rounds of answers the CLI gives.
+    Rounds(String),
 }
 
 impl ClientError {
     /// 1 when the server answered with a refusal or an error, 2 when it could not be talked to.
     pub(super) fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Rpc { .. } | Self::Unauthorized(_) | Self::Forbidden(_) | Self::Status(..) => ExitCode::FAILURE,
-            Self::Unreachable(_)
+            Self::Rpc { .. } | Self::Unauthorized(_) | Self::Forbidden(_) | Self::Status(..) | Self::Rounds(_) => {
+                ExitCode::FAILURE
+            }
+            Self::Era(_)
+            | Self::Unreachable(_)
             | Self::Closed(_)
             | Self::Timeout(..)
             | Self::Protocol(_)
@@ -66,7 +73,11 @@ impl fmt::Display for ClientError {
             Self::Unauthorized(detail) => write!(f, "HTTP 401 Unauthorized: {detail}"),
             Self::Forbidden(detail) => write!(f, "HTTP 403 Forbidden: {detail}"),
             Self::Status(status, detail) => write!(f, "HTTP {status}: {detail}"),
-            Self::Unreachable(detail) | Self::Closed(detail) | Self::Redirected(detail) => f.write_str(detail),
+            Self::Unreachable(detail)
+            | Self::Closed(detail)
+            | Self::Redirected(detail)
+            | Self::Era(detail)
+            | Self::Rounds(detail) => f.write_str(detail),
             Self::TooLarge(what, too_large) => write!(f, "{what} is {too_large}"),
             Self::Timeout(timeout, method) => {
                 write!(f, "no answer to `{method}` within {}s (--timeout)", timeout.as_secs_f64())

@@ -1,5 +1,7 @@
-//! The server as a child process: rmcp reads and writes its stdio; the CLI keeps the process, to say how
-//! it exited, and caps the lines it reads.
+//! The server as a child process: the CLI keeps the process, to say how it exited, and caps the lines it
+//! reads. Its pipes go to the 2026-07-28 client (stateless.rs) or to rmcp's (the handshake era); after a
+//! `server/discover` probe answered as the handshake era does, from the one to the other, with what the
+//! probe read beyond its answer.
 
 use std::io;
 use std::pin::Pin;
@@ -11,14 +13,31 @@ use std::time::Duration;
 
 use rmcp::RoleClient;
 use rmcp::transport::async_rw::AsyncRwTransport;
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, Chain, ReadBuf};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::ClientError;
 use crate::http::{MAX_BODY, TooLarge};
 
-/// The transport rmcp's client runs on: the server's stdout (capped) and stdin.
-pub(super) type StdioTransport = AsyncRwTransport<RoleClient, CappedLines, ChildStdin>;
+/// The transport rmcp's client runs on: the server's stdout (capped, after what was read of it already)
+/// and stdin.
+pub(super) type StdioTransport = AsyncRwTransport<RoleClient, Chain<io::Cursor<Vec<u8>>, CappedLines>, ChildStdin>;
+
+/// A server process's pipes: its stdin, its stdout (capped) and what was read of it and not used yet.
+pub(super) struct StdioPipes {
+    pub(super) stdin: ChildStdin,
+    pub(super) stdout: CappedLines,
+    pub(super) unread: Vec<u8>,
+}
+
+impl StdioPipes {
+    /// rmcp's transport over these pipes.
+    pub(super) fn transport(self) -> StdioTransport {
+        let reader = io::Cursor::new(self.unread).chain(self.stdout);
+        // rmcp would drop an oversized line and read on; the cap here ends the command instead.
+        AsyncRwTransport::new(reader, self.stdin).with_max_line_length(usize::MAX)
+    }
+}
 
 /// A server process on stdio.
 pub(super) struct StdioServer {
@@ -29,8 +48,8 @@ pub(super) struct StdioServer {
 }
 
 impl StdioServer {
-    /// Starts `command` (its stderr let through) and returns it with the transport over its stdio.
-    pub(super) fn spawn(command: &[String]) -> Result<(Self, StdioTransport), ClientError> {
+    /// Starts `command` (its stderr let through) and returns it with its pipes.
+    pub(super) fn spawn(command: &[String]) -> Result<(Self, StdioPipes), ClientError> {
         let (program, args) = command.split_first().expect("a stdio target has a command");
         let mut child = Command::new(program)
             .args(args)
@@ -43,10 +62,8 @@ impl StdioServer {
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let overflow = Arc::new(AtomicBool::new(false));
-        let lines = CappedLines { inner: stdout, line: 0, overflow: Arc::clone(&overflow) };
-        // rmcp would drop an oversized line and read on; the cap here ends the command instead.
-        let transport = AsyncRwTransport::new(lines, stdin).with_max_line_length(usize::MAX);
-        Ok((Self { program: program.clone(), child, overflow }, transport))
+        let stdout = CappedLines { inner: stdout, line: 0, overflow: Arc::clone(&overflow) };
+        Ok((Self { program: program.clone(), child, overflow }, StdioPipes { stdin, stdout, unread: Vec::new() }))
     }
 
     /// The error to report when a line of the output outgrew the cap.

@@ -68,27 +68,13 @@ impl HttpBackend {
         StreamableHttpError::Client(error)
     }
 
-    /// What a non-2xx answer means: a redirect not followed, credentials wanted or refused, a scope
-    /// missing, a session unknown, another status; each with what the server said.
+    /// What a non-2xx answer means: see [`refusal`].
     async fn refusal(&self, response: reqwest::Response, url: &str, in_session: bool) -> ClientError {
         if let Some(redirect) = http::redirect(&response) {
             return ClientError::Redirected(format!("{url}: {redirect}"));
         }
-        let status = response.status();
-        let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).map(str::to_owned);
-        let detail = error_detail(&http::error_body(response).await);
-        match status.as_u16() {
-            401 if self.headers.is_empty() => ClientError::Unauthorized(format!(
-                "the server wants credentials ({detail}); pass them with --header \"Authorization: Bearer KEY\""
-            )),
-            401 => {
-                let why = challenge.as_deref().and_then(|c| auth_param(c, "error_description")).unwrap_or(detail);
-                ClientError::Unauthorized(format!("the credentials sent were refused ({why})"))
-            }
-            403 => ClientError::Forbidden(detail),
-            404 if in_session => ClientError::Status(404, format!("the session is unknown or expired ({detail})")),
-            code => ClientError::Status(code, detail),
-        }
+        let (status, challenge) = (response.status().as_u16(), challenge(&response));
+        refusal(status, challenge.as_deref(), &http::error_body(response).await, !self.headers.is_empty(), in_session)
     }
 
     /// The SSE events of `response`, refusing an event larger than the cap (and recording why).
@@ -211,8 +197,37 @@ impl StreamableHttpClient for HttpBackend {
     }
 }
 
+/// The `WWW-Authenticate` challenge of `response`, if any.
+pub(super) fn challenge(response: &reqwest::Response) -> Option<String> {
+    response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).map(str::to_owned)
+}
+
+/// What a non-2xx, non-3xx answer means: credentials wanted (none were sent: `credentials` false) or
+/// refused, a scope missing, a session unknown, another status; each with what the server said (`body`).
+pub(super) fn refusal(
+    status: u16,
+    challenge: Option<&str>,
+    body: &str,
+    credentials: bool,
+    in_session: bool,
+) -> ClientError {
+    let detail = error_detail(body);
+    match status {
+        401 if !credentials => ClientError::Unauthorized(format!(
+            "the server wants credentials ({detail}); pass them with --header \"Authorization: Bearer KEY\""
+        )),
+        401 => {
+            let why = challenge.and_then(|c| auth_param(c, "error_description")).unwrap_or(detail);
+            ClientError::Unauthorized(format!("the credentials sent were refused ({why})"))
+        }
+        403 => ClientError::Forbidden(detail),
+        404 if in_session => ClientError::Status(404, format!("the session is unknown or expired ({detail})")),
+        code => ClientError::Status(code, detail),
+    }
+}
+
 /// Why a request could not be sent or its answer not read.
-fn send_error(error: &reqwest::Error, url: &str, method: &str) -> ClientError {
+pub(super) fn send_error(error: &reqwest::Error, url: &str, method: &str) -> ClientError {
     if error.is_connect() {
         ClientError::Unreachable(format!("cannot connect to {url}: {}", error_chain(error)))
     } else {
@@ -222,7 +237,7 @@ fn send_error(error: &reqwest::Error, url: &str, method: &str) -> ClientError {
 
 /// Counts the bytes of the SSE event being read: an event ends at a blank line.
 #[derive(Debug, Default)]
-struct EventCap {
+pub(super) struct EventCap {
     /// Bytes of the event so far.
     event: usize,
     /// Bytes of its current line so far (`\r` not counted).
@@ -230,7 +245,7 @@ struct EventCap {
 }
 
 impl EventCap {
-    fn feed(&mut self, bytes: &[u8]) -> Result<(), TooLarge> {
+    pub(super) fn feed(&mut self, bytes: &[u8]) -> Result<(), TooLarge> {
         for &byte in bytes {
             match byte {
                 b'\n' if self.line == 0 => self.event = 0,
