@@ -3,7 +3,8 @@
 //! - `cargo mcp new NAME` scaffolds a server on mcp-runtime that builds and passes its tests offline.
 //! - `cargo mcp scan` checks a configuration, a server's tool manifest and a live endpoint for security
 //!   flaws, and reports them as text, JSON or SARIF 2.1.0 with an exit code set by `--fail-on`.
-//! - `cargo mcp list` / `cargo mcp call` talk to a server over stdio or Streamable HTTP.
+//! - `cargo mcp list` / `cargo mcp call` talk to a server over stdio or Streamable HTTP, in 2026-07-28 or
+//!   the handshake era (`--protocol`, by default whichever the server offers, 2026-07-28 first).
 //! - `cargo mcp audit verify FILE` checks an audit file's hash chain.
 //!
 //! Exit codes: 0 success, 1 the command ran and failed (a finding at or above `--fail-on`, a tool error, a
@@ -45,6 +46,10 @@ pub enum Command {
     /// List a server's tools.
     List(client::ListArgs),
     /// Call one of a server's tools.
+    ///
+    /// Under 2026-07-28 a call the server answers `input_required` is called again with the answers:
+    /// `roots/list` gets the current directory, `elicitation/create` a form asked on the terminal (declined
+    /// when stdin is not one); at most 8 rounds. Sampling is not offered.
     Call(client::CallArgs),
     /// Audit trail tools.
     #[command(subcommand)]
