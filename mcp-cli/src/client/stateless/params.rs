@@ -173,7 +173,9 @@ mod tests {
             schema(&json!({"a": {"type": "string", "x-mcp-header": ""}})),
             schema(&json!({"a": {"type": "string", "x-mcp-header": "has space"}})),
             schema(&json!({"a": {"type": "number", "x-mcp-header": "A"}})),
-            schema(&json!({"a": {"type": "string", "x-mcp-header": "A"}, "b": {"type": "string", "x-mcp-header": "a"}})),
+            schema(
+                &json!({"a": {"type": "string", "x-mcp-header": "A"}, "b": {"type": "string", "x-mcp-header": "a"}}),
+            ),
             schema(&json!({"a": {"type": "array", "items": {"type": "string", "x-mcp-header": "A"}}})),
             schema(&json!({"a": {"anyOf": [{"type": "string", "x-mcp-header": "A"}]}})),
             json!({"type": "object", "x-mcp-header": "Root"}),
