@@ -1,6 +1,7 @@
-//! `cargo mcp list | call` against the inventory example over stdio and Streamable HTTP, and the live probes
-//! of `cargo mcp scan --url` against the inventory example served securely, served insecurely, and against
-//! a deliberately flawed server written here. Hostile servers written here check that the CLI is a careful
+//! `cargo mcp list | call` against the inventory example over stdio and Streamable HTTP (in `auto`, which
+//! is 2026-07-28 with it, and in the handshake era; cli_stateless.rs has the rest of 2026-07-28), and the
+//! live probes of `cargo mcp scan --url` against the inventory example served securely, served insecurely,
+//! and against a deliberately flawed server written here. Hostile servers written here check that the CLI is a careful
 //! client: no credential in a URL, none carried along a redirect, no answer read beyond its cap.
 
 use std::collections::HashMap;
@@ -70,74 +71,107 @@ fn assert_bad_sku(out: &Output) {
     assert!(err.contains(r#"`sku`: "abc" does not match "^[A-Z0-9]{5,12}$""#), "{err}");
 }
 
+/// The revisions `list` and `call` are tested in here: `auto` (2026-07-28 with the inventory, which serves
+/// both eras) and the handshake era; cli_stateless.rs checks which one each request came in.
+const PROTOCOLS: [&str; 2] = ["auto", "2025-11-25"];
+
+/// `args` with `--protocol PROTOCOL` after the subcommand.
+fn speaking<'a>(protocol: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    all.splice(1..1, ["--protocol", protocol]);
+    all
+}
+
 #[test]
 fn list_and_call_the_inventory_over_stdio() {
     let inventory = inventory_bin();
     let server = inventory.to_str().unwrap();
     let ops = [("MCP_CLIENT_KEY", OPS_KEY)];
+    for protocol in PROTOCOLS {
+        let cli = |args: &[&str], env: &[(&str, &str)]| cli(&speaking(protocol, args), env);
 
-    assert_every_tool(&cli(&["list", "--", server], &ops));
-    assert_stock(&cli(&["call", "lookup_stock", "sku=ABC123", "--", server], &ops), 42);
-    let out = cli(&["call", "lookup_stock", r#"{"sku": "ABC123", "warehouse_id": "WH-WEST"}"#, "--", server], &ops);
-    assert_stock(&out, 2);
-    assert_bad_sku(&cli(&["call", "lookup_stock", "sku=abc", "--", server], &ops));
+        assert_every_tool(&cli(&["list", "--", server], &ops));
+        assert_stock(&cli(&["call", "lookup_stock", "sku=ABC123", "--", server], &ops), 42);
+        let out = cli(&["call", "lookup_stock", r#"{"sku": "ABC123", "warehouse_id": "WH-WEST"}"#, "--", server], &ops);
+        assert_stock(&out, 2);
+        assert_bad_sku(&cli(&["call", "lookup_stock", "sku=abc", "--", server], &ops));
 
-    let raw = cli(&["call", "--json", "list_warehouses", "--", server], &ops);
-    assert_eq!(code(&raw), 0, "{}", stderr(&raw));
-    let result: Value = serde_json::from_str(&stdout(&raw)).unwrap();
-    assert_eq!(result["structuredContent"]["result"][0]["id"], "WH-EAST", "{result}");
-    let listed: Value = serde_json::from_str(&stdout(&cli(&["list", "--json", "--", server], &ops))).unwrap();
-    assert_eq!(listed["tools"].as_array().unwrap().len(), 5);
+        let raw = cli(&["call", "--json", "list_warehouses", "--", server], &ops);
+        assert_eq!(code(&raw), 0, "{}", stderr(&raw));
+        let result: Value = serde_json::from_str(&stdout(&raw)).unwrap();
+        assert_eq!(result["structuredContent"]["result"][0]["id"], "WH-EAST", "{result}");
+        let listed: Value = serde_json::from_str(&stdout(&cli(&["list", "--json", "--", server], &ops))).unwrap();
+        assert_eq!(listed["tools"].as_array().unwrap().len(), 5);
 
-    // The viewer may read but not adjust: −32011 on stdio.
-    let viewer = [("MCP_CLIENT_KEY", VIEWER_KEY)];
-    let out = cli(&["call", "adjust_stock", "sku=ABC123", "warehouse_id=WH-EAST", "delta=1", "--", server], &viewer);
-    assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("JSON-RPC error -32011"), "{}", stderr(&out));
+        // The viewer may read but not adjust: −32011 on stdio.
+        let viewer = [("MCP_CLIENT_KEY", VIEWER_KEY)];
+        let out =
+            cli(&["call", "adjust_stock", "sku=ABC123", "warehouse_id=WH-EAST", "delta=1", "--", server], &viewer);
+        assert_eq!(code(&out), 1);
+        assert!(stderr(&out).contains("JSON-RPC error -32011"), "{protocol}: {}", stderr(&out));
 
-    // Without a key the server refuses to start: the client says it exited, the server says why.
-    let out = cli(&["list", "--", server], &[]);
-    assert_eq!(code(&out), 2);
-    let err = stderr(&out);
-    assert!(err.contains("closed its output before answering `initialize`") && err.contains("exited with"), "{err}");
-    assert!(err.contains("MCP_CLIENT_KEY"), "the server's own message passes through: {err}");
+        // Without a key the server refuses to start: the client says it exited, the server says why. (`auto`
+        // takes a server that exits at its probe for one of the handshake era, which may exit on a first
+        // request that is not `initialize`, and starts it again for the handshake.)
+        let out = cli(&["list", "--", server], &[]);
+        assert_eq!(code(&out), 2);
+        let err = stderr(&out);
+        assert!(err.contains("closed its output before answering `initialize`"), "{protocol}: {err}");
+        assert!(err.contains("exited with"), "{protocol}: {err}");
+        assert!(err.contains("MCP_CLIENT_KEY"), "the server's own message passes through: {err}");
+    }
 }
 
 #[test]
 fn list_and_call_the_inventory_over_http() {
-    let server = NetworkServer::start_with(&inventory_bin(), "http", &[]);
-    let url = format!("{}/mcp", server.base);
-    let ops = bearer(OPS_KEY);
-    let with_ops = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(["--url", &url, "--header", &ops]);
-        cli(&all, &[])
-    };
+    for protocol in PROTOCOLS {
+        // A server of its own for each revision: the calls below change its stock.
+        let server = NetworkServer::start_with(&inventory_bin(), "http", &[]);
+        let url = format!("{}/mcp", server.base);
+        let ops = bearer(OPS_KEY);
+        let cli = |args: &[&str], env: &[(&str, &str)]| cli(&speaking(protocol, args), env);
+        let with_ops = |args: &[&str]| {
+            let mut all = args.to_vec();
+            all.extend(["--url", &url, "--header", &ops]);
+            cli(&all, &[])
+        };
 
-    assert_every_tool(&with_ops(&["list"]));
-    assert_stock(&with_ops(&["call", "lookup_stock", "sku=ABC123"]), 42);
-    assert_bad_sku(&with_ops(&["call", "lookup_stock", "sku=abc"]));
-    // adjust_stock logs to the client before it answers: the answer comes on an SSE stream.
-    assert_stock(&with_ops(&["call", "adjust_stock", "sku=ABC123", "warehouse_id=WH-EAST", "delta=-1"]), 39);
-    assert_stock(&with_ops(&["call", "lookup_stock", "sku=ABC123", "warehouse_id=WH-EAST"]), 39);
+        assert_every_tool(&with_ops(&["list"]));
+        assert_stock(&with_ops(&["call", "lookup_stock", "sku=ABC123"]), 42);
+        assert_bad_sku(&with_ops(&["call", "lookup_stock", "sku=abc"]));
+        // adjust_stock logs to the client before it answers: the answer comes on an SSE stream.
+        assert_stock(&with_ops(&["call", "adjust_stock", "sku=ABC123", "warehouse_id=WH-EAST", "delta=-1"]), 39);
+        assert_stock(&with_ops(&["call", "lookup_stock", "sku=ABC123", "warehouse_id=WH-EAST"]), 39);
 
-    let out = cli(&["list", "--url", &url], &[]);
-    assert_eq!(code(&out), 1);
-    let err = stderr(&out);
-    assert!(err.contains("HTTP 401 Unauthorized") && err.contains("--header"), "{err}");
-    let out = cli(&["list", "--url", &url, "--header", &bearer("not-a-key")], &[]);
-    assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("HTTP 401 Unauthorized: the credentials sent were refused"), "{}", stderr(&out));
-    let viewer = bearer(VIEWER_KEY);
-    let out = cli(
-        &["call", "adjust_stock", "sku=ABC123", "warehouse_id=WH-EAST", "delta=1", "--url", &url, "--header", &viewer],
-        &[],
-    );
-    assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("HTTP 403 Forbidden"), "{}", stderr(&out));
+        let out = cli(&["list", "--url", &url], &[]);
+        assert_eq!(code(&out), 1);
+        let err = stderr(&out);
+        assert!(err.contains("HTTP 401 Unauthorized") && err.contains("--header"), "{protocol}: {err}");
+        let out = cli(&["list", "--url", &url, "--header", &bearer("not-a-key")], &[]);
+        assert_eq!(code(&out), 1);
+        let err = stderr(&out);
+        assert!(err.contains("HTTP 401 Unauthorized: the credentials sent were refused"), "{protocol}: {err}");
+        let viewer = bearer(VIEWER_KEY);
+        let out = cli(
+            &[
+                "call",
+                "adjust_stock",
+                "sku=ABC123",
+                "warehouse_id=WH-EAST",
+                "delta=1",
+                "--url",
+                &url,
+                "--header",
+                &viewer,
+            ],
+            &[],
+        );
+        assert_eq!(code(&out), 1);
+        assert!(stderr(&out).contains("HTTP 403 Forbidden"), "{protocol}: {}", stderr(&out));
 
-    let audit = server.logs();
-    assert!(!audit.contains(OPS_KEY), "no key is ever logged");
+        let audit = server.logs();
+        assert!(!audit.contains(OPS_KEY), "no key is ever logged");
+    }
 }
 
 #[test]

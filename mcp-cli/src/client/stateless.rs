@@ -215,9 +215,17 @@ impl Stateless {
         }
     }
 
-    /// The `Mcp-Param-*` headers the tool's definition asks a call with `arguments` to carry.
+    /// The `Mcp-Param-*` headers the tool's definition asks a call with `arguments` to carry. A server
+    /// that refuses this caller the list gets none: the call goes on, and the server says whether it
+    /// needed them (−32020).
     async fn param_headers(&mut self, name: &str, arguments: &Map<String, Value>) -> Result<HeaderMap, ClientError> {
-        let tools = self.all_tools().await?;
+        let tools = match self.all_tools().await {
+            Ok(tools) => tools,
+            Err(ClientError::Rpc { .. } | ClientError::Forbidden(_) | ClientError::Status(..)) => {
+                return Ok(HeaderMap::new());
+            }
+            Err(error) => return Err(error),
+        };
         let Some(tool) = tools.iter().find(|t| t.get("name").and_then(Value::as_str) == Some(name)) else {
             // The server says what it thinks of an unknown tool.
             return Ok(HeaderMap::new());
