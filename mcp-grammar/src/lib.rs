@@ -6,6 +6,7 @@
 //!   the attribute's `rate = 30`).
 //! - [`parse_duration`]: `"250ms"`, `"5s"`, `"2min"` (or `"2m"`), `"1h"`, `"1h 30min"`, or a bare number of
 //!   seconds (`"5"`, as a TOML integer).
+//! - [`is_header_token`]: an HTTP field name (`Region`, `Tenant-Id`), what `x-mcp-header` names.
 //!
 //! Use them through `mcp-runtime` (`mcp_runtime::server::Rate`); this crate is its part that the macros need
 //! too, and carries no other dependency than `humantime`.
@@ -13,9 +14,11 @@
 use std::fmt;
 
 mod duration;
+mod header;
 mod rate;
 
 pub use duration::parse_duration;
+pub use header::is_header_token;
 pub use rate::Rate;
 
 /// A text that is not what its grammar expects; it says what was written and what is expected.

@@ -108,6 +108,7 @@ impl SchemaAttrs {
             || self.description.is_some()
             || self.email.is_some()
             || self.url.is_some()
+            || self.header.is_some()
     }
 
     /// `min_length`/`min_items` (and the maxima) map to the same JSON Schema keywords by type.

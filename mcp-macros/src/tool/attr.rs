@@ -108,6 +108,9 @@ pub(crate) struct SchemaAttrs {
     pub(crate) description: Option<LitStr>,
     pub(crate) email: Option<Span>,
     pub(crate) url: Option<Span>,
+    /// `header = "Region"`: the argument is mirrored into the `Mcp-Param-Region` HTTP header
+    /// (`x-mcp-header`, SEP-2243).
+    pub(crate) header: Option<LitStr>,
 }
 
 const SCHEMA_KEYS: &[&str] = &[
@@ -121,6 +124,7 @@ const SCHEMA_KEYS: &[&str] = &[
     "description",
     "email",
     "url",
+    "header",
 ];
 
 pub(crate) fn parse_schema_attr(cx: &Ctxt, attr: &syn::Attribute, into: &mut SchemaAttrs) {
@@ -130,6 +134,7 @@ pub(crate) fn parse_schema_attr(cx: &Ctxt, attr: &syn::Attribute, into: &mut Sch
         match name.as_str() {
             "pattern" => set_once(cx, &mut into.pattern, &key, meta.value()?.parse()?),
             "description" => set_once(cx, &mut into.description, &key, meta.value()?.parse()?),
+            "header" => set_once(cx, &mut into.header, &key, meta.value()?.parse()?),
             "min_length" => set_once(cx, &mut into.min_length, &key, number(&meta)?),
             "max_length" => set_once(cx, &mut into.max_length, &key, number(&meta)?),
             "minimum" => set_once(cx, &mut into.minimum, &key, number(&meta)?),

@@ -1,6 +1,6 @@
 //! Rules across keys and parameters; produces the values `expand` needs.
 
-use syn::{Expr, ExprLit, ExprUnary, Lit, LitStr, UnOp};
+use syn::{Expr, ExprLit, ExprUnary, GenericArgument, Ident, Lit, LitStr, PathArguments, Type, UnOp};
 
 use super::ast::{Param, ToolFn};
 use super::attr::RateLit;
@@ -75,8 +75,13 @@ fn check_params(cx: &Ctxt, tool: &ToolFn) {
             Param::Arg { .. } => None,
         }),
     );
+    // Header names mirrored so far, lowercase (they compare case-insensitively), with their argument.
+    let mut headers: Vec<(String, &Ident)> = Vec::new();
     for param in &tool.params {
-        if let Param::Arg { schema, ident, .. } = param {
+        if let Param::Arg { schema, ident, ty, .. } = param {
+            if let Some(header) = &schema.header {
+                check_header(cx, header, ident, ty, &mut headers);
+            }
             let (min, max) = schema.length_bounds();
             for (lo, hi) in [(min, max), (schema.minimum.as_ref(), schema.maximum.as_ref())] {
                 if let (Some(lo), Some(hi)) = (lo.and_then(literal), hi.and_then(literal))
@@ -101,6 +106,63 @@ fn check_params(cx: &Ctxt, tool: &ToolFn) {
                 );
             }
         }
+    }
+}
+
+/// `#[schema(header = "...")]`: an HTTP token, on a primitive argument, unique in the tool regardless of
+/// case (the rules of `x-mcp-header`, 2026-07-28 `server/tools`).
+fn check_header<'a>(cx: &Ctxt, header: &LitStr, ident: &'a Ident, ty: &Type, seen: &mut Vec<(String, &'a Ident)>) {
+    let name = header.value();
+    if !mcp_grammar::is_header_token(&name) {
+        cx.error_spanned_by(
+            header,
+            format_args!(
+                "`header = {name:?}` is not an HTTP field name: use ASCII letters, digits and !#$%&'*+-.^_`|~ \
+                 only (no space, colon or control character), at least one"
+            ),
+        );
+    }
+    if !header_type(ty) {
+        cx.error_spanned_by(
+            ty,
+            "an argument mirrored into a header must be a `String`, an integer up to 64 bits or a `bool` (or an \
+             `Option` of one): x-mcp-header allows no other type, a float neither",
+        );
+    }
+    let lower = name.to_ascii_lowercase();
+    match seen.iter().find(|(other, _)| *other == lower) {
+        Some((_, first)) => cx.error_spanned_by(
+            header,
+            format_args!(
+                "`header = {name:?}` is already the header of `{first}`: header names must be unique in a tool, \
+                 regardless of case"
+            ),
+        ),
+        None => seen.push((lower, ident)),
+    }
+}
+
+/// Whether a type, as written, has the JSON Schema type `string`, `integer` or `boolean` (or is an
+/// `Option` of one).
+fn header_type(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    let Some(last) = path.path.segments.last() else { return false };
+    let only_arg = || match &last.arguments {
+        PathArguments::AngleBracketed(args) => {
+            let mut types = args.args.iter().filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            });
+            types.next().filter(|_| types.next().is_none())
+        }
+        _ => None,
+    };
+    match last.ident.to_string().as_str() {
+        "String" | "char" | "bool" | "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64"
+        | "usize" => last.arguments.is_none(),
+        "Option" => only_arg().is_some_and(header_type),
+        "Cow" => only_arg().is_some_and(|t| matches!(t, Type::Path(p) if p.path.is_ident("str"))),
+        _ => false,
     }
 }
 
@@ -188,6 +250,20 @@ mod tests {
             message.as_deref(),
             Some(r#"`task` must be "forbidden" (the default), "optional" or "required", not "Required""#)
         );
+    }
+
+    #[test]
+    fn header_types_are_the_primitives_x_mcp_header_allows() {
+        let ok = |ty: &str| header_type(&syn::parse_str(ty).unwrap());
+        for good in ["String", "std::string::String", "Option<String>", "bool", "i64", "u8", "Option<u32>", "char"] {
+            assert!(ok(good), "{good}");
+        }
+        assert!(ok("std::borrow::Cow<'static, str>"));
+        for bad in ["f64", "f32", "Vec<String>", "Option<f64>", "[u8; 4]", "(String, i64)", "i128", "Json<T>", "Region"]
+        {
+            assert!(!ok(bad), "{bad}");
+        }
+        assert!(!ok("Cow<'static, [u8]>") && !ok("Option<Vec<String>>"));
     }
 
     #[test]

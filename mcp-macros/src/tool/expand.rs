@@ -51,6 +51,9 @@ pub(crate) fn expand(tool: &ToolFn, resolved: &Resolved) -> TokenStream {
             if schema.url.is_some() {
                 keywords.push(quote!(("format", _mcp::serde_json::Value::from("uri"))));
             }
+            if let Some(header) = &schema.header {
+                keywords.push(quote!(("x-mcp-header", _mcp::serde_json::Value::from(#header))));
+            }
             Some(quote_spanned!(ty.span()=> .field::<#ty>(#name, #required, #description, &[#(#keywords),*])))
         }
         Param::Inject { .. } => None,
