@@ -113,6 +113,25 @@ pub use mcp_macros::mcp_server;
 /// `task = "optional"` lets a client call the tool as a task (answered at once with a task the client
 /// polls while the tool runs on), `task = "required"` only so; `task = "forbidden"` is the default. Any
 /// other value is a compile error. Listed as the tool's `execution.taskSupport` (see [`TaskSupport`]).
+///
+/// `#[schema(header = "Region")]` on an argument adds `"x-mcp-header": "Region"` to its property
+/// (SEP-2243): a 2026-07-28 client calling over Streamable HTTP mirrors the argument into the
+/// `Mcp-Param-Region` header, so load balancers and gateways can route on it without reading the body.
+/// The server refuses a call whose header is missing, malformed or disagrees with the argument (400,
+/// −32020) before the tool runs; stdio and the handshake era carry no such headers. The name must be an
+/// HTTP token (letters, digits, ``!#$%&'*+-.^_`|~``), unique in the tool regardless of case, and the
+/// argument a `String`, an integer up to 64 bits or a `bool` (or an `Option` of one): anything else is a
+/// compile error. Header values are visible to every intermediary: do not mirror secrets.
+///
+/// ```no_run
+/// use mcp_runtime::prelude::*;
+///
+/// /// Runs a query in a region.
+/// #[mcp_tool]
+/// async fn execute_sql(#[schema(header = "Region")] region: String, query: String) -> String {
+///     format!("ran {query} in {region}")
+/// }
+/// ```
 pub use mcp_macros::mcp_tool;
 pub use schemars;
 pub use serde_json;

@@ -2,6 +2,7 @@
 //! when the server starts, sorted so every listing is deterministic, and each definition serialized once
 //! per revision dialect (a list page is then a slice).
 
+mod param_headers;
 mod prompts;
 mod resources;
 mod tools;
