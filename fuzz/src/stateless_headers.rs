@@ -2,8 +2,9 @@
 //!
 //! Input: `Name: value` header lines, an empty line, then a JSON-RPC body. Invariant: the runtime accepts
 //! exactly when each required header appears once and, decoded (`=?base64?…?=` to UTF-8) independently
-//! here, agrees with the body; `Mcp-Param-*` headers, which the runtime does not read, never change the
-//! verdict; a refusal is always −32020.
+//! here, agrees with the body; `Mcp-Param-*` headers, which this check does not read (a tool's
+//! `x-mcp-header` arguments are checked apart, against its schema), never change the verdict; a refusal
+//! is always −32020.
 
 use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine as _;
