@@ -264,7 +264,9 @@ impl Context {
     /// this call returns the answer (answers of earlier rounds travel in the sealed `requestState`, so a
     /// tool may ask over several rounds). Make the requests in the same order on every run, or name them
     /// with [`Context::ask`]. In a task (either era) the tool waits instead, the task reading
-    /// `input_required` until the client answers.
+    /// `input_required` until the client answers. Under 2026-07-28, outside a task, a tool that fails
+    /// after being refused a request for a capability the client did not declare is answered −32021
+    /// (MissingRequiredClientCapability, HTTP 400) naming it; one that does without it is answered as usual.
     ///
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare `sampling`; see [`PeerError`].
@@ -330,7 +332,8 @@ impl Context {
     ///
     /// # Errors
     /// [`PeerError::Unsupported`] when the client did not declare the capability the request needs (a
-    /// server must not ask for it, SEP-2322); see [`PeerError`].
+    /// server must not ask for it, SEP-2322; see [`Context::create_message`] for the −32021 it may lead to);
+    /// see [`PeerError`].
     pub async fn ask(&self, key: &str, request: InputRequest) -> Result<Value, PeerError> {
         self.peer_request(Some(key), request).await
     }
@@ -369,7 +372,13 @@ impl Context {
 
     async fn peer_request(&self, key: Option<&str>, request: InputRequest) -> Result<Value, PeerError> {
         let (capability, method, params) = request.into_parts();
-        self.declared(capability)?;
+        if let Err(unsupported) = self.declared(capability) {
+            // 2026-07-28 (not in a task): should the handler fail now, the request is answered −32021.
+            if let (None, Some(inputs)) = (&self.inner.task, &self.inner.inputs) {
+                inputs.refuse(capability);
+            }
+            return Err(unsupported);
+        }
         // A task asks through itself: it reads `input_required` until the client answers.
         if let Some(task) = &self.inner.task {
             return task.request(method, params, Self::PEER_TIMEOUT).await;

@@ -9,9 +9,14 @@
 //! the order of such requests (`sampling/createMessage:0`), so a handler that asks the same things in the
 //! same order is answered the same way on every attempt. The answers come from the client: they are as
 //! trustworthy as the client. The state makes sure they are this client's, for this request, and recent.
+//!
+//! A handler that fails after a request of it was refused for a capability the client did not declare is
+//! answered −32021 instead ([`capability`]).
 
+mod capability;
 pub(crate) mod seal;
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
+use self::capability::{Ran, missing_capabilities};
 use self::seal::{Binding, Carried};
 use crate::protocol::{ErrorObject, method};
 use crate::request::{McpRequest, McpResponse, Outcome};
@@ -38,6 +44,8 @@ pub(crate) struct InputExchange {
     next: AtomicUsize,
     needed: Mutex<Map<String, Value>>,
     raised: Notify,
+    /// The capabilities the handler's requests needed and the client did not declare ([`Self::refuse`]).
+    refused: Mutex<BTreeSet<&'static str>>,
 }
 
 /// The methods a server may answer `input_required` on (SEP-2322, "Supported Requests").
@@ -105,6 +113,7 @@ impl InputExchange {
             next: AtomicUsize::new(0),
             needed: Mutex::default(),
             raised: Notify::new(),
+            refused: Mutex::default(),
         })))
     }
 
@@ -123,6 +132,12 @@ impl InputExchange {
         lock(&self.needed).insert(key, json!({ "method": method, "params": params }));
         self.raised.notify_one();
         std::future::pending().await
+    }
+
+    /// Notes that a request of the handler needed the client's `capability`, which the client did not
+    /// declare (the handler is told so): should the handler then fail, the request is answered −32021.
+    pub(crate) fn refuse(&self, capability: &'static str) {
+        lock(&self.refused).insert(capability);
     }
 
     /// What the handler kept under `key` in an earlier round, if it did.
@@ -164,19 +179,25 @@ impl InputExchange {
     }
 }
 
-/// Runs a handler's attempt: its output, or — when it asked the client for something the client has not
-/// answered — the `input_required` answer (the handler's future is dropped). Without an exchange (the
-/// handshake era, methods that may not ask) just the handler.
-pub(crate) async fn attempt<T>(
+/// Runs a handler's attempt: its output; or — when it asked the client for something the client has not
+/// answered — the `input_required` answer (the handler's future is dropped); or — when it failed after a
+/// request of it was refused for a capability the client did not declare — the −32021 refusal naming
+/// what was refused. Without an exchange (the handshake era, methods that may not ask) just the handler.
+pub(crate) async fn attempt<T: Ran>(
     app: &App,
     inputs: Option<&InputExchange>,
     run: impl Future<Output = T>,
 ) -> Result<T, McpResponse> {
     let Some(inputs) = inputs else { return Ok(run.await) };
-    tokio::select! {
-        ran = run => Ok(ran),
-        needed = inputs.input_required() => Err(inputs.answer(app, needed)),
+    let ran = tokio::select! {
+        ran = run => ran,
+        needed = inputs.input_required() => return Err(inputs.answer(app, needed)),
+    };
+    let refused = lock(&inputs.refused).clone();
+    if refused.is_empty() || !ran.failed() {
+        return Ok(ran);
     }
+    Err(McpResponse::error(missing_capabilities(&refused), Outcome::InvalidRequest))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -201,6 +222,7 @@ mod tests {
             next: AtomicUsize::new(0),
             needed: Mutex::default(),
             raised: Notify::new(),
+            refused: Mutex::default(),
         })
     }
 
