@@ -13,5 +13,8 @@ mod tools;
 
 use mcp_runtime::prelude::*;
 
+/// The macro tools, resources and prompts are linked in; the tools built at run time are added here.
 #[mcp_server(name = "mcp-runtime-conformance", instructions = "The MCP conformance suite's test server.")]
-async fn main() {}
+async fn main(server: Server) -> Result<Server, mcp_runtime::server::RegistryError> {
+    Ok(server.tool(tools::json_schema_2020_12_tool()?))
+}

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use mcp_runtime::prelude::*;
-use schemars::JsonSchema;
-use serde::Deserialize;
+use mcp_runtime::server::{RegistryError, Tool};
 use serde_json::{Value, json};
 
 /// A 1×1 red PNG.
@@ -157,19 +156,47 @@ async fn elicit(ctx: &Context, message: &str, schema: Value) -> Result<Value, To
     ctx.elicit(json!({"message": message, "requestedSchema": schema})).await.map_err(ToolError::msg)
 }
 
-/// A postal address.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename = "address")]
-#[allow(dead_code)] // read by the schema, not by the tool
-struct Address {
-    street: Option<String>,
-    city: Option<String>,
+/// The input schema of `json_schema_2020_12_tool`, exactly as the `json-schema-2020-12` scenario writes it:
+/// `$schema`, `$defs` with an `$anchor`, a `$ref`, `allOf`/`anyOf`, `if`/`then`/`else` and
+/// `additionalProperties` (SEP-1613, SEP-2106). The server lists it unchanged and checks arguments against
+/// all of it.
+pub(crate) fn json_schema_2020_12() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "$anchor": "addressDef",
+                "type": "object",
+                "properties": {"street": {"type": "string"}, "city": {"type": "string"}}
+            }
+        },
+        "properties": {
+            "name": {"type": "string"},
+            "address": {"$ref": "#/$defs/address"},
+            "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+            "phone": {"type": "string"},
+            "email": {"type": "string"}
+        },
+        "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+        "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+        "then": {"required": ["phone"]},
+        "else": {"required": ["email"]},
+        "additionalProperties": false
+    })
 }
 
-/// Tool with JSON Schema 2020-12 features.
-#[mcp_tool]
-async fn json_schema_2020_12_tool(name: Option<String>, address: Option<Address>) -> String {
-    format!("name={name:?}, address={address:?}")
+/// `json_schema_2020_12_tool`: a builder tool, since its schema (composition, conditionals, an anchor) is
+/// one no Rust type derives. It says back the arguments that passed the schema.
+///
+/// # Errors
+/// None in practice: the name, schema and handler are fixed (the builder reports any problem).
+pub(crate) fn json_schema_2020_12_tool() -> Result<Tool, RegistryError> {
+    Tool::builder("json_schema_2020_12_tool")
+        .description("Tool with JSON Schema 2020-12 features")
+        .input_schema_json(json_schema_2020_12())
+        .handler(|arguments, _ctx: Context| async move { format!("arguments: {}", Value::Object(arguments)) })
+        .build()
 }
 
 /// Closes its SSE stream mid-call; the client resumes and gets the answer (SEP-1699).

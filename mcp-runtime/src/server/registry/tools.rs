@@ -9,9 +9,10 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use super::param_headers::{self, ParamHeader};
 use super::{Catalog, Dialect, RegistryError};
 use crate::protocol::{ProtocolVersion, ToolAnnotations};
-use crate::server::tool::Tool;
+use crate::server::tool::{Schema, Tool};
 use crate::tasks::TaskSupport;
 
 /// One registered tool with its schemas rendered and its input schema compiled. Cheap to clone.
@@ -28,6 +29,8 @@ pub struct ToolEntry {
     pub wrap_output: bool,
     /// The input schema, compiled (what the validate step checks arguments with).
     pub(crate) validator: Arc<Validator>,
+    /// The arguments mirrored into `Mcp-Param-*` headers (`x-mcp-header`), which Streamable HTTP checks.
+    pub(crate) param_headers: Arc<[ParamHeader]>,
 }
 
 /// The tools of a server, sorted by name (so listings are deterministic).
@@ -115,7 +118,8 @@ impl ToolEntry {
     /// Renders a tool's schemas and compiles its input schema: the work of registering it, done once.
     ///
     /// # Errors
-    /// An invalid name, an input schema that is not an object schema or does not compile.
+    /// An invalid name, an input schema that is not an object schema or does not compile, `x-mcp-header`
+    /// annotations that break the specification's rules.
     pub fn render(tool: Tool) -> Result<Self, RegistryError> {
         if !valid_name(tool.name()) {
             return Err(RegistryError::InvalidName {
@@ -124,7 +128,10 @@ impl ToolEntry {
             });
         }
         let mut input = tool.input_schema().render().unwrap_or(Value::Null);
-        if let Value::Object(map) = &mut input {
+        // A schema given as JSON (`ToolBuilder::input_schema_json`) is listed exactly as written; only a
+        // derived one is tidied.
+        let derived = !matches!(tool.input_schema(), Schema::Json(_));
+        if derived && let Value::Object(map) = &mut input {
             // schemars titles the root after the generated argument struct: noise for a model.
             map.remove("title");
             // A tool without arguments still lists (no) properties: some clients require the key.
@@ -145,7 +152,19 @@ impl ToolEntry {
         };
         let validator = compile(&input)
             .map_err(|reason| RegistryError::InvalidSchema { name: Arc::clone(tool.shared_name()), reason })?;
-        Ok(Self { input_schema: Arc::new(input), output_schema, wrap_output, validator: Arc::new(validator), tool })
+        let param_headers = param_headers::read(&input).map_err(|reason| RegistryError::InvalidTool {
+            name: Arc::clone(tool.shared_name()),
+            location: tool.location().into(),
+            reason,
+        })?;
+        Ok(Self {
+            input_schema: Arc::new(input),
+            output_schema,
+            wrap_output,
+            validator: Arc::new(validator),
+            param_headers: param_headers.into(),
+            tool,
+        })
     }
 
     /// How long one call may run: the tool's own timeout, else `default` (`tools.default_timeout`).
