@@ -1,8 +1,10 @@
-//! The `input-required-result-*` fixtures (SEP-2322): tools, a prompt and a resource that ask the client
+//! The `input-required-result-*` fixtures (SEP-2322): tools and a prompt that ask the client
 //! for input with `resultType: "input_required"` and resume from `inputResponses` and `requestState`.
 //!
 //! Each asks through [`Context::ask`] under the key the suite expects; the runtime answers
-//! `input_required` with a sealed `requestState`, and carries the answers of earlier rounds in it.
+//! `input_required` with a sealed `requestState`, and carries the answers of earlier rounds in it. (A
+//! resource that asks is tested in tests/tests/request_state.rs: here it would be the first resource the
+//! `caching` scenario reads, and an `input_required` answer carries no caching hints.)
 
 use mcp_runtime::prelude::*;
 use serde_json::{Value, json};
@@ -122,14 +124,4 @@ async fn test_input_required_result_prompt(ctx: Context) -> Result<String, ToolE
         .await
         .map_err(ToolError::msg)?;
     Ok(format!("Use this context: {}", field(&answer, "context")))
-}
-
-/// A resource that asks which section of the handbook to read (key `section`) before it is read.
-#[mcp_resource(uri = "test://input-required/handbook", name = "input-required-handbook", mime_type = "text/plain")]
-async fn input_required_handbook(ctx: Context) -> Result<String, ResourceError> {
-    let answer = ctx
-        .ask("section", form("Which section of the handbook?", "section", "string"))
-        .await
-        .map_err(|e| ResourceError::Failed(e.to_string()))?;
-    Ok(format!("Section {} of the handbook.", field(&answer, "section")))
 }

@@ -10,6 +10,7 @@ mod prompts;
 mod resources;
 mod tasks;
 mod tools;
+mod triggers;
 
 use mcp_runtime::prelude::*;
 
