@@ -7,9 +7,12 @@
 //! - [`parse_duration`]: `"250ms"`, `"5s"`, `"2min"` (or `"2m"`), `"1h"`, `"1h 30min"`, or a bare number of
 //!   seconds (`"5"`, as a TOML integer).
 //! - [`is_header_token`]: an HTTP field name (`Region`, `Tenant-Id`), what `x-mcp-header` names.
+//! - [`param_headers`]: a tool input schema's `x-mcp-header` annotations (SEP-2243), each a
+//!   [`ParamHeader`], checked against every rule of the specification; read by the runtime when a tool
+//!   registers and by `cargo mcp call` when it mirrors arguments into `Mcp-Param-*` headers.
 //!
-//! Use them through `mcp-runtime` (`mcp_runtime::server::Rate`); this crate is its part that the macros need
-//! too, and carries no other dependency than `humantime`.
+//! Use them through `mcp-runtime` (`mcp_runtime::server::Rate`); this crate is its part that the macros and
+//! the CLI need too, and carries no other dependency than `humantime` and `serde_json`.
 
 use std::fmt;
 
@@ -18,7 +21,7 @@ mod header;
 mod rate;
 
 pub use duration::parse_duration;
-pub use header::is_header_token;
+pub use header::{ParamHeader, ParamHeaderError, is_header_token, param_headers};
 pub use rate::Rate;
 
 /// A text that is not what its grammar expects; it says what was written and what is expected.
