@@ -12,6 +12,7 @@ pub mod arguments;
 pub mod http_request;
 pub mod jsonrpc;
 pub mod jwt;
+pub mod request_state;
 pub mod sse;
 pub mod stateless_headers;
 
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("jwt", jwt::run),
     ("arguments", arguments::run),
     ("sse", sse::run),
+    ("request_state", request_state::run),
 ];
 
 /// The one current-thread runtime the asynchronous targets block on (a fuzzer runs one input at a time).

@@ -26,7 +26,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 /// The targets, as `fuzz/Cargo.toml` names their binaries.
-const TARGETS: &[&str] = &["jsonrpc", "http_request", "stateless_headers", "jwt", "arguments", "sse"];
+const TARGETS: &[&str] = &["jsonrpc", "http_request", "stateless_headers", "jwt", "arguments", "sse", "request_state"];
 
 /// The afl.rs release the fuzz crate's `afl` dependency matches.
 const CARGO_AFL: &str = "0.18.2";

@@ -25,6 +25,67 @@ mod tool;
 mod uri_template;
 
 pub use app::App;
+
+/// The server's pure pieces, for the coverage-guided fuzz targets in `fuzz/` (and nothing else): not a
+/// public API, no stability promise, hidden from the docs.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::Duration;
+
+    use serde_json::{Map, Value};
+
+    use super::input::seal::{Binding, Carried, StateKeys};
+
+    /// A `requestState` sealer under one key (ttl 10 min, at most 64 KiB), as `[request_state]` makes it.
+    pub struct RequestState(StateKeys);
+
+    impl RequestState {
+        /// The sealer of `key` (any length: the cipher key is derived from it).
+        pub fn new(key: &[u8]) -> Self {
+            Self(StateKeys::new(&[key.to_vec()], Duration::from_secs(600), 64 * 1024, false))
+        }
+
+        /// Seals `answers` for a `tools/call` of `name` with `arguments` by `principal`, as an
+        /// `input_required` answer does.
+        ///
+        /// # Errors
+        /// The state would exceed 64 KiB.
+        pub fn seal(
+            &self,
+            principal: &str,
+            name: &str,
+            arguments: Option<&Map<String, Value>>,
+            answers: Map<String, Value>,
+        ) -> Result<String, String> {
+            let carried = Carried { answers, kept: Map::new() };
+            self.0.seal(&binding(principal, name, arguments), carried).map_err(|e| e.to_string())
+        }
+
+        /// Opens a state a client sent on a `tools/call` of `name` with `arguments` by `principal`: the
+        /// answers it carries, or why it was refused.
+        ///
+        /// # Errors
+        /// The refusal's message, as the −32602 answer words it.
+        pub fn open(
+            &self,
+            principal: &str,
+            name: &str,
+            arguments: Option<&Map<String, Value>>,
+            token: &str,
+        ) -> Result<Map<String, Value>, String> {
+            self.0.open(&binding(principal, name, arguments), token).map(|c| c.answers).map_err(|e| e.to_string())
+        }
+    }
+
+    fn binding(principal: &str, name: &str, arguments: Option<&Map<String, Value>>) -> Binding {
+        Binding {
+            principal: principal.to_owned(),
+            method: crate::protocol::method::TOOLS_CALL.to_owned(),
+            name: name.to_owned(),
+            arguments: super::input::seal::digest(arguments),
+        }
+    }
+}
 pub use completion::{
     CompleteFn, Completer, Completion, CompletionContext, CompletionFuture, IntoCompletion, MAX_COMPLETION_VALUES,
 };

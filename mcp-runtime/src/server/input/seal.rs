@@ -141,7 +141,7 @@ impl StateKeys {
         Ok(Self::new(&secrets, config.ttl, config.max_bytes, ephemeral))
     }
 
-    fn new(secrets: &[Vec<u8>], ttl: Duration, max_bytes: usize, ephemeral: bool) -> Self {
+    pub(crate) fn new(secrets: &[Vec<u8>], ttl: Duration, max_bytes: usize, ephemeral: bool) -> Self {
         let keys = secrets
             .iter()
             .map(|secret| {
