@@ -51,7 +51,7 @@ pub fn run(data: &[u8]) {
 
     // (3) One character changed anywhere is refused.
     let at = data.iter().map(|&b| usize::from(b)).sum::<usize>() % sealed.len();
-    let mut changed = sealed.clone().into_bytes();
+    let mut changed = sealed.into_bytes();
     changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
     let changed = String::from_utf8(changed).expect("base64url stays ASCII");
     assert!(state.open(PRINCIPAL, TOOL, Some(&args), &changed).is_err(), "a state changed at {at} opened");
