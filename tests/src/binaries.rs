@@ -88,3 +88,13 @@ pub fn support_routing_bin() -> PathBuf {
 pub const OPS_KEY: &str = "inv-demo-ops-7f3a9c";
 /// The inventory example's public demo key of principal `viewer` (`inventory:read` only).
 pub const VIEWER_KEY: &str = "inv-demo-viewer-2b8e41";
+
+/// A finished process's standard output, as text (invalid UTF-8 replaced).
+pub fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A finished process's standard error, as text (invalid UTF-8 replaced).
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

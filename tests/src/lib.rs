@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests and the soak (`src/bin/soak/`): finding the binaries under test
 //! (`binaries.rs`), driving a server over stdio by hand (`stdio.rs`: a child process; `harness.rs`: in-process
-//! through the real stdio transport code) or over the network (`process.rs`), and the peers a server talks
+//! through the real stdio transport code) or over the network (`process.rs`: a child process; `served.rs`:
+//! in-process on a real socket, and the POST a 2026-07-28 client sends), and the peers a server talks
 //! to, one set for the tests, the soak and the benchmarks: a real `redis-server` (`redis.rs`), an identity
 //! provider's JWKS endpoint (`jwks.rs`), an OTLP collector (`otlp.rs`), and the real MCP clients
 //! `cargo xtask test` installs (`interop.rs`).
@@ -13,6 +14,7 @@ mod jwks;
 mod otlp;
 mod process;
 mod redis;
+mod served;
 mod stdio;
 
 use std::sync::OnceLock;
@@ -21,8 +23,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub use binaries::{
-    OPS_KEY, VIEWER_KEY, bin, cargo_command, cli_bin, conformance_bin, inventory_bin, support_routing_bin,
-    workspace_root,
+    OPS_KEY, VIEWER_KEY, bin, cargo_command, cli_bin, conformance_bin, inventory_bin, stderr_of, stdout_of,
+    support_routing_bin, workspace_root,
 };
 pub use harness::Harness;
 pub use interop::{interop_dir, node, run_json};
@@ -30,6 +32,7 @@ pub use jwks::{JwksServer, rsa_signing_key};
 pub use otlp::OtlpReceiver;
 pub use process::{NetworkServer, ServerLog, rss_kib, send_signal};
 pub use redis::RedisServer;
+pub use served::{ServedHttp, answer_of, modern_post};
 pub use stdio::StdioServer;
 
 /// How long a test waits for one message before it fails.

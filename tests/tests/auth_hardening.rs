@@ -7,15 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use mcp_runtime::Pipeline;
 use mcp_runtime::auth::key_digest;
 use mcp_runtime::config::{ApiKeyEntry, ApiKeys, AuthStrategy, Config};
 use mcp_runtime::prelude::*;
-use mcp_runtime::transport::http::{Flavor, serve_on};
-use mcp_tests::{NetworkServer, modern_meta, support_routing_bin, workspace_root};
+use mcp_tests::{NetworkServer, ServedHttp, modern_meta, support_routing_bin, workspace_root};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 const ISSUER: &str = "https://idp.example.com";
 const AUDIENCE: &str = "support-routing";
@@ -128,26 +124,13 @@ async fn scoped_ping() -> String {
     "pong".to_owned()
 }
 
-struct Running {
-    url: String,
-    _stop: oneshot::Sender<()>,
-}
-
 /// A server on a port of its own behind a trusted proxy: this test's client, at 127.0.0.1.
-async fn behind_a_proxy(configure: impl FnOnce(&mut Config)) -> Running {
+async fn behind_a_proxy(configure: impl FnOnce(&mut Config)) -> ServedHttp {
     let mut config = Config::default();
     config.http.trusted_proxies = vec!["127.0.0.1".to_owned()];
     config.audit.destination = "none".to_owned();
     configure(&mut config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = Server::new("hardening", "0").config(config).tool(ping_tool::SPEC).tool(scoped_ping::SPEC);
-    let pipeline = Pipeline::build(server).expect("the server starts");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, pipeline, Flavor::Streamable, async move {
-        let _ = stopped.await;
-    }));
-    Running { url: format!("http://{addr}/mcp"), _stop: stop }
+    ServedHttp::serve(Server::new("hardening", "0").config(config).tool(ping_tool::SPEC).tool(scoped_ping::SPEC)).await
 }
 
 #[tokio::test]

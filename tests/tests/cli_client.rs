@@ -13,7 +13,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mcp_tests::{NetworkServer, OPS_KEY, VIEWER_KEY, cli_bin, inventory_bin};
+use mcp_tests::{NetworkServer, OPS_KEY, VIEWER_KEY, cli_bin, inventory_bin, stderr_of as stderr, stdout_of as stdout};
 use serde_json::{Value, json};
 
 /// Runs `cargo-mcp ARGS` with extra environment variables; `MCP_CLIENT_KEY` is never inherited.
@@ -24,14 +24,6 @@ fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .output()
         .expect("cargo-mcp runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn code(out: &Output) -> i32 {

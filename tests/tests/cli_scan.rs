@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use mcp_tests::{NetworkServer, OPS_KEY, cli_bin, inventory_bin, support_routing_bin, workspace_root};
+use mcp_tests::{
+    NetworkServer, OPS_KEY, cli_bin, inventory_bin, stderr_of as stderr, stdout_of as stdout, support_routing_bin,
+    workspace_root,
+};
 use serde_json::Value;
 
 const FLAWED_CONFIG: &str = "tests/fixtures/scan/flawed.toml";
@@ -22,14 +25,6 @@ fn scan(args: &[&str]) -> Output {
 
 fn code(out: &Output) -> Option<i32> {
     out.status.code()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The findings of a `--format json` run.

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mcp_tests::{NetworkServer, OPS_KEY, cli_bin, conformance_bin, inventory_bin};
+use mcp_tests::{
+    NetworkServer, OPS_KEY, cli_bin, conformance_bin, inventory_bin, stderr_of as stderr, stdout_of as stdout,
+};
 use serde_json::{Value, json};
 
 /// Runs `cargo-mcp ARGS` in `dir` with extra environment variables; `MCP_CLIENT_KEY` is never inherited.
@@ -27,14 +29,6 @@ fn cli_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     cli_in(&std::env::temp_dir(), args, env)
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn code(out: &Output) -> i32 {

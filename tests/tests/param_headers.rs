@@ -11,11 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use mcp_runtime::Pipeline;
 use mcp_runtime::prelude::*;
 use mcp_runtime::server::Tool;
-use mcp_runtime::transport::http::{Flavor, serve_on};
+use mcp_tests::{ServedHttp, modern_post};
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// Routes a query to a region.
 #[mcp_tool]
@@ -59,9 +57,9 @@ fn nested(hits: Arc<AtomicUsize>) -> Tool {
 }
 
 struct Running {
+    _served: ServedHttp,
     url: String,
     hits: Arc<AtomicUsize>,
-    _stop: oneshot::Sender<()>,
 }
 
 async fn start() -> Running {
@@ -71,35 +69,13 @@ async fn start() -> Running {
         .tool(plain::SPEC)
         .tool(nested(Arc::clone(&hits)))
         .with_state(Arc::clone(&hits));
-    let pipeline = Pipeline::build(server).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, pipeline, Flavor::Streamable, async move {
-        let _ = stopped.await;
-    }));
-    Running { url: format!("http://{addr}/mcp"), hits, _stop: stop }
+    let served = ServedHttp::serve(server).await;
+    Running { url: served.url.clone(), _served: served, hits }
 }
 
 /// A 2026-07-28 request with its standard headers (`Mcp-Name` for a call), plus `extra`.
 fn modern(url: &str, method: &str, params: Value, extra: &[(&str, HeaderValue)]) -> reqwest::RequestBuilder {
-    let mut params = params;
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}
-    });
-    let name = params["name"].as_str().map(str::to_owned);
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let mut request = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", method)
-        .body(body.to_string());
-    if let Some(name) = name {
-        request = request.header("mcp-name", name);
-    }
+    let mut request = modern_post(&reqwest::Client::new(), url, json!(1), method, params, json!({}));
     for (header, value) in extra {
         request = request.header(*header, value.clone());
     }

@@ -9,14 +9,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mcp_runtime::Pipeline;
 use mcp_runtime::config::{ApiKeyEntry, ApiKeys, AuthStrategy, Config, SecretRef};
 use mcp_runtime::prelude::*;
-use mcp_runtime::transport::http::{Flavor, serve_on};
-use mcp_tests::{Harness, result_text};
+use mcp_tests::{Harness, ServedHttp, answer_of, modern_post, result_text};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 fn form(message: &str, field: &str) -> InputRequest {
     InputRequest::Elicit(json!({"message": message, "requestedSchema": {"type": "object",
@@ -110,75 +106,52 @@ fn server(config: Config) -> Server {
         .config(config)
 }
 
-fn meta(capabilities: Value) -> Value {
-    let mut meta = mcp_tests::modern_meta();
-    meta["io.modelcontextprotocol/clientCapabilities"] = capabilities;
-    meta
-}
-
 fn elicitation() -> Value {
     json!({"elicitation": {}})
 }
 
 /// A 2026-07-28 peer of one transport.
 enum Peer {
-    Http { url: String, c: reqwest::Client, key: Option<&'static str>, _stop: oneshot::Sender<()> },
+    Http { served: std::sync::Arc<ServedHttp>, c: reqwest::Client, key: Option<&'static str> },
     Stdio(Harness),
 }
 
 impl Peer {
     async fn http(config: Config, key: Option<&'static str>) -> Self {
-        let pipeline = Pipeline::build(server(config)).expect("the server starts");
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            serve_on(listener, pipeline, Flavor::Streamable, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        Self::Http { url, c: reqwest::Client::new(), key, _stop: stop }
+        let served = std::sync::Arc::new(ServedHttp::serve(server(config)).await);
+        Self::Http { served, c: reqwest::Client::new(), key }
     }
 
     async fn stdio(config: Config) -> Self {
         Self::Stdio(Harness::serve(server(config)).await)
     }
 
-    /// The same server's URL, reached with another key.
+    /// The same server, reached with another key.
     fn as_key(&self, key: &'static str) -> Self {
         match self {
-            Self::Http { url, c, .. } => {
-                Self::Http { url: url.clone(), c: c.clone(), key: Some(key), _stop: oneshot::channel().0 }
+            Self::Http { served, c, .. } => {
+                Self::Http { served: std::sync::Arc::clone(served), c: c.clone(), key: Some(key) }
             }
             Self::Stdio(_) => unreachable!("keys are for HTTP"),
         }
     }
 
     /// Sends `method` with `params` (and `_meta` declaring `capabilities`); the answer.
-    async fn send(&mut self, method: &str, mut params: Value, capabilities: Value) -> Value {
-        params["_meta"] = meta(capabilities);
-        let body = json!({"jsonrpc": "2.0", "id": 9, "method": method, "params": params});
+    async fn send(&mut self, method: &str, params: Value, capabilities: Value) -> Value {
         match self {
-            Self::Stdio(h) => h.request(9, method, body["params"].clone()).await,
-            Self::Http { url, c, key, .. } => {
-                let name = params.get("name").or_else(|| params.get("uri")).and_then(Value::as_str).unwrap_or("");
-                let mut r = c
-                    .post(url.as_str())
-                    .header("content-type", "application/json")
-                    .header("accept", "application/json, text/event-stream")
-                    .header("mcp-protocol-version", "2026-07-28")
-                    .header("mcp-method", method)
-                    .header("mcp-name", name)
-                    .body(body.to_string());
+            Self::Stdio(h) => {
+                let mut params = params;
+                let mut meta = mcp_tests::modern_meta();
+                meta["io.modelcontextprotocol/clientCapabilities"] = capabilities;
+                params["_meta"] = meta;
+                h.request(9, method, params).await
+            }
+            Self::Http { served, c, key } => {
+                let mut r = modern_post(c, &served.url, json!(9), method, params, capabilities);
                 if let Some(key) = key {
                     r = r.bearer_auth(key);
                 }
-                let response = r.send().await.unwrap();
-                let text = response.text().await.unwrap();
-                let text = text.lines().find_map(|l| l.strip_prefix("data:")).unwrap_or(&text).trim().to_owned();
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON ({e}): {text}"))
+                answer_of(r.send().await.unwrap(), &json!(9)).await.1
             }
         }
     }

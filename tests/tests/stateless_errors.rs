@@ -10,13 +10,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mcp_runtime::Pipeline;
 use mcp_runtime::prelude::*;
-use mcp_runtime::transport::http::{Flavor, serve_on};
-use mcp_tests::Harness;
+use mcp_tests::{Harness, ServedHttp};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 const VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
@@ -74,21 +70,15 @@ fn server(answered: &Arc<AtomicUsize>) -> Server {
 }
 
 struct Running {
+    _served: ServedHttp,
     url: String,
     answered: Arc<AtomicUsize>,
-    _stop: oneshot::Sender<()>,
 }
 
 async fn start() -> Running {
     let answered = Arc::new(AtomicUsize::new(0));
-    let pipeline = Pipeline::build(server(&answered)).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, pipeline, Flavor::Streamable, async move {
-        let _ = stopped.await;
-    }));
-    Running { url: format!("http://{addr}/mcp"), answered, _stop: stop }
+    let served = ServedHttp::serve(server(&answered)).await;
+    Running { url: served.url.clone(), _served: served, answered }
 }
 
 /// The `_meta` of a 2026-07-28 request declaring `capabilities`.

@@ -17,14 +17,10 @@ mod shutdown;
 
 use std::time::{Duration, Instant};
 
-use mcp_runtime::Pipeline;
 use mcp_runtime::config::{ApiKeyEntry, ApiKeys, AuthStrategy, Config};
 use mcp_runtime::prelude::*;
-use mcp_runtime::transport::http::{Flavor, serve_on};
-use mcp_tests::{Harness, TIMEOUT};
+use mcp_tests::{Harness, ServedHttp, TIMEOUT, answer_of, modern_post};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// The 2026-07-28 tasks extension's name.
 const EXTENSION: &str = "io.modelcontextprotocol/tasks";
@@ -247,30 +243,18 @@ fn modern(id: Value, method: &str, params: Value, capabilities: Value) -> Value 
 struct Http {
     url: String,
     c: reqwest::Client,
-    stop: oneshot::Sender<()>,
-    served: tokio::task::JoinHandle<()>,
+    served: ServedHttp,
 }
 
 impl Http {
     async fn serve(config: Config) -> Self {
-        let pipeline = Pipeline::build(server(config)).expect("the server starts");
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let served = tokio::spawn(async move {
-            serve_on(listener, pipeline, Flavor::Streamable, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        Self { url: format!("http://{addr}/mcp"), c: client(), stop, served }
+        let served = ServedHttp::serve(server(config)).await;
+        Self { url: served.url.clone(), c: client(), served }
     }
 
     /// Stops the server as SIGTERM does (drain, flush the audit trail) and waits for it.
     async fn stop(self) {
-        let _ = self.stop.send(());
-        tokio::time::timeout(TIMEOUT, self.served).await.expect("the server stops").expect("no panic");
+        self.served.stop().await;
     }
 
     /// A 2026-07-28 request (see [`post_modern`]).
@@ -281,26 +265,6 @@ impl Http {
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap()
-}
-
-/// Reads the answer to request `id` from a response: its JSON body, or the SSE event carrying it.
-async fn answer_of(response: reqwest::Response, id: &Value) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let sse = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"));
-    let text = response.text().await.unwrap();
-    if !sse {
-        return (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("a JSON body ({e}): {text}")));
-    }
-    let found = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-        .find(|m| m.get("id") == Some(id));
-    (status, found.unwrap_or_else(|| panic!("the answer to {id} on the stream: {text}")))
 }
 
 /// POSTs a 2026-07-28 request with its headers (`Mcp-Name`: the tool or the task), `key` as the bearer
@@ -314,18 +278,7 @@ async fn post_modern(
     params: Value,
     caps: Value,
 ) -> (u16, Value) {
-    let name = params.get("name").or_else(|| params.get("taskId")).and_then(Value::as_str).map(str::to_owned);
-    let body = modern(json!(id), method, params, caps);
-    let mut r = c
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", method)
-        .body(body.to_string());
-    if let Some(name) = name {
-        r = r.header("mcp-name", name);
-    }
+    let mut r = modern_post(c, url, json!(id), method, params, caps);
     if let Some(key) = key {
         r = r.bearer_auth(key);
     }
