@@ -27,7 +27,7 @@ async fn failing_job() -> Result<String, ToolError> {
     Err(ToolError::msg("the job failed"))
 }
 
-/// Fails in a way the tool cannot report (it panics): the task ends `failed` with a protocol error.
+/// Panics after a short while: the task ends `failed` with a protocol error, not a tool result.
 #[mcp_tool(task = "optional")]
 async fn protocol_error_job() -> String {
     tokio::time::sleep(Duration::from_millis(200)).await;
