@@ -68,9 +68,15 @@ pub async fn eventually<T, F: Future<Output = Option<T>>>(what: &str, mut check:
 
 /// `_meta` for a 2026-07-28 request.
 pub fn modern_meta() -> Value {
+    modern_meta_with(json!({}))
+}
+
+/// `_meta` for a 2026-07-28 request whose client declares `capabilities`.
+#[allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value at call sites
+pub fn modern_meta_with(capabilities: Value) -> Value {
     json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
         "io.modelcontextprotocol/clientInfo": {"name": "mcp-tests", "version": "0"}
     })
 }

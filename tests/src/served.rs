@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::{TIMEOUT, modern_meta};
+use crate::{TIMEOUT, modern_meta_with};
 
 /// A server served in-process on `127.0.0.1` (a port of its own) until stopped or dropped.
 pub struct ServedHttp {
@@ -59,7 +59,7 @@ impl ServedHttp {
 }
 
 /// A POST of request `id` as a 2026-07-28 client sends it: `params` with `_meta` declaring `capabilities`
-/// ([`modern_meta`]), and the headers `MCP-Protocol-Version`, `Mcp-Method` and, for the methods that have
+/// ([`modern_meta_with`]), and the headers `MCP-Protocol-Version`, `Mcp-Method` and, for the methods that have
 /// one, `Mcp-Name` (the body's `name`, `uri` or `taskId`). Add a bearer token or other headers to it.
 #[allow(clippy::needless_pass_by_value)] // `json!` arguments read best passed by value at call sites
 pub fn modern_post(
@@ -71,9 +71,7 @@ pub fn modern_post(
     capabilities: Value,
 ) -> reqwest::RequestBuilder {
     let mut params = params;
-    let mut meta = modern_meta();
-    meta["io.modelcontextprotocol/clientCapabilities"] = capabilities;
-    params["_meta"] = meta;
+    params["_meta"] = modern_meta_with(capabilities);
     let name = ["name", "uri", "taskId"].iter().find_map(|k| params.get(*k).and_then(Value::as_str)).map(str::to_owned);
     let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
     let mut r = c

@@ -141,9 +141,7 @@ impl Peer {
         match self {
             Self::Stdio(h) => {
                 let mut params = params;
-                let mut meta = mcp_tests::modern_meta();
-                meta["io.modelcontextprotocol/clientCapabilities"] = capabilities;
-                params["_meta"] = meta;
+                params["_meta"] = mcp_tests::modern_meta_with(capabilities);
                 h.request(9, method, params).await
             }
             Self::Http { served, c, key } => {

@@ -309,16 +309,16 @@ fn failed_checks(out: &Path) -> Result<Vec<String>> {
         let path = entry?.path().join("checks.json");
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         scenarios += 1;
-        let scenario = path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
-        // The file is the runner's pretty-printed JSON: one `"id"` line, then its `"status"` line.
-        let mut id = "";
-        for line in text.lines().map(str::trim) {
-            if let Some(v) = line.strip_prefix("\"id\": \"") {
-                id = v.trim_end_matches([',', '"']);
-            } else if line.starts_with("\"status\": \"FAILURE\"") {
-                failed.push(format!("{}/{id}", scenario.as_deref().unwrap_or("?")));
-            }
-        }
+        let scenario =
+            path.parent().and_then(Path::file_name).map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let checks: Vec<serde_json::Value> =
+            serde_json::from_str(&text).with_context(|| format!("{} is not a list of checks", path.display()))?;
+        failed.extend(
+            checks
+                .iter()
+                .filter(|check| check["status"] == "FAILURE")
+                .map(|check| format!("{scenario}/{}", check["id"].as_str().unwrap_or("?"))),
+        );
     }
     if scenarios == 0 {
         bail!("the conformance suite wrote no results in {}", out.display());

@@ -82,7 +82,7 @@ pub mod fuzzing {
             principal: principal.to_owned(),
             method: crate::protocol::method::TOOLS_CALL.to_owned(),
             name: name.to_owned(),
-            arguments: super::input::seal::digest(arguments),
+            arguments: hex::encode(super::input::seal::digest(arguments)),
         }
     }
 }

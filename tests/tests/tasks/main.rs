@@ -231,9 +231,7 @@ fn with_extension() -> Value {
 /// A 2026-07-28 request whose `_meta` declares `capabilities`.
 fn modern(id: Value, method: &str, params: Value, capabilities: Value) -> Value {
     let mut params = params;
-    let mut meta = mcp_tests::modern_meta();
-    meta["io.modelcontextprotocol/clientCapabilities"] = capabilities;
-    params["_meta"] = meta;
+    params["_meta"] = mcp_tests::modern_meta_with(capabilities);
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
 }
 

@@ -27,14 +27,14 @@ use tokio::sync::Notify;
 use self::capability::{Ran, missing_capabilities};
 use self::seal::{Binding, Carried};
 use crate::protocol::{ErrorObject, method};
-use crate::request::{McpRequest, McpResponse, Outcome};
+use crate::request::{McpRequest, McpResponse, Outcome, Principal};
 use crate::server::App;
 
 /// The input exchange of one 2026-07-28 attempt at a request that may ask the client for input.
 #[derive(Debug)]
 pub(crate) struct InputExchange {
-    /// What the request is, for the state its next round carries.
-    binding: Binding,
+    /// What the request is, for the state its next round carries ([`Asked::binding`]).
+    request: Asked,
     /// The answers this attempt knows: carried by the state from earlier rounds, then the client's new ones.
     responses: Map<String, Value>,
     /// The answers the handler used in this attempt: what the next round's state carries.
@@ -48,9 +48,30 @@ pub(crate) struct InputExchange {
     refused: Mutex<BTreeSet<&'static str>>,
 }
 
-/// The methods a server may answer `input_required` on (SEP-2322, "Supported Requests").
-fn may_ask(method: &str) -> bool {
-    matches!(method, method::TOOLS_CALL | method::PROMPTS_GET | method::RESOURCES_READ)
+/// The method of a request a server may answer `input_required` on (SEP-2322, "Supported Requests").
+fn may_ask(method: &str) -> Option<&'static str> {
+    [method::TOOLS_CALL, method::PROMPTS_GET, method::RESOURCES_READ].into_iter().find(|m| *m == method)
+}
+
+/// The request an exchange belongs to, as it arrived: its [`Binding`] is written out only when a state is
+/// opened or sealed, not on every request.
+#[derive(Debug)]
+struct Asked {
+    principal: Arc<Principal>,
+    method: &'static str,
+    name: String,
+    arguments: [u8; 32],
+}
+
+impl Asked {
+    fn binding(&self) -> Binding {
+        Binding {
+            principal: format!("{}:{}", self.principal.method.as_str(), self.principal.id),
+            method: self.method.to_owned(),
+            name: self.name.clone(),
+            arguments: hex::encode(self.arguments),
+        }
+    }
 }
 
 impl InputExchange {
@@ -69,9 +90,7 @@ impl InputExchange {
     ) -> Result<Option<Arc<Self>>, ErrorObject> {
         let responses = req.params.remove("inputResponses");
         let state = req.params.remove("requestState");
-        if !req.version.is_stateless() || !may_ask(&req.method) {
-            return Ok(None);
-        }
+        let Some(method) = may_ask(&req.method).filter(|_| req.version.is_stateless()) else { return Ok(None) };
         let responses = match responses {
             None => Map::new(),
             Some(Value::Object(responses)) => {
@@ -88,9 +107,9 @@ impl InputExchange {
                 ));
             }
         };
-        let binding = Binding {
-            principal: format!("{}:{}", req.principal.method.as_str(), req.principal.id),
-            method: req.method.clone(),
+        let request = Asked {
+            principal: Arc::clone(&req.principal),
+            method,
             name: name.to_owned(),
             arguments: seal::digest(arguments),
         };
@@ -98,7 +117,7 @@ impl InputExchange {
             None => Carried::default(),
             Some(Value::String(token)) => app
                 .request_state()
-                .open(&binding, &token)
+                .open(&request.binding(), &token)
                 .map_err(|refused| ErrorObject::invalid_params(format_args!("{refused}")))?,
             Some(_) => return Err(ErrorObject::invalid_params("requestState must be the string the server gave")),
         };
@@ -106,7 +125,7 @@ impl InputExchange {
         let mut known = responses;
         known.extend(carried.answers);
         Ok(Some(Arc::new(Self {
-            binding,
+            request,
             responses: known,
             used: Mutex::default(),
             kept: Mutex::new(carried.kept),
@@ -172,7 +191,7 @@ impl InputExchange {
     /// The `input_required` answer asking for `needed`, with the state the retry resumes from.
     pub(crate) fn answer(&self, app: &App, needed: Map<String, Value>) -> McpResponse {
         let carried = Carried { answers: lock(&self.used).clone(), kept: lock(&self.kept).clone() };
-        match app.request_state().seal(&self.binding, carried) {
+        match app.request_state().seal(&self.request.binding(), carried) {
             Ok(state) => app.format().input_required(needed, Some(state)),
             Err(too_long) => McpResponse::error(ErrorObject::internal(too_long), Outcome::ToolError),
         }
@@ -193,7 +212,7 @@ pub(crate) async fn attempt<T: Ran>(
         ran = run => ran,
         needed = inputs.input_required() => return Err(inputs.answer(app, needed)),
     };
-    let refused = lock(&inputs.refused).clone();
+    let refused = lock(&inputs.refused);
     if refused.is_empty() || !ran.failed() {
         return Ok(ran);
     }
@@ -210,9 +229,9 @@ mod tests {
 
     fn exchange(responses: Map<String, Value>) -> Arc<InputExchange> {
         Arc::new(InputExchange {
-            binding: Binding {
-                principal: "anonymous:anonymous".into(),
-                method: "tools/call".into(),
+            request: Asked {
+                principal: Arc::new(Principal::anonymous()),
+                method: method::TOOLS_CALL,
                 name: "t".into(),
                 arguments: seal::digest(None),
             },

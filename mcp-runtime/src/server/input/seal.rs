@@ -252,42 +252,66 @@ fn epoch_secs(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// SHA-256 (hex) of `arguments` (none: `{}`) with object keys sorted at every depth, so equal arguments
-/// digest equally whatever order the client wrote them in (and whether or not serde_json keeps order).
-pub(crate) fn digest(arguments: Option<&Map<String, Value>>) -> String {
-    fn feed(hasher: &mut Sha256, value: &Value) {
+/// SHA-256 of `arguments` (none: `{}`) written as JSON with object keys sorted at every depth, so equal
+/// arguments digest equally whatever order the client wrote them in (and whether or not serde_json keeps
+/// order). Streamed into the hash: nothing is serialized into a buffer first, and an object's keys are
+/// collected for sorting only when they are not in order already (serde_json's default map keeps them so).
+pub(crate) fn digest(arguments: Option<&Map<String, Value>>) -> [u8; 32] {
+    /// The hash as an `io::Write`, for `serde_json::to_writer`.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    fn feed(h: &mut Hashing, value: &Value) {
         match value {
-            Value::Object(map) => feed_object(hasher, map),
+            Value::Object(map) => feed_object(h, map),
             Value::Array(items) => {
-                hasher.update(b"[");
+                h.0.update(b"[");
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        hasher.update(b",");
+                        h.0.update(b",");
                     }
-                    feed(hasher, item);
+                    feed(h, item);
                 }
-                hasher.update(b"]");
+                h.0.update(b"]");
             }
-            leaf => hasher.update(serde_json::to_vec(leaf).unwrap_or_default()),
+            leaf => serde_json::to_writer(&mut *h, leaf).expect("a JSON value writes"),
         }
     }
-    fn feed_object(hasher: &mut Sha256, map: &Map<String, Value>) {
-        let mut entries: Vec<_> = map.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        hasher.update(b"{");
-        for (i, (key, value)) in entries.into_iter().enumerate() {
-            if i > 0 {
-                hasher.update(b",");
-            }
-            hasher.update(serde_json::to_vec(key).unwrap_or_default());
-            hasher.update(b":");
-            feed(hasher, value);
+    fn entry(h: &mut Hashing, first: bool, key: &str, value: &Value) {
+        if !first {
+            h.0.update(b",");
         }
-        hasher.update(b"}");
+        serde_json::to_writer(&mut *h, key).expect("a string writes");
+        h.0.update(b":");
+        feed(h, value);
     }
-    let mut hasher = Sha256::new();
-    feed_object(&mut hasher, arguments.unwrap_or(&Map::new()));
-    hex::encode(hasher.finalize())
+    fn feed_object(h: &mut Hashing, map: &Map<String, Value>) {
+        h.0.update(b"{");
+        let mut keys = map.keys();
+        let sorted = keys.next().is_none_or(|first| keys.try_fold(first, |prev, k| (prev <= k).then_some(k)).is_some());
+        if sorted {
+            for (i, (key, value)) in map.iter().enumerate() {
+                entry(h, i == 0, key, value);
+            }
+        } else {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                entry(h, i == 0, key, value);
+            }
+        }
+        h.0.update(b"}");
+    }
+    let mut h = Hashing(Sha256::new());
+    feed_object(&mut h, arguments.unwrap_or(&Map::new()));
+    h.0.finalize().into()
 }
 
 #[cfg(test)]
@@ -306,7 +330,7 @@ mod tests {
             principal: principal.to_owned(),
             method: "tools/call".to_owned(),
             name: name.to_owned(),
-            arguments: digest(json!({"b": 1, "a": [2, {"y": 0, "x": 1}]}).as_object()),
+            arguments: hex::encode(digest(json!({"b": 1, "a": [2, {"y": 0, "x": 1}]}).as_object())),
         }
     }
 
@@ -328,7 +352,7 @@ mod tests {
         assert_eq!(keys.open(&binding("api_key:ops", "deploy"), &token), Err(StateRefused::OtherPrincipal));
         assert_eq!(keys.open(&binding("api_key:ci", "rollback"), &token), Err(StateRefused::OtherRequest));
         let mut other_args = binding("api_key:ci", "deploy");
-        other_args.arguments = digest(json!({"b": 2}).as_object());
+        other_args.arguments = hex::encode(digest(json!({"b": 2}).as_object()));
         assert_eq!(keys.open(&other_args, &token), Err(StateRefused::OtherRequest));
         assert!(!token.contains("Alice"), "the state is encrypted, not only signed: {token}");
     }
